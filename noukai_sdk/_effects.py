@@ -1,0 +1,289 @@
+"""Effects: how protocol code asks for I/O without doing it, and the two shells that do it.
+
+Every protocol of the SDK (retries, the tool-call loop, job waiting, the step protocol, replay)
+is a plain generator that *yields effects* and receives their results::
+
+    def fetch_twice(request: HttpRequest) -> Protocol[HttpResponse]:
+        first = yield SendRequest(request)
+        yield Sleep(0.5)
+        return (yield SendRequest(request))
+
+:func:`run_sync` / :func:`run_async` drive such a generator to its return value, and
+:func:`iterate_sync` / :func:`iterate_async` drive one that also yields :class:`Emit` values to the
+caller (the streaming iterators). The protocol logic therefore exists once; only these four small
+drivers know whether the client is blocking or asyncio. An exception raised while performing an
+effect is thrown back into the protocol at the ``yield``, so protocols handle I/O errors with plain
+``try``/``except``.
+
+Streams: a protocol has at most one open stream at a time. :class:`OpenStream` opens it (closing any
+previous one) and returns its :class:`~noukai_sdk._http_types.StreamHead`; :class:`ReadStream`
+returns the next chunk of body bytes (``b""`` at the end); :class:`CloseStream` releases it. The
+drivers always close an open stream when the protocol finishes, fails, or the caller stops
+iterating early (``break``, ``close()``), so connections go back to the pool at once.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol as TypingProtocol, TypeVar, Union
+
+from noukai_sdk._http_types import HttpRequest, HttpResponse, StreamHead
+
+T = TypeVar("T")
+E = TypeVar("E")
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """Perform one HTTP attempt (no retries); result: :class:`HttpResponse` of any status."""
+
+    request: HttpRequest
+
+
+@dataclass(frozen=True, slots=True)
+class OpenStream:
+    """Open a streaming request; result: its :class:`StreamHead` (body not yet read)."""
+
+    request: HttpRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ReadStream:
+    """Read the next body chunk of the open stream; result: ``bytes`` (``b""`` at the end)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CloseStream:
+    """Close the open stream (no-op when none is open); result: ``None``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Wait ``seconds``; result: ``None``."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallUser:
+    """Call user code (a tool handler); the async driver awaits an awaitable result."""
+
+    func: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Hand ``value`` to the consumer of an iterating protocol; result: ``None``."""
+
+    value: Any
+
+
+Effect = Union[SendRequest, OpenStream, ReadStream, CloseStream, Sleep, CallUser, Emit]
+Protocol = Generator[Effect, Any, T]
+"""A protocol that returns ``T``: a generator yielding effects and receiving their results."""
+
+
+class SyncStream(TypingProtocol):
+    head: StreamHead
+
+    def read(self) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncStream(TypingProtocol):
+    head: StreamHead
+
+    async def read(self) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
+class SyncIO(TypingProtocol):
+    """What the blocking driver needs from the transport."""
+
+    def send(self, request: HttpRequest) -> HttpResponse: ...
+
+    def open_stream(self, request: HttpRequest) -> SyncStream: ...
+
+
+class AsyncIO(TypingProtocol):
+    """What the asyncio driver needs from the transport."""
+
+    async def send(self, request: HttpRequest) -> HttpResponse: ...
+
+    async def open_stream(self, request: HttpRequest) -> AsyncStream: ...
+
+
+# --- typed helpers for protocol code -------------------------------------------------------
+
+
+def send(request: HttpRequest) -> Generator[Effect, Any, HttpResponse]:
+    """One HTTP attempt, typed: ``response = yield from send(request)``."""
+    response: HttpResponse = yield SendRequest(request)
+    return response
+
+
+def open_stream(request: HttpRequest) -> Generator[Effect, Any, StreamHead]:
+    head: StreamHead = yield OpenStream(request)
+    return head
+
+
+def read_stream() -> Generator[Effect, Any, bytes]:
+    chunk: bytes = yield ReadStream()
+    return chunk
+
+
+def call_user(func: Callable[..., Any], *args: Any) -> Generator[Effect, Any, Any]:
+    return (yield CallUser(func, args))
+
+
+# --- drivers ---------------------------------------------------------------------------------
+
+
+class _Step:
+    """Advances a protocol by one effect; shared by all four drivers."""
+
+    __slots__ = ("protocol", "value", "error", "done", "result")
+
+    def __init__(self, protocol: Protocol[Any]) -> None:
+        self.protocol = protocol
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.done = False
+        self.result: Any = None
+
+    def next_effect(self) -> Effect | None:
+        """The protocol's next effect, or ``None`` once it has returned (see ``result``)."""
+        value, error = self.value, self.error
+        self.value = self.error = None
+        try:
+            if error is not None:
+                return self.protocol.throw(error)
+            return self.protocol.send(value)
+        except StopIteration as stop:
+            self.done = True
+            self.result = stop.value
+            return None
+
+
+class _SyncEffects:
+    """Performs effects for the blocking driver; owns the protocol's open stream."""
+
+    def __init__(self, io: SyncIO) -> None:
+        self.io = io
+        self.stream: SyncStream | None = None
+
+    def perform(self, effect: Effect) -> Any:
+        if isinstance(effect, ReadStream):
+            return self.stream.read() if self.stream is not None else b""
+        if isinstance(effect, SendRequest):
+            return self.io.send(effect.request)
+        if isinstance(effect, OpenStream):
+            self.close()
+            self.stream = self.io.open_stream(effect.request)
+            return self.stream.head
+        if isinstance(effect, CloseStream):
+            return self.close()
+        if isinstance(effect, Sleep):
+            return time.sleep(effect.seconds) if effect.seconds > 0 else None
+        if isinstance(effect, CallUser):
+            return effect.func(*effect.args)
+        raise TypeError(f"unexpected effect {effect!r}")
+
+    def close(self) -> None:
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            stream.close()
+
+
+class _AsyncEffects:
+    """Performs effects for the asyncio driver; owns the protocol's open stream."""
+
+    def __init__(self, io: AsyncIO) -> None:
+        self.io = io
+        self.stream: AsyncStream | None = None
+
+    async def perform(self, effect: Effect) -> Any:
+        if isinstance(effect, ReadStream):
+            return await self.stream.read() if self.stream is not None else b""
+        if isinstance(effect, SendRequest):
+            return await self.io.send(effect.request)
+        if isinstance(effect, OpenStream):
+            await self.close()
+            self.stream = await self.io.open_stream(effect.request)
+            return self.stream.head
+        if isinstance(effect, CloseStream):
+            return await self.close()
+        if isinstance(effect, Sleep):
+            import asyncio
+
+            return await asyncio.sleep(effect.seconds) if effect.seconds > 0 else None
+        if isinstance(effect, CallUser):
+            result = effect.func(*effect.args)
+            return await result if inspect.isawaitable(result) else result
+        raise TypeError(f"unexpected effect {effect!r}")
+
+    async def close(self) -> None:
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            await stream.aclose()
+
+
+def iterate_sync(protocol: Protocol[Any], io: SyncIO) -> Iterator[Any]:
+    """Drive ``protocol`` with blocking I/O, yielding each :class:`Emit` value."""
+    step, effects = _Step(protocol), _SyncEffects(io)
+    try:
+        while (effect := step.next_effect()) is not None:
+            if isinstance(effect, Emit):
+                yield effect.value
+                continue
+            try:
+                step.value = effects.perform(effect)
+            except Exception as exc:  # delivered to the protocol at its yield
+                step.error = exc
+    finally:
+        protocol.close()
+        effects.close()
+
+
+async def iterate_async(protocol: Protocol[Any], io: AsyncIO) -> AsyncIterator[Any]:
+    """Drive ``protocol`` with asyncio I/O, yielding each :class:`Emit` value."""
+    step, effects = _Step(protocol), _AsyncEffects(io)
+    try:
+        while (effect := step.next_effect()) is not None:
+            if isinstance(effect, Emit):
+                yield effect.value
+                continue
+            try:
+                step.value = await effects.perform(effect)
+            except Exception as exc:  # delivered to the protocol at its yield
+                step.error = exc
+    finally:
+        protocol.close()
+        await effects.close()
+
+
+def run_sync(protocol: Protocol[T], io: SyncIO) -> T:
+    """Drive ``protocol`` to its return value with blocking I/O."""
+    step = _Step(protocol)
+    for value in iterate_sync(_returning(protocol, step), io):
+        raise TypeError(f"protocol emitted {value!r} outside an iterator")
+    return step.result  # type: ignore[no-any-return]
+
+
+async def run_async(protocol: Protocol[T], io: AsyncIO) -> T:
+    """Drive ``protocol`` to its return value with asyncio I/O."""
+    step = _Step(protocol)
+    async for value in iterate_async(_returning(protocol, step), io):
+        raise TypeError(f"protocol emitted {value!r} outside an iterator")
+    return step.result  # type: ignore[no-any-return]
+
+
+def _returning(protocol: Protocol[Any], step: _Step) -> Protocol[None]:
+    """Wrap ``protocol`` so its return value lands in ``step.result``."""
+    step.result = yield from protocol

@@ -1,0 +1,73 @@
+"""Plain descriptions of HTTP requests and responses, free of any HTTP library.
+
+Protocol code builds an :class:`HttpRequest` and receives an :class:`HttpResponse`; only
+``_transport.py`` turns them into real traffic. Keeping them library-free is what lets the
+retry, tool-call, job and step protocols be written once for the sync and async clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import httpx
+
+Method = Literal["GET", "POST"]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """One logical request, relative to the client's base URL.
+
+    ``path`` starts with ``/`` and is already percent-encoded. ``json`` is the body as the JSON
+    value to send (wire names), ``None`` for no body. ``headers`` holds per-request headers only
+    (e.g. ``X-Session-Id``); the transport adds the constant ones. ``timeout`` ``None`` means the
+    client default. ``streaming`` asks for a body read incrementally (SSE).
+    """
+
+    method: Method
+    path: str
+    json: Any = None
+    params: Mapping[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
+    timeout: float | httpx.Timeout | None = None
+    streaming: bool = False
+
+    @property
+    def idempotent(self) -> bool:
+        """GETs may be retried on server errors; POSTs only when they never reached the server."""
+        return self.method == "GET"
+
+
+_NO_HEADERS: Mapping[str, str] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A complete (non-streaming) response: status, lower-cased headers and raw body bytes."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get("x-request-id")
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHead:
+    """Status and lower-cased headers of a streaming response whose body is still unread."""
+
+    status_code: int
+    headers: Mapping[str, str]
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get("x-request-id")

@@ -1,0 +1,1 @@
+"""Pytest helpers for code that uses noukai-sdk (cassettes, a dev-server fixture)."""

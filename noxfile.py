@@ -1,0 +1,81 @@
+"""Project tasks: tests on every Python 3.10-3.13 found, lint, typecheck, generation, spec."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+nox.options.sessions = ["lint", "typecheck", "spec", "check_generated", "tests"]
+# Missing interpreters are skipped, not failed (nox fails by default when CI is set).
+nox.options.error_on_missing_interpreters = False
+
+
+def _expose_pyenv_interpreters() -> None:
+    """Put every pyenv-installed 3.10-3.13 on PATH so nox finds them without PYENV_VERSION."""
+    pyenv = shutil.which("pyenv")
+    if pyenv is None:
+        return
+    try:
+        root = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return
+    versions = Path(root.strip()) / "versions"
+    found = [
+        str(path / "bin")
+        for version in PYTHONS
+        for path in sorted(versions.glob(f"{version}.*"))
+        if (path / "bin" / f"python{version}").exists()
+    ]
+    os.environ["PATH"] = os.pathsep.join([*found, os.environ.get("PATH", "")])
+
+
+_expose_pyenv_interpreters()
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The whole test suite: unit, contract, typing and integration (real dev server over TCP)."""
+    session.install("-e", ".[all,test,typecheck]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict and pyright (strict) on the package, the generated code and the examples."""
+    session.install("-e", ".[all,typecheck]")
+    session.run("mypy")
+    session.run("pyright")
+
+
+@nox.session(python="3.11")
+def generate(session: nox.Session) -> None:
+    """Regenerate noukai_sdk_generated/ from openapi.yaml."""
+    session.install("-e", ".[generate]")
+    session.run("python", "-m", "generator")
+
+
+@nox.session(python="3.11")
+def check_generated(session: nox.Session) -> None:
+    """Fail with a diff when noukai_sdk_generated/ is stale against openapi.yaml."""
+    session.install("-e", ".[generate]")
+    session.run("python", "-m", "generator", "--check")
+
+
+@nox.session(python="3.11")
+def spec(session: nox.Session) -> None:
+    """Validate openapi.yaml against the OpenAPI 3.1 schema."""
+    session.install("openapi-spec-validator>=0.7")
+    session.run("openapi-spec-validator", "openapi.yaml")
