@@ -57,7 +57,7 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright (strict) on the package, the generated code and the examples."""
     session.install("-e", ".[all,typecheck]")
     session.run("mypy")
-    session.run("pyright")
+    session.run("pyright", "--pythonpath", str(Path(session.bin) / "python"))
 
 
 @nox.session(python="3.11")
