@@ -8,10 +8,10 @@ import threading
 
 from noukai_sdk._scope import (
     Scope,
-    enter_scope,
-    exit_scope,
     active_scope,
     current_session_id,
+    enter_scope,
+    exit_scope,
     resolve_session_id,
 )
 
