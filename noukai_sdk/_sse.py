@@ -28,13 +28,14 @@ DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
 """Largest event (data bytes plus a pending partial line) the decoder buffers before giving up."""
 
 _BOM = b"\xef\xbb\xbf"
+_MAX_REMEMBERED_NAMES = 64
 
 
 class EventStreamDecodeError(APIResponseValidationError):
     """The server sent an event stream the decoder cannot accept (invalid UTF-8, an oversized event)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ServerSentEvent:
     """One dispatched event: its ``event`` name (``""`` when none was sent), raw ``data`` bytes
     (data lines joined with LF), the last event ``id`` seen so far and the ``retry`` delay in
@@ -55,6 +56,7 @@ class SSEDecoder:
         "_data",
         "_data_size",
         "_event",
+        "_event_names",
         "_last_event_id",
         "_max_event_bytes",
         "_more_data",
@@ -70,6 +72,7 @@ class SSEDecoder:
         self._after_cr = False  # the previous chunk ended with CR: a leading LF belongs to it
         self._at_start = True  # nothing decoded yet: a BOM may still arrive
         self._event = ""
+        self._event_names: dict[bytes, str] = {}  # whole "event: x" lines seen -> decoded name
         self._data: bytes | None = None  # first data line of the pending event
         self._more_data: list[bytes] | None = None  # further data lines, rarely used
         self._data_size = 0
@@ -111,8 +114,24 @@ class SSEDecoder:
         else:
             lines = chunk.split(b"\n")
         tail = lines.pop()
+        names = self._event_names
         for line in lines:
-            self._process_line(line, events)
+            # Fast paths for the lines nearly every stream consists of; the rest goes the long way.
+            if not line:
+                if self._data is not None:
+                    events.append(self._dispatch())
+                else:
+                    self._event = ""
+                    self._retry = None
+            elif self._data is None and line.startswith(b"data: "):
+                self._data_size = len(line) - 5
+                if self._data_size > self._max_event_bytes:
+                    self._check_size(0)
+                self._data = line[6:]
+            elif line in names:
+                self._event = names[line]
+            else:
+                self._process_line(line, events)
         if tail:
             partial += tail
             self._check_size(len(partial))
@@ -153,6 +172,8 @@ class SSEDecoder:
             value = line[start:]
         if name == b"event":
             self._event = _decode_text(value, "an event name")
+            if len(self._event_names) < _MAX_REMEMBERED_NAMES:
+                self._event_names[line] = self._event
         elif name == b"data":
             self._add_data(value)
         elif name == b"id":
