@@ -1,0 +1,139 @@
+"""Resolution of the client's settings (API key, environment, base URL, timeout, retries).
+
+Runs once at client construction and performs no I/O, so configuration mistakes surface as
+exceptions from the constructor rather than from the first request.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from noukai_sdk._constants import (
+    API_KEY_ENV,
+    API_KEY_PREFIX,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    DEV_DEFAULT_PORT,
+    DEV_ENV_NAMES,
+    DEV_HOST,
+    DEV_PORT_ENV,
+    ENV_ENV,
+    PRODUCTION_BASE_URL,
+)
+from noukai_sdk._errors import AuthenticationError
+
+if TYPE_CHECKING:
+    import httpx
+
+Environment = Literal["dev", "production"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """The resolved settings one client talks to the API with."""
+
+    api_key: str
+    environment: Environment
+    base_url: str
+    timeout: float | httpx.Timeout
+    max_retries: int
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientConfig(environment={self.environment!r}, base_url={self.base_url!r}, "
+            f"timeout={self.timeout!r}, max_retries={self.max_retries!r})"
+        )
+
+
+def resolve_config(
+    *,
+    api_key: str | None,
+    env: str | None,
+    dev_port: int | None,
+    timeout: float | httpx.Timeout | None,
+    max_retries: int | None,
+    environ: Mapping[str, str] | None = None,
+) -> ClientConfig:
+    """Apply CONTRACT §1.2-1.3 and DESIGN §3 to the constructor arguments and environment."""
+    environ = os.environ if environ is None else environ
+    environment = resolve_environment(env, environ)
+    return ClientConfig(
+        api_key=resolve_api_key(api_key, environ),
+        environment=environment,
+        base_url=resolve_base_url(environment, dev_port, environ),
+        timeout=DEFAULT_TIMEOUT if timeout is None else validate_timeout(timeout),
+        max_retries=resolve_max_retries(max_retries),
+    )
+
+
+def resolve_api_key(api_key: str | None, environ: Mapping[str, str]) -> str:
+    """The argument if non-empty, else ``NOUKAI_API_KEY``; it must start with ``nk_``."""
+    key = api_key or environ.get(API_KEY_ENV) or ""
+    if not key:
+        raise AuthenticationError("No API key provided. Pass api_key= or set NOUKAI_API_KEY.")
+    if not key.startswith(API_KEY_PREFIX):
+        raise AuthenticationError("Invalid API key prefix. Expected 'nk_'.")
+    return key
+
+
+def resolve_environment(env: str | None, environ: Mapping[str, str]) -> Environment:
+    """``env`` if given, else ``NOUKAI_ENV``; only ``dev``/``development`` select the dev server."""
+    chosen = env or environ.get(ENV_ENV) or ""
+    return "dev" if chosen in DEV_ENV_NAMES else "production"
+
+
+def resolve_base_url(
+    environment: Environment, dev_port: int | None, environ: Mapping[str, str]
+) -> str:
+    """Production host, or the loopback dev server on ``dev_port``/``NOUKAI_DEV_PORT`` (default 8080).
+
+    The port override is honoured only for the dev environment: it can never send the key to a
+    non-loopback host, and a stray ``NOUKAI_DEV_PORT`` is ignored in production.
+    """
+    if environment == "production":
+        if dev_port is not None:
+            raise ValueError("dev_port= only applies to env='dev' (the local dev server).")
+        return PRODUCTION_BASE_URL
+    port = dev_port if dev_port is not None else _port_from_env(environ)
+    return f"http://{DEV_HOST}:{_validate_port(port)}/api/v1"
+
+
+def validate_timeout(timeout: float | httpx.Timeout) -> float | httpx.Timeout:
+    """A timeout must be a positive number of seconds or an ``httpx.Timeout``."""
+    httpx_module = sys.modules.get("httpx")  # an httpx.Timeout implies httpx is loaded
+    if httpx_module is not None and isinstance(timeout, httpx_module.Timeout):
+        return timeout  # type: ignore[no-any-return]
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or an httpx.Timeout, got {timeout!r}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+    return float(timeout)
+
+
+def resolve_max_retries(max_retries: object) -> int:
+    """``None`` means the default (1); 0 disables retries; negatives are rejected."""
+    if max_retries is None:
+        return DEFAULT_MAX_RETRIES
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError(f"max_retries must be a non-negative integer, got {max_retries!r}")
+    return max_retries
+
+
+def _port_from_env(environ: Mapping[str, str]) -> int:
+    raw = environ.get(DEV_PORT_ENV)
+    if not raw:
+        return DEV_DEFAULT_PORT
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{DEV_PORT_ENV} must be a port number, got {raw!r}") from None
+
+
+def _validate_port(port: object) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"dev port must be an integer between 1 and 65535, got {port!r}")
+    return port

@@ -1,0 +1,109 @@
+"""The ``log_handler`` hook: structured events for every request, response and retry.
+
+Events are plain dicts (CONTRACT §14 plus the ``retry`` phase). Headers are never included, so the
+API key cannot leak through them; bodies only with ``log_payloads=True``. A handler that raises
+never breaks a request: the first failure is reported through :mod:`logging`, later ones are
+swallowed silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from noukai_sdk._errors import parse_body
+from noukai_sdk._http_types import HttpRequest
+
+LogHandler = Callable[[dict[str, Any]], object]
+
+_logger = logging.getLogger("noukai_sdk.log_hook")
+
+
+class LogHook:
+    """Builds log events and delivers them to the user's handler, isolating its failures."""
+
+    __slots__ = ("_handler", "_reported", "payloads")
+
+    def __init__(self, handler: LogHandler | None, *, payloads: bool = False) -> None:
+        self._handler = handler
+        self._reported = False
+        self.payloads = payloads
+
+    @property
+    def enabled(self) -> bool:
+        return self._handler is not None
+
+    def request(self, request: HttpRequest, *, attempt: int) -> None:
+        """A request attempt is about to be sent."""
+        if self._handler is None:
+            return
+        event: dict[str, Any] = {
+            "phase": "request",
+            "method": request.method,
+            "path": request.path,
+            "attempt": attempt,
+        }
+        if request.streaming:
+            event["streaming"] = True
+        elif self.payloads and request.json is not None:
+            event["request_body"] = request.json
+        self.emit(event)
+
+    def response(
+        self,
+        request: HttpRequest,
+        *,
+        status_code: int,
+        request_id: str | None,
+        attempt: int,
+        content: bytes | None = None,
+    ) -> None:
+        """Response headers (and, for JSON requests, the body) arrived for an attempt."""
+        if self._handler is None:
+            return
+        event: dict[str, Any] = {
+            "phase": "response",
+            "method": request.method,
+            "path": request.path,
+            "status_code": status_code,
+            "request_id": request_id,
+            "attempt": attempt,
+        }
+        if request.streaming:
+            event["streaming"] = True
+        elif self.payloads:
+            event["response_body"] = parse_body(content) if content is not None else None
+        self.emit(event)
+
+    def retry(self, request: HttpRequest, *, attempt: int, delay: float, reason: str) -> None:
+        """Attempt ``attempt`` failed with ``reason``; the next one follows after ``delay`` s."""
+        if self._handler is None:
+            return
+        self.emit(
+            {
+                "phase": "retry",
+                "method": request.method,
+                "path": request.path,
+                "attempt": attempt,
+                "next_attempt": attempt + 1,
+                "delay": delay,
+                "reason": reason,
+            }
+        )
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Deliver ``event``; a raising handler is reported once and otherwise ignored."""
+        if self._handler is None:
+            return
+        try:
+            self._handler(event)
+        except Exception:
+            if not self._reported:
+                self._reported = True
+                _logger.warning(
+                    "noukai log_handler raised while handling a %r event; the request "
+                    "continues and further handler errors are ignored",
+                    event.get("phase"),
+                    exc_info=True,
+                )
