@@ -1,0 +1,326 @@
+"""The step protocol behind ``Flow.steps()``/``events()``, written once for sync and async clients.
+
+One logical run is a sequence of ``POST …/step`` calls, each answered by an SSE stream. The
+:class:`StepCursor` is the small state machine that carries the run from one call to the next
+(CONTRACT §8.1, with the server's ``stepIndex``/``executionId`` winning over the client's own
+count, W24/W25); :func:`step_protocol` is the generator the effect drivers run: it builds each
+request body, reads the stream, stamps ``step_index``, handles tool pauses and decides when the
+run is over. A stream that ends without a pause or a terminal event raises
+:class:`StreamInterruptedError` with the cursor, never a silent "success" (W15).
+
+:func:`live_trace_protocol` is the much simpler reader of ``GET …/runs/{id}/trace/stream``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from noukai_sdk._effects import CloseStream, Emit, Protocol, call_user, read_stream
+from noukai_sdk._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    FlowExecutionError,
+    StreamInterruptedError,
+)
+from noukai_sdk._events import (
+    FlowCompleted,
+    RunStarted,
+    StepCompleted,
+    StepFailed,
+    StepPaused,
+    StepStarted,
+    ToolCallsRequired,
+    ToolResults,
+    parse_event,
+)
+from noukai_sdk._requesting import RequestContext, open_event_stream
+from noukai_sdk._sse import SSEDecoder
+from noukai_sdk._tool_calls import (
+    check_tool_round_limit,
+    normalize_tool_results,
+    reject_async_handler_on_sync_client,
+    reject_awaitable_result,
+    warn_if_history_too_long,
+)
+from noukai_sdk_generated.models import ErrorDetail, StepRequest
+
+if TYPE_CHECKING:
+    import httpx
+
+    from noukai_sdk._http_types import HttpRequest, StreamHead
+    from noukai_sdk._paths import FlowAddress
+
+ToolHandler = Callable[[list[dict[str, Any]]], Any]
+"""Called with the pause's ``tool_calls``; returns the tool results (or an awaitable of them)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepCall:
+    """Everything one ``steps()``/``events()`` iteration needs, resolved by the client shell.
+
+    ``version`` is the path's version number (``None`` = unversioned); ``session_id`` is already
+    resolved (per-call > scope > client default) and goes on every ``/step`` call.
+    """
+
+    address: FlowAddress
+    version: int | None
+    message: str | None = None
+    parameters: Mapping[str, Any] | None = None
+    attachments: Sequence[Mapping[str, Any]] | None = None
+    input_overrides: Mapping[str, Any] | None = None
+    block_overrides: Mapping[str, Mapping[str, Any]] | None = None
+    tools: Sequence[Mapping[str, Any]] | None = None
+    tool_choice: str | Mapping[str, Any] | None = None
+    trace: bool = False
+    run_remaining: bool = False
+    session_id: str | None = None
+    tool_handler: ToolHandler | None = None
+    max_tool_rounds: int = 10
+    only_steps: bool = False
+    sync_client: bool = True
+    timeout: float | httpx.Timeout | None = None
+
+
+@dataclass(slots=True)
+class StepCursor:
+    """Where the run stands between ``/step`` calls (CONTRACT §8.1); the server's values win."""
+
+    execution_id: str | None = None
+    step_index: int = 0
+    accumulated_outputs: dict[str, Any] = field(default_factory=lambda: {})
+    tool_messages: list[Any] | None = None
+    """Tool conversation staged for the next call (a tool resume), consumed by it."""
+    iterations_used: int = 0
+    tool_rounds: int = 0
+
+    @property
+    def is_first_call(self) -> bool:
+        return self.step_index == 0 and self.execution_id is None and self.tool_messages is None
+
+    def request_body(self, call: StepCall) -> Any:
+        """The next ``/step`` body (CONTRACT §3.5); consumes the staged tool messages."""
+        first = self.is_first_call
+        fields = {
+            "execution_id": self.execution_id,
+            "step_index": self.step_index,
+            "accumulated_outputs": dict(self.accumulated_outputs),
+            "message": call.message if first else None,
+            "parameters": (call.parameters or {}) if first else {},
+            "attachments": (call.attachments or None) if first else None,
+            "input_overrides": call.input_overrides or {},
+            "block_overrides": call.block_overrides or None,
+            "run_remaining": call.run_remaining,
+            "tools": call.tools or None,
+            "tool_choice": call.tool_choice or None,
+            "tool_call_messages": self.tool_messages,
+            "iterations_used": self.iterations_used if self.tool_messages is not None else 0,
+            "trace": call.trace,
+        }
+        body = StepRequest.model_validate(fields).to_wire()
+        self.tool_messages = None
+        self.iterations_used = 0
+        return body
+
+    def learn_execution_id(self, execution_id: str | None) -> None:
+        if execution_id:
+            self.execution_id = execution_id
+
+    def step_started(self, event: StepStarted) -> None:
+        if event.step_index is None:
+            event.step_index = self.step_index
+
+    def step_completed(self, event: StepCompleted) -> None:
+        if event.step_index is None:
+            event.step_index = self.step_index
+        self.accumulated_outputs[event.step_id] = event.output
+        self.step_index = event.step_index + 1
+
+    def step_paused(self, event: StepPaused) -> None:
+        if event.step_index is None:
+            event.step_index = self.step_index
+        self.step_index = event.step_index
+
+    def tool_pause(self, event: ToolCallsRequired) -> None:
+        self.execution_id = event.execution_id
+        self.step_index = event.step_index
+        self.accumulated_outputs.update(event.accumulated_outputs or {})
+
+    def stage_tool_results(self, event: ToolCallsRequired, results: ToolResults) -> None:
+        """Stage the pause's conversation plus ``results`` (any accepted shape) for the next call."""
+        if self.tool_messages is not None:
+            raise RuntimeError("These tool calls were already answered; resume only once.")
+        messages = [*event.tool_call_messages, *normalize_tool_results(results, event.tool_calls)]
+        warn_if_history_too_long(messages)
+        self.tool_messages = messages
+        self.iterations_used = event.iterations_used
+
+
+def step_protocol(call: StepCall, ctx: RequestContext) -> Protocol[None]:
+    """Drive one logical run over as many ``/step`` calls as it takes, emitting typed events."""
+    if call.version == 0:
+        raise ValueError(
+            "steps() and events() cannot run the draft version; pass version=None "
+            "(production) or a published version number."
+        )
+    if call.sync_client:
+        reject_async_handler_on_sync_client(call.tool_handler)
+    cursor = StepCursor()
+    while True:
+        request = call.address.operation_request(
+            "step",
+            version=call.version,
+            body=cursor.request_body(call),
+            session_id=call.session_id,
+            timeout=call.timeout,
+        )
+        if not (yield from _run_segment(call, ctx, cursor, request)):
+            return
+
+
+def _run_segment(
+    call: StepCall, ctx: RequestContext, cursor: StepCursor, request: HttpRequest
+) -> Protocol[bool]:
+    """One ``/step`` call: read its stream; ``True`` when another call should follow."""
+    head = yield from open_event_stream(request, ctx)
+    decoder = SSEDecoder()
+    only_steps = call.only_steps
+    while True:
+        try:
+            chunk = yield from read_stream()
+        except APITimeoutError:
+            raise
+        except APIConnectionError as error:
+            raise _interrupted(cursor, head, f"the connection failed: {error}") from error
+        frames = decoder.feed(chunk) if chunk else decoder.end()
+        for frame in frames:
+            event = parse_event(frame.event, frame.data, request_id=head.request_id)
+            if event is None:
+                continue
+            if isinstance(event, StepCompleted):
+                cursor.step_completed(event)
+                yield Emit(event)
+                continue
+            if isinstance(event, StepStarted):
+                cursor.step_started(event)
+            elif isinstance(event, RunStarted):
+                cursor.learn_execution_id(event.execution_id)
+            elif isinstance(event, StepPaused):
+                cursor.step_paused(event)
+                yield CloseStream()
+                if not only_steps:
+                    yield Emit(event)
+                return True
+            elif isinstance(event, ToolCallsRequired):
+                yield CloseStream()
+                yield from _tool_pause(call, cursor, event)
+                return True
+            elif isinstance(event, FlowCompleted):
+                cursor.learn_execution_id(event.execution_id)
+                yield CloseStream()
+                if not only_steps:
+                    yield Emit(event)
+                return False
+            elif isinstance(event, StepFailed):
+                yield CloseStream()
+                if only_steps:
+                    raise _step_failure(event, cursor, head)
+                yield Emit(event)
+                return False
+            if not only_steps:
+                yield Emit(event)
+        if not chunk:
+            raise _interrupted(cursor, head, "it ended before the run paused or finished")
+
+
+def _tool_pause(call: StepCall, cursor: StepCursor, event: ToolCallsRequired) -> Protocol[None]:
+    """Answer a tool pause: with the handler (auto), or by handing the event to the caller."""
+    cursor.tool_pause(event)
+    handler = call.tool_handler
+    if handler is not None:
+        check_tool_round_limit(cursor.tool_rounds, call.max_tool_rounds, event.execution_id)
+        cursor.tool_rounds += 1
+        results = yield from call_user(handler, event.tool_calls)
+        if call.sync_client:
+            reject_awaitable_result(results)
+        cursor.stage_tool_results(event, results)
+        return
+    if call.only_steps:
+        raise FlowExecutionError(
+            f"The flow paused for tool calls at step {event.step_id!r}, but steps() was called "
+            "without tool_handler. Pass tool_handler= to answer them automatically, or use "
+            "events() and resume the ToolCallsRequired event yourself.",
+            code="TOOL_HANDLER_REQUIRED",
+            execution_id=event.execution_id,
+        )
+    event._stage_results = lambda results: cursor.stage_tool_results(event, results)
+    event._async_client = not call.sync_client
+    yield Emit(event)
+    event._stage_results = _too_late
+    if cursor.tool_messages is None:
+        resume = "resume_sync(results)" if call.sync_client else "await event.resume(results)"
+        raise FlowExecutionError(
+            f"The flow is paused for tool calls at step {event.step_id!r}: call {resume} on the "
+            "ToolCallsRequired event before asking for the next event (or pass tool_handler=).",
+            code="TOOL_RESULTS_REQUIRED",
+            execution_id=event.execution_id,
+        )
+
+
+def _too_late(results: ToolResults) -> None:
+    raise RuntimeError(
+        "resume() must be called before asking the stream for its next event; "
+        "this tool pause is no longer current."
+    )
+
+
+def _step_failure(event: StepFailed, cursor: StepCursor, head: StreamHead) -> FlowExecutionError:
+    """The error ``steps()`` raises for a ``step_error`` event: code and message from the event."""
+    detail = _error_detail(event.error)
+    code = detail.code if detail is not None else None
+    message = (detail.message if detail is not None else None) or code or "no error details"
+    name = repr(event.step_id) + (f" ({event.name})" if event.name else "")
+    return FlowExecutionError(
+        f"Step {name} failed: {message}",
+        code=code,
+        execution_id=cursor.execution_id,
+        request_id=head.request_id,
+        response_body=event.error,
+    )
+
+
+def _error_detail(error: Mapping[str, Any] | None) -> ErrorDetail | None:
+    from pydantic import ValidationError
+
+    if not error:
+        return None
+    try:
+        return ErrorDetail.model_validate(error)
+    except ValidationError:
+        return None
+
+
+def _interrupted(cursor: StepCursor, head: StreamHead, why: str) -> StreamInterruptedError:
+    return StreamInterruptedError(
+        f"The step stream was interrupted: {why}. Run "
+        f"{cursor.execution_id or '(id unknown)'} can continue from step index {cursor.step_index}.",
+        execution_id=cursor.execution_id,
+        step_index=cursor.step_index,
+        accumulated_outputs=dict(cursor.accumulated_outputs),
+        request_id=head.request_id,
+    )
+
+
+def live_trace_protocol(request: HttpRequest, ctx: RequestContext) -> Protocol[None]:
+    """Emit every event of a run's live trace stream until the server closes it (no cursor)."""
+    head = yield from open_event_stream(request, ctx)
+    decoder = SSEDecoder()
+    while True:
+        chunk = yield from read_stream()
+        for frame in decoder.feed(chunk) if chunk else decoder.end():
+            event = parse_event(frame.event, frame.data, request_id=head.request_id)
+            if event is not None:
+                yield Emit(event)
+        if not chunk:
+            return
