@@ -1,0 +1,41 @@
+"""Command line: ``python -m generator`` regenerates, ``python -m generator --check`` detects drift."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from generator._pipeline import REPO_ROOT, check, generate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m generator",
+        description="Regenerate noukai_sdk_generated/ from openapi.yaml.",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate into a temporary directory and fail with a diff if the committed tree differs",
+    )
+    parser.add_argument(
+        "--root", default=str(REPO_ROOT), help="repository root (default: this checkout)"
+    )
+    args = parser.parse_args(argv)
+    if args.check:
+        diff = check(root=args.root)
+        if diff:
+            sys.stdout.write(diff)
+            sys.stderr.write(
+                "noukai_sdk_generated/ is stale against openapi.yaml: run `python -m generator`.\n"
+            )
+            return 1
+        sys.stderr.write("noukai_sdk_generated/ is up to date.\n")
+        return 0
+    generate(root=args.root)
+    sys.stderr.write("noukai_sdk_generated/ regenerated.\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
