@@ -1,0 +1,83 @@
+"""``noukai dev-server``: serve a local Noukai API v1 (see ``noukai_sdk.devserver``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from noukai_sdk.devserver._config import (
+    DEFAULT_BLOCK_LATENCY_MS,
+    DEFAULT_DB,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    READY_MARKER,
+)
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "dev-server",
+        help="serve a local Noukai API v1 for examples and tests",
+        description=(
+            "Serve a local Noukai API v1 with the demo flows. Prints "
+            f"'{READY_MARKER} <base url>' once it accepts connections; stops on Ctrl-C/SIGTERM."
+        ),
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="interface to bind (default: loopback)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="TCP port; 0 picks a free one (default: 8080)",
+    )
+    parser.add_argument(
+        "--db", default=DEFAULT_DB, help="SQLite file, or :memory: (default: ./noukai-dev.sqlite3)"
+    )
+    parser.add_argument(
+        "--flows",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra flows directory (<org>/<project>/<slug>.yaml); repeatable",
+    )
+    parser.add_argument(
+        "--keys",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="API keys YAML file (default: one key, nk_dev_local)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=int,
+        default=DEFAULT_BLOCK_LATENCY_MS,
+        metavar="MS",
+        help=f"default simulated block latency (default: {DEFAULT_BLOCK_LATENCY_MS})",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.port < 0 or args.port > 65535:
+        raise SystemExit(f"noukai dev-server: invalid --port {args.port}")
+    if args.latency < 0:
+        raise SystemExit(f"noukai dev-server: --latency must be >= 0, got {args.latency}")
+    try:
+        from noukai_sdk.devserver import ServerConfig, serve
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise SystemExit(
+            f"noukai dev-server needs the 'devserver' extra: pip install 'noukai-sdk[devserver]' ({exc})"
+        ) from exc
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        flow_dirs=tuple(args.flows),
+        keys_file=args.keys,
+        latency_ms=args.latency,
+    )
+    return serve(config)

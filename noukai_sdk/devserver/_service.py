@@ -1,0 +1,155 @@
+"""The dev server's shared state and the checks and engine driving every route goes through."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Generator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from noukai_sdk.devserver._accounts import Accounts, KeySpec
+from noukai_sdk.devserver._config import ServerConfig
+from noukai_sdk.devserver._engine import (
+    Engine,
+    Event,
+    RunState,
+    StepRecord,
+    StopReason,
+    Wait,
+)
+from noukai_sdk.devserver._errors import ApiError
+from noukai_sdk.devserver._flows import FlowCatalog, FlowSpec, load_catalog
+from noukai_sdk.devserver._store import Store
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+
+@dataclass(frozen=True, slots=True)
+class FlowAccess:
+    """A request that passed the checks for a flow: its key, flow and resolved version."""
+
+    key: KeySpec
+    flow: FlowSpec
+    version: int
+
+
+@dataclass
+class Outcome:
+    """Why the engine stopped, filled in once :meth:`DevServer.drive` finishes."""
+
+    reason: StopReason | None = None
+
+
+class DevServer:
+    """Flows, keys, storage and the change notifications live tails wait on."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.catalog: FlowCatalog = load_catalog(config.flow_dirs)
+        self.accounts = Accounts.from_file(config.keys_file)
+        self.store = Store(config.db)
+        self._changed = asyncio.Condition()
+        self.jobs_waiting = asyncio.Event()
+
+    # request checks ---------------------------------------------------------------------------
+
+    def authenticate(self, request: Request) -> KeySpec:
+        return self.accounts.authenticate(request.headers.get("authorization"))
+
+    def check_flow(
+        self,
+        request: Request,
+        *,
+        org: str,
+        project: str,
+        slug: str,
+        version: int | None,
+        charge: bool,
+    ) -> FlowAccess:
+        """401 unknown key, 403 no access, 404 unknown flow or version, 402 no credits."""
+        key = self.authenticate(request)
+        self.accounts.authorize(key, f"{org}/{project}")
+        flow = self.catalog.find(org, project, slug)
+        if flow is None:
+            raise ApiError(404, "FLOW_NOT_FOUND", f"No flow '{org}/{project}/{slug}'.")
+        resolved = flow.resolve_version(version)
+        if resolved is None:
+            raise ApiError(404, "FLOW_NOT_FOUND", f"Flow '{flow.key}' has no version {version}.")
+        if charge and self.store.balance(key.key, initial=key.credits_usd) <= 0:
+            raise ApiError(402, "INSUFFICIENT_CREDITS", "This API key has no credits left.")
+        return FlowAccess(key, flow, resolved)
+
+    @contextmanager
+    def slot(self, key: KeySpec) -> Generator[None, None, None]:
+        """Hold a concurrency slot of ``key`` (429 when none is free) for the block."""
+        self.accounts.acquire(key)
+        try:
+            yield
+        finally:
+            self.accounts.release(key)
+
+    def find_run(self, flow: FlowSpec, execution_id: str) -> RunState | None:
+        run = self.store.load_run(execution_id)
+        return run if run is not None and run.flow_key == flow.key else None
+
+    # running ----------------------------------------------------------------------------------
+
+    async def drive(self, run: RunState, engine: Engine, outcome: Outcome) -> AsyncIterator[Event]:
+        """Run ``engine``, persisting its events, step records and the run; yield its events."""
+        cost_before = Decimal(run.cost_usd)
+        try:
+            while True:
+                try:
+                    item = next(engine)
+                except StopIteration as stop:
+                    outcome.reason = stop.value
+                    return
+                if isinstance(item, Wait):
+                    if item.seconds > 0:
+                        await asyncio.sleep(item.seconds)
+                elif isinstance(item, StepRecord):
+                    self.store.record_step(run.execution_id, item)
+                else:
+                    if item.persist:
+                        self.store.append_event(run.execution_id, item)
+                        await self._notify()
+                    yield item
+        finally:
+            engine.close()
+            self.store.save_run(run)
+            key = self.accounts.find(run.api_key)
+            spent = Decimal(run.cost_usd) - cost_before
+            if spent and key is not None:
+                self.store.charge(key.key, spent, initial=key.credits_usd)
+            await self._notify()
+
+    async def run_to_stop(self, run: RunState, engine: Engine) -> StopReason:
+        outcome = Outcome()
+        async for _ in self.drive(run, engine, outcome):
+            pass
+        assert outcome.reason is not None
+        return outcome.reason
+
+    async def tail(self, execution_id: str) -> AsyncIterator[Event]:
+        """Stored events of a run, then new ones as they are stored, until the run is terminal."""
+        seen = 0
+        while True:
+            for seq, event in self.store.events_after(execution_id, seen):
+                seen = seq
+                yield event
+            run = self.store.load_run(execution_id)
+            if run is None or run.is_terminal:
+                for seq, event in self.store.events_after(execution_id, seen):
+                    seen = seq
+                    yield event
+                return
+            async with self._changed:
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout=0.5)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()

@@ -1,0 +1,181 @@
+"""SQLite persistence: runs, step traces, events, the job queue and credit balances.
+
+One connection, used only from the server's event-loop thread (every statement is short). A file
+database runs in WAL mode so it survives restarts; ``:memory:`` is for throw-away servers.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+from noukai_sdk.devserver._engine import Event, RunState, StepRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    execution_id TEXT UNIQUE NOT NULL,
+    flow_key TEXT NOT NULL,
+    session_id TEXT,
+    state TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_session ON runs (session_id, seq);
+CREATE TABLE IF NOT EXISTS steps (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    execution_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    loop_index INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    UNIQUE (execution_id, step_id, attempt, loop_index)
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    execution_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    fields TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_run ON events (execution_id, seq);
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    execution_id TEXT UNIQUE NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credits (
+    api_key TEXT PRIMARY KEY,
+    balance_usd TEXT NOT NULL
+);
+"""
+_NO_LOOP = -1
+
+
+class Store:
+    """Typed access to the dev server's tables."""
+
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # runs ------------------------------------------------------------------------------------
+
+    def save_run(self, run: RunState) -> None:
+        self._db.execute(
+            "INSERT INTO runs (execution_id, flow_key, session_id, state) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (execution_id) DO UPDATE SET state = excluded.state",
+            (run.execution_id, run.flow_key, run.session_id, run.to_json()),
+        )
+
+    def load_run(self, execution_id: str) -> RunState | None:
+        row = self._db.execute(
+            "SELECT state FROM runs WHERE execution_id = ?", (execution_id,)
+        ).fetchone()
+        return None if row is None else RunState.from_json(row[0])
+
+    def session_runs(self, session_id: str) -> list[RunState]:
+        rows = self._db.execute(
+            "SELECT state FROM runs WHERE session_id = ? ORDER BY seq", (session_id,)
+        ).fetchall()
+        return [RunState.from_json(row[0]) for row in rows]
+
+    # step traces -----------------------------------------------------------------------------
+
+    def record_step(self, execution_id: str, record: StepRecord) -> None:
+        data = asdict(record)
+        data["usage"] = None if record.usage is None else asdict(record.usage)
+        self._db.execute(
+            "INSERT INTO steps (execution_id, step_id, attempt, loop_index, record) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (execution_id, step_id, attempt, loop_index) "
+            "DO UPDATE SET record = excluded.record",
+            (
+                execution_id,
+                record.step_id,
+                record.attempt,
+                _NO_LOOP if record.loop_index is None else record.loop_index,
+                json.dumps(data),
+            ),
+        )
+
+    def step_records(self, execution_id: str) -> list[dict[str, Any]]:
+        """Every recorded step attempt of a run, in the order the steps started."""
+        rows = self._db.execute(
+            "SELECT record FROM steps WHERE execution_id = ? ORDER BY seq", (execution_id,)
+        ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    # events ----------------------------------------------------------------------------------
+
+    def append_event(self, execution_id: str, event: Event) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO events (execution_id, event_type, fields) VALUES (?, ?, ?)",
+            (execution_id, event.event_type, json.dumps(dict(event.fields))),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def events_after(self, execution_id: str, after_seq: int) -> Iterator[tuple[int, Event]]:
+        rows = self._db.execute(
+            "SELECT seq, event_type, fields FROM events WHERE execution_id = ? AND seq > ? "
+            "ORDER BY seq",
+            (execution_id, after_seq),
+        ).fetchall()
+        for seq, event_type, fields in rows:
+            yield int(seq), Event(str(event_type), json.loads(fields))
+
+    # jobs ------------------------------------------------------------------------------------
+
+    def enqueue_job(self, execution_id: str) -> None:
+        self._db.execute(
+            "INSERT INTO jobs (execution_id, status) VALUES (?, 'pending')", (execution_id,)
+        )
+
+    def next_pending_job(self) -> str | None:
+        """Claim the oldest pending job (marks it running) and return its execution id."""
+        row = self._db.execute(
+            "SELECT execution_id FROM jobs WHERE status = 'pending' ORDER BY seq LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        self.set_job_status(str(row[0]), "running")
+        return str(row[0])
+
+    def set_job_status(self, execution_id: str, status: str) -> None:
+        self._db.execute(
+            "UPDATE jobs SET status = ? WHERE execution_id = ?", (status, execution_id)
+        )
+
+    def requeue_interrupted_jobs(self) -> int:
+        """Jobs that were running when the server stopped go back to the queue."""
+        return self._db.execute(
+            "UPDATE jobs SET status = 'pending' WHERE status = 'running'"
+        ).rowcount
+
+    def is_job(self, execution_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM jobs WHERE execution_id = ?", (execution_id,))
+        return row.fetchone() is not None
+
+    # credits ---------------------------------------------------------------------------------
+
+    def balance(self, api_key: str, *, initial: Decimal) -> Decimal:
+        self._db.execute(
+            "INSERT OR IGNORE INTO credits (api_key, balance_usd) VALUES (?, ?)",
+            (api_key, str(initial)),
+        )
+        row = self._db.execute(
+            "SELECT balance_usd FROM credits WHERE api_key = ?", (api_key,)
+        ).fetchone()
+        return Decimal(row[0])
+
+    def charge(self, api_key: str, amount: Decimal, *, initial: Decimal) -> None:
+        balance = self.balance(api_key, initial=initial)
+        self._db.execute(
+            "UPDATE credits SET balance_usd = ? WHERE api_key = ?", (str(balance - amount), api_key)
+        )

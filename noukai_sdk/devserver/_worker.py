@@ -1,0 +1,55 @@
+"""The job worker: takes queued executions from SQLite one at a time and runs them to the end."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from noukai_sdk.devserver._engine import advance
+from noukai_sdk.devserver._service import DevServer
+
+_log = logging.getLogger("noukai_sdk.devserver")
+
+
+async def run_jobs(server: DevServer) -> None:
+    """Process the queue forever (cancel the task to stop); survives a failing job."""
+    while True:
+        execution_id = server.store.next_pending_job()
+        if execution_id is None:
+            server.jobs_waiting.clear()
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(server.jobs_waiting.wait(), timeout=1.0)
+            continue
+        try:
+            await _run_job(server, execution_id)
+        except asyncio.CancelledError:
+            server.store.set_job_status(execution_id, "pending")
+            raise
+        except Exception:
+            _log.exception("job %s crashed", execution_id)
+            server.store.set_job_status(execution_id, "failed")
+
+
+async def _run_job(server: DevServer, execution_id: str) -> None:
+    run = server.store.load_run(execution_id)
+    if run is None:
+        server.store.set_job_status(execution_id, "failed")
+        return
+    flow = server.catalog.find(*run.flow_key.split("/"))
+    if flow is None:
+        run.status = "failed"
+        run.error = {
+            "code": "FLOW_NOT_FOUND",
+            "message": f"Flow '{run.flow_key}' no longer exists.",
+        }
+        server.store.save_run(run)
+        server.store.set_job_status(execution_id, "failed")
+        return
+    if run.status == "running":
+        run.step_index, run.accumulated_outputs = 0, {}
+    engine = advance(
+        flow, run, pause_between_steps=False, default_latency_ms=server.config.latency_ms
+    )
+    reason = await server.run_to_stop(run, engine)
+    server.store.set_job_status(execution_id, "completed" if reason == "completed" else "failed")
