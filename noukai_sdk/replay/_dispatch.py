@@ -1,0 +1,173 @@
+"""Serving ``execute()``, ``steps()``/``events()`` and ``execute_async()`` from a replay scope.
+
+These are the seams the flow and step-protocol code call when ``active_scope().mode ==
+"replay"``. They are protocols (see :mod:`noukai_sdk._effects`) because a per-call
+``session_id=`` naming another session makes them fetch it (once per client, then cached; matched
+positionally like the scope's own session, W47). No flow endpoint is ever called, no tool
+handler runs, and a failed recording replays as a failure (W45).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from noukai_sdk._effects import Emit, Protocol
+from noukai_sdk._scope import Scope
+from noukai_sdk.replay._building import (
+    build,
+    failure_error,
+    replayed_events,
+    replayed_result,
+    replayed_steps,
+)
+from noukai_sdk.replay._matching import RecordedExecution, SessionMatcher, Trigger
+from noukai_sdk.replay._reconstruction import ReplayPlan, plan_replay
+from noukai_sdk.replay._state import ReplayState
+
+if TYPE_CHECKING:
+    from noukai_sdk._requesting import RequestContext
+    from noukai_sdk._results import ExecuteResult
+    from noukai_sdk_generated.models import JobStatus
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayCall:
+    """What a replayed call needs from its caller.
+
+    ``slug`` is the bare slug of the bound flow; ``session_id`` the per-call ``session_id=``
+    argument exactly as given (``None`` when omitted); ``context`` the calling client's request
+    context (used only to fetch an explicitly named session); ``client`` the calling client (its
+    session cache); ``flow_id`` the flow's id when the caller knows it (matches recordings of a
+    deleted flow).
+    """
+
+    slug: str
+    session_id: str | None = None
+    context: RequestContext | None = None
+    client: Any = None
+    flow_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayedJob:
+    """A job recording served in replay: submission facts plus the final status to report."""
+
+    execution_id: str
+    flow_id: str
+    block_count: int
+    session_id: str
+    final_status: JobStatus
+
+
+def replay_execute(scope: Scope, call: ReplayCall) -> Protocol[ExecuteResult]:
+    """``execute()`` in replay: the matched recording's result, or its recorded failure raised."""
+    matcher = _state(scope).matcher
+    matcher.call_started(call.slug, "execute")
+    try:
+        plan, session_id = yield from _served(scope, call, "execute", _plan)
+    finally:
+        matcher.call_finished(call.slug, "execute")
+    return replayed_result(plan, session_id=session_id)
+
+
+def replay_events(scope: Scope, call: ReplayCall, *, only_steps: bool) -> Protocol[None]:
+    """``events()``/``steps()`` in replay: emit the reconstructed events of the matched recording.
+
+    ``events()`` ends with the ``StepFailed`` of a failed recording; ``steps()`` (``only_steps``)
+    yields only ``StepCompleted`` and raises ``FlowExecutionError`` there, like a live run (W41).
+    Matching happens when the first event is pulled.
+    """
+    state = _state(scope)
+    state.matcher.call_started(call.slug, "step")
+    try:
+        plan, _ = yield from _served(scope, call, "step", _plan)
+        for event in replayed_steps(plan) if only_steps else replayed_events(plan):
+            yield Emit(event)
+        if only_steps and plan.failure is not None:
+            raise failure_error(plan, plan.failure)
+    finally:
+        state.matcher.call_finished(call.slug, "step")
+
+
+def replay_job(scope: Scope, call: ReplayCall) -> Protocol[ReplayedJob]:
+    """``execute_async()`` in replay: a job whose polls and ``wait()`` serve the recording."""
+    plan, session_id = yield from _served(scope, call, "job", _plan)
+    return ReplayedJob(
+        execution_id=plan.execution_id,
+        flow_id=plan.flow_id,
+        block_count=plan.step_count,
+        session_id=session_id,
+        final_status=recorded_job_status(plan),
+    )
+
+
+def recorded_job_status(plan: ReplayPlan) -> JobStatus:
+    """The terminal ``JobStatus`` of a recorded job: completed with its result, or failed."""
+    from noukai_sdk_generated.models import JobStatus
+
+    if plan.failure is not None:
+        message = plan.failure.message
+        return build(JobStatus, execution_id=plan.execution_id, status="failed", error=message)
+    return build(JobStatus, execution_id=plan.execution_id, status="completed", result=plan.result)
+
+
+def _plan(execution: RecordedExecution) -> ReplayPlan:
+    return plan_replay(execution)  # type: ignore[arg-type]
+
+
+def _served(
+    scope: Scope,
+    call: ReplayCall,
+    trigger: Trigger,
+    build: Callable[[RecordedExecution], T],
+) -> Protocol[tuple[T, str]]:
+    """Match the call in the scope's session or in the explicitly named one; build from it."""
+    state = _state(scope)
+    explicit = call.session_id is not None and call.session_id != scope.session_id
+    if not explicit:
+        execution = state.matcher.match(call.slug, trigger, flow_id=call.flow_id)
+        return build(execution), scope.session_id or ""
+    session_id = call.session_id or ""
+    matcher = yield from _explicit_matcher(state, session_id, call)
+    execution = matcher.match(call.slug, trigger, flow_id=call.flow_id)
+    state.matcher.consume(execution.execution_id)
+    return build(execution), session_id
+
+
+def _explicit_matcher(
+    state: ReplayState, session_id: str, call: ReplayCall
+) -> Protocol[SessionMatcher]:
+    from noukai_sdk.replay._sessions import (
+        SessionCache,
+        cache_for,
+        cached_fetch,
+        validate_session_id,
+    )
+
+    validate_session_id(session_id)
+    with state.lock:
+        matcher = state.explicit.get(session_id)
+    if matcher is not None:
+        return matcher
+    if call.context is None:
+        raise TypeError(
+            "A replayed call naming another session needs the client's request context."
+        )
+    cache = cache_for(call.client) if call.client is not None else (state.cache or SessionCache())
+    session = yield from cached_fetch(session_id, call.context, cache)
+    with state.lock:
+        matcher = state.explicit.setdefault(
+            session_id, SessionMatcher(session.session_id, session.executions)
+        )
+    return matcher
+
+
+def _state(scope: Scope) -> ReplayState:
+    state = scope.replay_state
+    if not isinstance(state, ReplayState):
+        raise TypeError("replay dispatch needs an active replay scope")
+    return state

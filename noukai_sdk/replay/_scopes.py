@@ -1,0 +1,460 @@
+"""Trace/replay scopes: the context managers and the ``@trace`` decorator.
+
+Entering a scope decides its mode (CONTRACT §12.1): *replay* for a cassette file or an honoured
+``replay_session_id``, else *capture* (a fresh UUID4 sent as ``X-Session-Id``), else *normal*. The
+entry and exit logic is written once as sans-IO protocols (:class:`_ScopeCore`); the sync and async
+managers only drive them. Differences from 0.2.0: a replay id passed without the gate raises
+:class:`ReplayDisabledError` (W49); ``scope_open`` is logged only once entry succeeded, and then
+``scope_close`` always follows (W50); the decorator joins an active scope instead of shadowing it
+(W39) and covers the whole iteration of generator functions (W51).
+
+Scopes live in a context variable: asyncio tasks created inside inherit them, threads do not —
+use ``contextvars.copy_context().run(...)`` to carry a scope into a worker thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from noukai_sdk._effects import Protocol, run_async, run_sync
+from noukai_sdk._errors import ReplayDisabledError, ReplayLeftoverError
+from noukai_sdk._http_types import HttpRequest, HttpResponse
+from noukai_sdk._scope import Scope, ScopeMode, active_scope, enter_scope, exit_scope
+from noukai_sdk.replay._gate import GATE_VARIABLE, replay_enabled
+
+if TYPE_CHECKING:
+    from contextvars import Token
+
+    from noukai_sdk._effects import AsyncIO, AsyncStream, SyncIO, SyncStream
+    from noukai_sdk.replay._cassettes import PathLike
+    from noukai_sdk_generated.models import SessionResponse
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _ScopeCore:
+    """Mode decision, session loading, leftover check, recording and scope log events."""
+
+    def __init__(
+        self,
+        *,
+        client: Any,
+        replay_session_id: str | None,
+        capture: bool,
+        cassette: PathLike | None,
+        record_to: PathLike | None,
+    ) -> None:
+        if record_to is not None and client is None:
+            raise TypeError(
+                "trace_scope(record_to=...) needs client= to fetch the session at exit."
+            )
+        self.client = client
+        self.replay_session_id = replay_session_id
+        self.capture = capture
+        self.cassette = cassette
+        self.record_to = record_to
+
+    def open(self) -> Protocol[Scope]:
+        """Decide the mode, load the session for replay, log ``scope_open``."""
+        from noukai_sdk.replay._state import ReplayState
+
+        session: SessionResponse | None = None
+        if self.cassette is not None:
+            session = self._load_cassette()
+        elif self.replay_session_id:
+            session = yield from self._fetch(self.replay_session_id)
+        mode: ScopeMode
+        if session is not None:
+            from noukai_sdk.replay._matching import SessionMatcher, check_snapshots
+            from noukai_sdk.replay._sessions import cache_for
+
+            check_snapshots(session.session_id, session.executions)
+            mode, session_id = "replay", session.session_id
+            state: ReplayState | None = ReplayState(
+                SessionMatcher(session.session_id, session.executions),
+                cache=cache_for(self.client) if self.client is not None else None,
+            )
+        elif self.capture:
+            mode, session_id, state = "capture", str(uuid.uuid4()), None
+        else:
+            mode, session_id, state = "normal", None, None
+        scope = Scope(mode=mode, session_id=session_id, replay_state=state, client=self.client)
+        self._log("scope_open", scope)
+        return scope
+
+    def close(self, scope: Scope, *, body_failed: bool) -> Protocol[None]:
+        """Check leftovers / record the capture (only after a clean body), log ``scope_close``."""
+        try:
+            if body_failed:
+                return
+            if scope.mode == "replay":
+                _raise_on_leftovers(scope)
+            elif self.record_to is not None and scope.session_id is not None:
+                from noukai_sdk.replay._cassettes import record_session
+                from noukai_sdk.replay._client_access import request_context
+
+                ctx = request_context(self.client)
+                yield from record_session(scope.session_id, self.record_to, ctx)
+        finally:
+            self._log("scope_close", scope)
+
+    def _load_cassette(self) -> SessionResponse:
+        from noukai_sdk.replay._cassettes import load_cassette
+
+        assert self.cassette is not None
+        session = load_cassette(self.cassette)
+        wanted = self.replay_session_id
+        if wanted and wanted.lower() != session.session_id.lower():
+            raise ValueError(
+                f"replay_session_id {wanted!r} does not match the cassette's session "
+                f"{session.session_id!r} ({self.cassette})."
+            )
+        return session
+
+    def _fetch(self, session_id: str) -> Protocol[SessionResponse]:
+        from noukai_sdk.replay._client_access import request_context
+        from noukai_sdk.replay._sessions import cache_for, cached_fetch, validate_session_id
+
+        if not replay_enabled():
+            raise ReplayDisabledError(
+                f"Replay of session '{session_id}' was requested but replay is disabled; set "
+                f"{GATE_VARIABLE}=1 to enable it (never in production)."
+            )
+        validate_session_id(session_id)
+        if self.client is None:
+            raise TypeError(
+                "trace_scope(replay_session_id=...) needs client= (the Noukai client that "
+                "fetches the recorded session), or cassette= to replay from a file."
+            )
+        ctx = request_context(self.client)
+        return (yield from cached_fetch(session_id, ctx, cache_for(self.client)))
+
+    def _log(self, phase: str, scope: Scope) -> None:
+        if self.client is None:
+            return
+        from noukai_sdk.replay._client_access import request_context
+
+        event = {"phase": phase, "mode": scope.mode, "session_id": scope.session_id}
+        request_context(self.client).log.emit(event)
+
+
+def _raise_on_leftovers(scope: Scope) -> None:
+    from noukai_sdk.replay._state import ReplayState
+
+    state = scope.replay_state
+    assert isinstance(state, ReplayState)
+    leftovers = state.matcher.leftovers()
+    if leftovers:
+        raise ReplayLeftoverError(
+            f"Session '{scope.session_id}' has {len(leftovers)} unconsumed execution(s) at "
+            f"scope exit: {leftovers}. The code made fewer calls than were recorded; it has "
+            "diverged from the recording."
+        )
+
+
+class _NoNetwork:
+    """The I/O of a scope without a usable client: any request is a clear error."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        raise TypeError(self.reason)
+
+    def open_stream(self, request: HttpRequest) -> SyncStream:
+        raise TypeError(self.reason)
+
+
+class _AsyncNoNetwork(_NoNetwork):
+    async def send(self, request: HttpRequest) -> HttpResponse:  # type: ignore[override]
+        raise TypeError(self.reason)
+
+    async def open_stream(self, request: HttpRequest) -> AsyncStream:  # type: ignore[override]
+        raise TypeError(self.reason)
+
+
+class SyncScope:
+    """``with trace_scope_sync(...) as scope:`` — a scope for blocking code (``Noukai``)."""
+
+    def __init__(self, core: _ScopeCore) -> None:
+        self._core = core
+        self._entered: list[tuple[Scope, Token[Scope | None]]] = []
+
+    def __enter__(self) -> Scope:
+        scope = self.open()
+        self._entered.append((scope, enter_scope(scope)))
+        return scope
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        scope, token = self._entered.pop()
+        exit_scope(token)
+        self.close(scope, body_failed=exc is not None)
+
+    def open(self) -> Scope:
+        return run_sync(self._core.open(), self._io())
+
+    def close(self, scope: Scope, *, body_failed: bool) -> None:
+        run_sync(self._core.close(scope, body_failed=body_failed), self._io())
+
+    def _io(self) -> SyncIO:
+        from noukai_sdk.replay._client_access import is_async_client, sync_io
+
+        client = self._core.client
+        if client is None:
+            return _NoNetwork("this scope has no client")
+        if is_async_client(client):
+            return _NoNetwork(
+                "trace_scope_sync() got an AsyncNoukai client; use `async with trace_scope(...)` "
+                "with AsyncNoukai, or pass the sync Noukai client."
+            )
+        return sync_io(client)
+
+
+class AsyncScope:
+    """``async with trace_scope(...) as scope:`` — a scope for asyncio code (``AsyncNoukai``)."""
+
+    def __init__(self, core: _ScopeCore) -> None:
+        self._core = core
+        self._entered: list[tuple[Scope, Token[Scope | None]]] = []
+
+    async def __aenter__(self) -> Scope:
+        scope = await self.open()
+        self._entered.append((scope, enter_scope(scope)))
+        return scope
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        scope, token = self._entered.pop()
+        exit_scope(token)
+        await self.close(scope, body_failed=exc is not None)
+
+    async def open(self) -> Scope:
+        return await run_async(self._core.open(), self._io())
+
+    async def close(self, scope: Scope, *, body_failed: bool) -> None:
+        await run_async(self._core.close(scope, body_failed=body_failed), self._io())
+
+    def _io(self) -> AsyncIO:
+        from noukai_sdk.replay._client_access import async_io, is_async_client
+
+        client = self._core.client
+        if client is None:
+            return _AsyncNoNetwork("this scope has no client")
+        if not is_async_client(client):
+            return _AsyncNoNetwork(
+                "trace_scope() (async) got the sync Noukai client; use `with "
+                "trace_scope_sync(...)` with Noukai, or pass AsyncNoukai."
+            )
+        return async_io(client)
+
+
+def trace_scope(
+    *,
+    client: Any = None,
+    replay_session_id: str | None = None,
+    capture: bool = True,
+    cassette: PathLike | None = None,
+    record_to: PathLike | None = None,
+) -> AsyncScope:
+    """An async scope: replay ``replay_session_id`` or a ``cassette`` file, else capture.
+
+    ``client`` (an ``AsyncNoukai``) fetches the session for replay, receives ``scope_open`` /
+    ``scope_close`` log events and, with ``record_to``, fetches the captured session at exit
+    and writes it as a cassette file. A ``replay_session_id`` requires ``NOUKAI_REPLAY_ENABLED``
+    (else :class:`ReplayDisabledError`); a ``cassette`` is a local file and needs no gate.
+    """
+    return AsyncScope(
+        _ScopeCore(
+            client=client,
+            replay_session_id=replay_session_id,
+            capture=capture,
+            cassette=cassette,
+            record_to=record_to,
+        )
+    )
+
+
+def trace_scope_sync(
+    *,
+    client: Any = None,
+    replay_session_id: str | None = None,
+    capture: bool = True,
+    cassette: PathLike | None = None,
+    record_to: PathLike | None = None,
+) -> SyncScope:
+    """The blocking twin of :func:`trace_scope` (``client`` is a ``Noukai``)."""
+    return SyncScope(
+        _ScopeCore(
+            client=client,
+            replay_session_id=replay_session_id,
+            capture=capture,
+            cassette=cassette,
+            record_to=record_to,
+        )
+    )
+
+
+@overload
+def trace(func: F, /) -> F: ...
+@overload
+def trace(*, client: Any = None) -> Callable[[F], F]: ...
+def trace(func: F | None = None, /, *, client: Any = None) -> F | Callable[[F], F]:
+    """Run each call of the decorated function in a capture scope, or join the active scope.
+
+    Works on plain, coroutine, generator and async-generator functions; generators are scoped
+    for their whole iteration, and the scope is visible only while the generator's own code runs.
+    """
+
+    def decorate(function: F) -> F:
+        if inspect.isasyncgenfunction(function):
+            return _wrap_async_generator(function, client)  # type: ignore[return-value]
+        if inspect.iscoroutinefunction(function):
+            return _wrap_coroutine(function, client)  # type: ignore[return-value]
+        if inspect.isgeneratorfunction(function):
+            return _wrap_generator(function, client)  # type: ignore[return-value]
+        return _wrap_function(function, client)  # type: ignore[return-value]
+
+    return decorate(func) if func is not None else decorate
+
+
+def _wrap_function(function: Callable[..., Any], client: Any) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if active_scope() is not None:
+            return function(*args, **kwargs)
+        with trace_scope_sync(client=client):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _wrap_coroutine(function: Callable[..., Any], client: Any) -> Callable[..., Any]:
+    @functools.wraps(function)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if active_scope() is not None:
+            return await function(*args, **kwargs)
+        async with trace_scope(client=client):
+            return await function(*args, **kwargs)
+
+    return wrapper
+
+
+def _wrap_generator(function: Callable[..., Any], client: Any) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        inner: Generator[Any, Any, Any] = function(*args, **kwargs)
+        if active_scope() is not None:
+            return (yield from inner)
+        manager = trace_scope_sync(client=client)
+        scope = manager.open()
+        body_failed = True
+        try:
+            result = yield from _generator_in_scope(scope, inner)
+            body_failed = False
+            return result
+        finally:
+            manager.close(scope, body_failed=body_failed)
+
+    return wrapper
+
+
+def _generator_in_scope(scope: Scope, inner: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
+    """Delegate to ``inner``, with ``scope`` active only while ``inner``'s code runs."""
+    to_send: Any = None
+    to_throw: BaseException | None = None
+    while True:
+        token = enter_scope(scope)
+        try:
+            if to_throw is not None:
+                error, to_throw = to_throw, None
+                item = inner.throw(error)
+            else:
+                item = inner.send(to_send)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            exit_scope(token)
+        try:
+            to_send = yield item
+        except GeneratorExit:
+            token = enter_scope(scope)
+            try:
+                inner.close()
+            finally:
+                exit_scope(token)
+            raise
+        except BaseException as error:
+            to_throw = error
+
+
+def _wrap_async_generator(function: Callable[..., Any], client: Any) -> Callable[..., Any]:
+    @functools.wraps(function)
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        inner: AsyncGenerator[Any, Any] = function(*args, **kwargs)
+        if active_scope() is not None:
+            async for item in _async_generator_in_scope(None, inner):
+                yield item
+            return
+        manager = trace_scope(client=client)
+        scope = await manager.open()
+        body_failed = True
+        try:
+            async for item in _async_generator_in_scope(scope, inner):
+                yield item
+            body_failed = False
+        finally:
+            await manager.close(scope, body_failed=body_failed)
+
+    return wrapper
+
+
+async def _async_generator_in_scope(
+    scope: Scope | None, inner: AsyncGenerator[Any, Any]
+) -> AsyncGenerator[Any, Any]:
+    """Delegate to ``inner`` (sends and throws too), with ``scope`` active only while it runs."""
+    to_send: Any = None
+    to_throw: BaseException | None = None
+    while True:
+        token = enter_scope(scope) if scope is not None else None
+        try:
+            if to_throw is not None:
+                error, to_throw = to_throw, None
+                item = await inner.athrow(error)
+            else:
+                item = await inner.asend(to_send)
+        except StopAsyncIteration:
+            return
+        finally:
+            if token is not None:
+                exit_scope(token)
+        try:
+            to_send = yield item
+        except GeneratorExit:
+            token = enter_scope(scope) if scope is not None else None
+            try:
+                await inner.aclose()
+            finally:
+                if token is not None:
+                    exit_scope(token)
+            raise
+        except BaseException as error:
+            to_throw = error
+
+
+replay = trace
+replay_scope = trace_scope
+replay_scope_sync = trace_scope_sync
