@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def request_context(client: Any) -> RequestContext:
     """The client's :class:`RequestContext` (retry policy, log hook, timeout, secrets)."""
-    ctx: RequestContext = client._ctx
+    ctx: RequestContext = client._context
     return ctx
 
 
