@@ -105,7 +105,7 @@ def test_sequential_calls_do_not_warn_but_overlapping_ones_do() -> None:
 
 def test_sessions_without_snapshots_are_refused_with_the_capture_mode() -> None:
     recorded = session(execution("meta", "a", snapshots=False, capture_mode="metadata_only"))
-    with pytest.raises(ReplayNoSnapshotsError, match="'meta'.*'metadata_only'.*'full'") as info:
+    with pytest.raises(ReplayNoSnapshotsError, match=r"'meta'.*'metadata_only'.*'full'") as info:
         check_snapshots(recorded.session_id, recorded.executions)
     assert info.value.status_code == 409
 
