@@ -146,11 +146,15 @@ class DevServerProcess:
             process.kill()
             return process.wait()
 
-    def restart(self) -> None:
-        """Stop the server and start it again on the same port and database."""
+    def restart(self) -> int | None:
+        """Stop the server (SIGTERM) and start it again on the same port and database.
+
+        Returns the exit status of the stopped process.
+        """
         port = self.port
-        self.stop()
+        status = self.stop()
         self.start(port=port)
+        return status
 
     def stderr(self) -> str:
         return (self.workdir / "server.stderr").read_text()
