@@ -1,4 +1,175 @@
-"""Noukai SDK."""
-from noukai_sdk._version import __version__
+"""Noukai SDK: run Noukai flows — blocking, streamed, queued, tool-calling, traced and replayed.
 
-__all__ = ["__version__"]
+``import noukai_sdk`` loads only what a first ``execute()`` needs; the streaming event classes
+and the replay/trace scope API are imported on first use (module ``__getattr__``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from noukai_sdk._client import AsyncNoukai, Noukai
+from noukai_sdk._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    AuthenticationError,
+    FlowExecutionError,
+    FlowNotFoundError,
+    InsufficientCreditsError,
+    NoukaiError,
+    PermissionDeniedError,
+    RateLimitError,
+    ReplayDisabledError,
+    ReplayError,
+    ReplayForbiddenError,
+    ReplayInvalidSessionError,
+    ReplayLeftoverError,
+    ReplayMissError,
+    ReplayNoSnapshotsError,
+    ReplaySessionExpiredError,
+    ReplaySessionNotFoundError,
+    StreamInterruptedError,
+    ToolCallLimitError,
+)
+from noukai_sdk._flow import AsyncFlow, Flow
+from noukai_sdk._jobs import AsyncJob, Job
+from noukai_sdk._results import ExecuteResult, JobAccepted, PausedResult
+from noukai_sdk._run import AsyncRun, Run
+from noukai_sdk._scope import current_session_id
+from noukai_sdk._version import __version__
+from noukai_sdk_generated.models import (
+    ChatMessage,
+    JobStatus,
+    RunSummary,
+    StepAttempts,
+    StepTrace,
+    TokenBreakdown,
+    Trace,
+)
+
+if TYPE_CHECKING:
+    from noukai_sdk._events import (
+        FlowCompleted,
+        LoopCompleted,
+        RunStarted,
+        StepCompleted,
+        StepFailed,
+        StepInput,
+        StepOutput,
+        StepPaused,
+        StepProgress,
+        StepStarted,
+        StreamEvent,
+        ToolCallsRequired,
+    )
+    from noukai_sdk.replay import (
+        replay,
+        replay_scope,
+        replay_scope_sync,
+        trace,
+        trace_scope,
+        trace_scope_sync,
+    )
+
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "StreamEvent",
+            "RunStarted",
+            "StepStarted",
+            "StepInput",
+            "StepOutput",
+            "StepProgress",
+            "StepCompleted",
+            "StepFailed",
+            "StepPaused",
+            "ToolCallsRequired",
+            "LoopCompleted",
+            "FlowCompleted",
+        ),
+        "noukai_sdk._events",
+    ),
+    **dict.fromkeys(
+        ("trace", "trace_scope", "trace_scope_sync", "replay", "replay_scope", "replay_scope_sync"),
+        "noukai_sdk.replay",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'noukai_sdk' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APITimeoutError",
+    "AsyncFlow",
+    "AsyncJob",
+    "AsyncNoukai",
+    "AsyncRun",
+    "AuthenticationError",
+    "ChatMessage",
+    "ExecuteResult",
+    "Flow",
+    "FlowCompleted",
+    "FlowExecutionError",
+    "FlowNotFoundError",
+    "InsufficientCreditsError",
+    "Job",
+    "JobAccepted",
+    "JobStatus",
+    "LoopCompleted",
+    "Noukai",
+    "NoukaiError",
+    "PausedResult",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ReplayDisabledError",
+    "ReplayError",
+    "ReplayForbiddenError",
+    "ReplayInvalidSessionError",
+    "ReplayLeftoverError",
+    "ReplayMissError",
+    "ReplayNoSnapshotsError",
+    "ReplaySessionExpiredError",
+    "ReplaySessionNotFoundError",
+    "Run",
+    "RunStarted",
+    "RunSummary",
+    "StepAttempts",
+    "StepCompleted",
+    "StepFailed",
+    "StepInput",
+    "StepOutput",
+    "StepPaused",
+    "StepProgress",
+    "StepStarted",
+    "StepTrace",
+    "StreamEvent",
+    "StreamInterruptedError",
+    "TokenBreakdown",
+    "ToolCallLimitError",
+    "ToolCallsRequired",
+    "Trace",
+    "__version__",
+    "current_session_id",
+    "replay",
+    "replay_scope",
+    "replay_scope_sync",
+    "trace",
+    "trace_scope",
+    "trace_scope_sync",
+]

@@ -7,13 +7,21 @@ user value can change the route or the query string (CONTRACT W11).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Union
-from urllib.parse import quote
 
-from noukai_sdk._constants import SESSION_ID_HEADER
 from noukai_sdk._http_types import HttpRequest
+from noukai_sdk_generated._runtime import BuiltRequest
+from noukai_sdk_generated.api.flows import (
+    execute_flow,
+    execute_flow_version,
+    step_flow,
+    step_flow_version,
+)
+from noukai_sdk_generated.api.jobs import get_job, submit_job, submit_job_version
+from noukai_sdk_generated.api.runs import get_run_trace, get_step_trace, stream_run_trace
+from noukai_sdk_generated.api.sessions import get_session
 
 if TYPE_CHECKING:
     import httpx
@@ -37,11 +45,6 @@ def validate_segment(value: object, *, name: str) -> str:
     if value in (".", ".."):
         raise ValueError(f"{name} must not be {value!r}")
     return value
-
-
-def encode_segment(value: str) -> str:
-    """Percent-encode one path segment (everything but unreserved characters)."""
-    return quote(value, safe="")
 
 
 def version_number(version: object) -> int | None:
@@ -95,7 +98,12 @@ def parse_flow_address(
 
 @dataclass(frozen=True, slots=True)
 class FlowAddress:
-    """A validated ``org/project/slug`` and the requests addressed to that flow."""
+    """A validated ``org/project/slug`` and the requests addressed to that flow.
+
+    Paths come from the generated request builders (which percent-encode every segment); this
+    class chooses the versioned or unversioned operation and turns the result into an
+    :class:`HttpRequest`.
+    """
 
     org: str
     project: str
@@ -109,11 +117,6 @@ class FlowAddress:
     def __str__(self) -> str:
         return f"{self.org}/{self.project}/{self.slug}"
 
-    @property
-    def base_path(self) -> str:
-        parts = (self.org, self.project, self.slug)
-        return "/seq/" + "/".join(encode_segment(p) for p in parts)
-
     def operation_request(
         self,
         op: FlowOperation,
@@ -125,28 +128,49 @@ class FlowAddress:
     ) -> HttpRequest:
         """The POST for ``execute``/``step``/``jobs`` (``version=None`` is the unversioned path).
 
-        ``body`` is the wire-shaped JSON value; ``session_id`` (when not ``None``) is sent as
-        ``X-Session-Id``. ``step`` requests are streaming.
+        ``body`` is the wire-shaped JSON value (or a generated request model); ``session_id``
+        (when not ``None``) is sent as ``X-Session-Id``. ``step`` requests are streaming.
         """
-        versioned = self.base_path if version is None else f"{self.base_path}/v{version}"
-        headers: Mapping[str, str] = {} if session_id is None else {SESSION_ID_HEADER: session_id}
-        return HttpRequest(
-            "POST",
-            f"{versioned}/{op}",
-            json=body,
-            headers=headers,
-            timeout=timeout,
-            streaming=op == "step",
-        )
+        unversioned, versioned = _OPERATIONS[op]
+        wire = _AsWire(body)
+        if version is None:
+            built = unversioned(
+                org=self.org,
+                project=self.project,
+                slug=self.slug,
+                body=wire,
+                x_session_id=session_id,
+            )
+        else:
+            built = versioned(
+                org=self.org,
+                project=self.project,
+                slug=self.slug,
+                version=version,
+                body=wire,
+                x_session_id=session_id,
+            )
+        return _http_request(built, timeout=timeout, streaming=op == "step")
 
     def job_status_request(self, execution_id: str, *, timeout: RequestTimeout) -> HttpRequest:
         """``GET …/jobs/{executionId}`` (never versioned)."""
-        job = encode_segment(validate_segment(execution_id, name="execution_id"))
-        return HttpRequest("GET", f"{self.base_path}/jobs/{job}", timeout=timeout)
+        built = get_job.build_request(
+            org=self.org,
+            project=self.project,
+            slug=self.slug,
+            execution_id=validate_segment(execution_id, name="execution_id"),
+        )
+        return _http_request(built, timeout=timeout)
 
     def run_trace_request(self, execution_id: str, *, timeout: RequestTimeout) -> HttpRequest:
         """``GET …/runs/{executionId}/trace``."""
-        return HttpRequest("GET", f"{self._run_path(execution_id)}/trace", timeout=timeout)
+        built = get_run_trace.build_request(
+            org=self.org,
+            project=self.project,
+            slug=self.slug,
+            execution_id=validate_segment(execution_id, name="execution_id"),
+        )
+        return _http_request(built, timeout=timeout)
 
     def step_trace_request(
         self,
@@ -158,35 +182,81 @@ class FlowAddress:
         timeout: RequestTimeout,
     ) -> HttpRequest:
         """``GET …/runs/{executionId}/steps/{stepId}/trace`` with its query (CONTRACT §3.6)."""
-        step = encode_segment(validate_segment(step_id, name="step_id"))
-        params: dict[str, str] = {}
-        if attempt == "all":
-            params["attempt"] = "all"
-        elif isinstance(attempt, int) and not isinstance(attempt, bool):
-            if attempt < 1:
-                raise ValueError(f"attempt must be >= 1, got {attempt}")
-            params["attempt"] = str(attempt)
-        elif attempt != "latest":
-            raise ValueError(f'attempt must be "latest", "all" or an integer, got {attempt!r}')
-        if loop_index is not None:
-            params["loop_index"] = str(_non_negative_int(loop_index, name="loop_index"))
-        path = f"{self._run_path(execution_id)}/steps/{step}/trace"
-        return HttpRequest("GET", path, params=params or None, timeout=timeout)
+        built = get_step_trace.build_request(
+            org=self.org,
+            project=self.project,
+            slug=self.slug,
+            execution_id=validate_segment(execution_id, name="execution_id"),
+            step_id=validate_segment(step_id, name="step_id"),
+            attempt=_attempt_query(attempt),
+            loop_index=None
+            if loop_index is None
+            else _non_negative_int(loop_index, name="loop_index"),
+        )
+        return _http_request(built, timeout=timeout)
 
     def live_trace_request(self, execution_id: str, *, timeout: RequestTimeout) -> HttpRequest:
         """``GET …/runs/{executionId}/trace/stream`` (SSE)."""
-        path = f"{self._run_path(execution_id)}/trace/stream"
-        return HttpRequest("GET", path, timeout=timeout, streaming=True)
-
-    def _run_path(self, execution_id: str) -> str:
-        run = encode_segment(validate_segment(execution_id, name="execution_id"))
-        return f"{self.base_path}/runs/{run}"
+        built = stream_run_trace.build_request(
+            org=self.org,
+            project=self.project,
+            slug=self.slug,
+            execution_id=validate_segment(execution_id, name="execution_id"),
+        )
+        return _http_request(built, timeout=timeout, streaming=True)
 
 
 def session_request(session_id: str, *, timeout: RequestTimeout = None) -> HttpRequest:
     """``GET /seq/sessions/{sessionId}`` (not flow-scoped, never versioned)."""
-    session = encode_segment(validate_segment(session_id, name="session_id"))
-    return HttpRequest("GET", f"/seq/sessions/{session}", timeout=timeout)
+    built = get_session.build_request(session_id=validate_segment(session_id, name="session_id"))
+    return _http_request(built, timeout=timeout)
+
+
+class _AsWire:
+    """Lets a ready wire value pass through a generated builder, which calls ``body.to_wire()``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def to_wire(self) -> Any:
+        to_wire = getattr(self._value, "to_wire", None)
+        return to_wire() if callable(to_wire) else self._value
+
+
+_OPERATIONS: dict[str, tuple[Callable[..., BuiltRequest], Callable[..., BuiltRequest]]] = {
+    "execute": (execute_flow.build_request, execute_flow_version.build_request),
+    "step": (step_flow.build_request, step_flow_version.build_request),
+    "jobs": (submit_job.build_request, submit_job_version.build_request),
+}
+
+
+def _http_request(
+    built: BuiltRequest, *, timeout: RequestTimeout, streaming: bool = False
+) -> HttpRequest:
+    return HttpRequest(
+        built["method"],
+        built["url"],
+        json=built.get("json"),
+        params=built.get("params"),
+        headers=built.get("headers", _NO_HEADERS),
+        timeout=timeout,
+        streaming=streaming,
+    )
+
+
+def _attempt_query(attempt: object) -> int | Literal["all"] | None:
+    if attempt == "latest" and isinstance(attempt, str):
+        return None
+    if attempt == "all" and isinstance(attempt, str):
+        return "all"
+    if isinstance(attempt, int) and not isinstance(attempt, bool) and attempt >= 1:
+        return attempt
+    raise ValueError(f'attempt must be "latest", "all" or an integer >= 1, got {attempt!r}')
+
+
+_NO_HEADERS: dict[str, str] = {}
 
 
 def _non_negative_int(value: object, *, name: str) -> int:

@@ -1,0 +1,225 @@
+"""The clients: ``Noukai`` (blocking) and ``AsyncNoukai`` (asyncio).
+
+A client resolves its configuration once, owns one pooled HTTP transport and the request context
+(retry policy, log hook, default timeout), and hands out :class:`Flow` objects. Construction
+performs no network I/O.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from typing_extensions import Self
+
+from noukai_sdk._config import ClientConfig, resolve_config
+from noukai_sdk._flow import AsyncFlow, Flow
+from noukai_sdk._log_hook import LogHandler, LogHook
+from noukai_sdk._paths import FlowAddress, parse_flow_address
+from noukai_sdk._requesting import RequestContext
+from noukai_sdk._retry import RetryPolicy
+from noukai_sdk._transport import AsyncTransport, SyncTransport
+
+if TYPE_CHECKING:
+    import httpx
+
+
+class _ClientCore:
+    """Configuration and request context shared by both clients."""
+
+    _config: ClientConfig
+    _context: RequestContext
+
+    def _setup(
+        self,
+        *,
+        api_key: str | None,
+        env: str | None,
+        org: str | None,
+        project: str | None,
+        session_id: str | None,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int | None,
+        log_handler: LogHandler | None,
+        log_payloads: bool,
+        dev_port: int | None,
+    ) -> None:
+        if (org is None) != (project is None):
+            raise ValueError("`org` and `project` must be provided together, or both omitted.")
+        self._config = resolve_config(
+            api_key=api_key, env=env, dev_port=dev_port, timeout=timeout, max_retries=max_retries
+        )
+        self._default_org = org
+        self._default_project = project
+        self._session_id = session_id
+        self._context = RequestContext(
+            retry=RetryPolicy(max_retries=self._config.max_retries),
+            log=LogHook(log_handler, payloads=log_payloads),
+            timeout=self._config.timeout,
+            secrets=(self._config.api_key,),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
+            f"default_org={self._default_org!r}, default_project={self._default_project!r})"
+        )
+
+    @property
+    def default_org(self) -> str | None:
+        return self._default_org
+
+    @property
+    def default_project(self) -> str | None:
+        return self._default_project
+
+    @property
+    def session_id(self) -> str | None:
+        """The client-level default session id (lowest precedence)."""
+        return self._session_id
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    @property
+    def timeout(self) -> float | httpx.Timeout:
+        return self._config.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._config.max_retries
+
+    def _address(self, slug: str | None, org: str | None, project: str | None) -> FlowAddress:
+        return parse_flow_address(
+            slug,
+            org=org,
+            project=project,
+            default_org=self._default_org,
+            default_project=self._default_project,
+        )
+
+
+class Noukai(_ClientCore):
+    """The blocking Noukai client.
+
+    ``api_key`` defaults to ``NOUKAI_API_KEY``; ``env="dev"`` (or ``NOUKAI_ENV=dev``) targets the
+    local dev server at ``http://localhost:8080/api/v1`` (port override: ``dev_port=`` or
+    ``NOUKAI_DEV_PORT``). ``http_client`` lets you supply a configured ``httpx.Client`` (proxies,
+    TLS, limits); requests still go only to the Noukai base URL, and the client you pass is not
+    closed by :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        env: str | None = None,
+        org: str | None = None,
+        project: str | None = None,
+        session_id: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        log_handler: LogHandler | None = None,
+        log_payloads: bool = False,
+        http_client: httpx.Client | None = None,
+        dev_port: int | None = None,
+    ) -> None:
+        self._setup(
+            api_key=api_key,
+            env=env,
+            org=org,
+            project=project,
+            session_id=session_id,
+            timeout=timeout,
+            max_retries=max_retries,
+            log_handler=log_handler,
+            log_payloads=log_payloads,
+            dev_port=dev_port,
+        )
+        self._transport = SyncTransport(
+            base_url=self._config.base_url,
+            api_key=self._config.api_key,
+            timeout=self._config.timeout,
+            http_client=http_client,
+        )
+
+    def flow(
+        self, slug: str | None = None, *, org: str | None = None, project: str | None = None
+    ) -> Flow:
+        """A flow by ``"slug"`` (with client defaults), ``"org/project/slug"`` or keywords."""
+        return Flow(self, self._address(slug, org, project))
+
+    def close(self) -> None:
+        """Release the connection pool; safe to call more than once."""
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncNoukai(_ClientCore):
+    """The asyncio Noukai client; same arguments as :class:`Noukai` (``http_client``: ``httpx.AsyncClient``)."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        env: str | None = None,
+        org: str | None = None,
+        project: str | None = None,
+        session_id: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        log_handler: LogHandler | None = None,
+        log_payloads: bool = False,
+        http_client: httpx.AsyncClient | None = None,
+        dev_port: int | None = None,
+    ) -> None:
+        self._setup(
+            api_key=api_key,
+            env=env,
+            org=org,
+            project=project,
+            session_id=session_id,
+            timeout=timeout,
+            max_retries=max_retries,
+            log_handler=log_handler,
+            log_payloads=log_payloads,
+            dev_port=dev_port,
+        )
+        self._transport = AsyncTransport(
+            base_url=self._config.base_url,
+            api_key=self._config.api_key,
+            timeout=self._config.timeout,
+            http_client=http_client,
+        )
+
+    def flow(
+        self, slug: str | None = None, *, org: str | None = None, project: str | None = None
+    ) -> AsyncFlow:
+        """A flow by ``"slug"`` (with client defaults), ``"org/project/slug"`` or keywords."""
+        return AsyncFlow(self, self._address(slug, org, project))
+
+    async def aclose(self) -> None:
+        """Release the connection pool; safe to call more than once."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,835 @@
+"""Flows: ``Flow``/``AsyncFlow`` and the ``/execute`` protocol with its tool-call loop.
+
+The protocol (fresh call, tool pauses, resumes) is written once as a sans-IO generator
+(:func:`execute_protocol`); ``Flow`` drives it with blocking I/O and ``AsyncFlow`` with asyncio.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Union, cast, overload
+
+from noukai_sdk._config import validate_timeout
+from noukai_sdk._constants import ALLOWED_MESSAGE_ROLES, MESSAGES_MAX_BYTES, MESSAGES_WARN_BYTES
+from noukai_sdk._effects import Protocol, call_user, run_async, run_sync
+from noukai_sdk._http_types import HttpResponse
+from noukai_sdk._jobs import AsyncJob, Job, JobSubmission, submit_protocol
+from noukai_sdk._paths import FlowAddress, Version, version_number
+from noukai_sdk._requesting import (
+    RequestContext,
+    parse_json,
+    response_validation_error,
+    send_with_retries,
+)
+from noukai_sdk._results import (
+    ExecuteOutcome,
+    ExecuteResult,
+    PausedResult,
+    ResumeBinding,
+    ToolResults,
+)
+from noukai_sdk._run import AsyncRun, Run
+from noukai_sdk._scope import Scope, active_scope, resolve_session_id
+from noukai_sdk._streams import AsyncEventStream, EventStream
+from noukai_sdk._tool_calls import (
+    caller_stacklevel,
+    check_tool_round_limit,
+    normalize_tool_results,
+    reject_async_handler_on_sync_client,
+    reject_awaitable_result,
+    resolve_max_tool_rounds,
+    warn_if_history_too_long,
+)
+from noukai_sdk_generated.models import ChatMessage, ExecuteRequest
+from noukai_sdk_generated.unions import EXECUTE_RESPONSE_DISCRIMINATOR
+
+if TYPE_CHECKING:
+    import httpx
+
+    from noukai_sdk._client import AsyncNoukai, Noukai
+    from noukai_sdk._events import StepCompleted, StreamEvent
+    from noukai_sdk.replay import ReplayCall
+
+ToolHandler = Callable[[list[dict[str, Any]]], ToolResults]
+AsyncToolHandler = Callable[[list[dict[str, Any]]], ToolResults | Awaitable[ToolResults]]
+MessageInput = Union[ChatMessage, Mapping[str, Any]]  # noqa: UP007 (runtime alias on 3.10)
+Timeout = Union[float, "httpx.Timeout", None]
+ExecuteStatus = Literal["completed", "failed"]
+
+_PAUSED = "tool_calls_required"
+_ROLE = ChatMessage.model_fields["role"].alias or "role"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteCall:
+    """Everything one ``execute()`` needs, validated; the inputs resent on every resume."""
+
+    address: FlowAddress
+    version: int | None
+    message: str | None
+    messages: list[dict[str, Any]] | None
+    parameters: dict[str, Any]
+    block_overrides: dict[str, Any] | None
+    attachments: list[Any] | None
+    tools: list[Any] | None
+    tool_choice: Any
+    trace: bool
+    timeout: Timeout
+    session_id: str | None
+    tool_handler: Callable[..., Any] | None = None
+    max_tool_rounds: int = 10
+    sync_client: bool = True
+
+    def fresh_body(self) -> dict[str, Any]:
+        return ExecuteRequest.model_validate(
+            {
+                "message": self.message,
+                "messages": self.messages,
+                "parameters": self.parameters,
+                "block_overrides": self.block_overrides,
+                "attachments": self.attachments,
+                "tools": self.tools,
+                "tool_choice": self.tool_choice,
+                "trace": self.trace,
+            }
+        ).to_wire()
+
+    def resume_body(self, paused: PausedResult, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return ExecuteRequest.model_validate(
+            {
+                "parameters": self.parameters,
+                "block_overrides": self.block_overrides,
+                "attachments": self.attachments,
+                "tools": self.tools,
+                "tool_choice": self.tool_choice,
+                "execution_id": paused.execution_id,
+                "paused_at_step": paused.paused_at_step,
+                "iterations_used": paused.iterations_used,
+                "tool_call_messages": messages,
+                "accumulated_outputs": paused.accumulated_outputs,
+                "trace": self.trace,
+            }
+        ).to_wire()
+
+
+def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Protocol[ExecuteOutcome]:
+    """POST ``/execute``; with a tool handler, answer every pause until the run finishes."""
+    request = call.address.operation_request(
+        "execute",
+        version=call.version,
+        body=call.fresh_body(),
+        session_id=call.session_id,
+        timeout=call.timeout,
+    )
+    response = yield from send_with_retries(request, ctx)
+    outcome = parse_execute_response(response, session_id=call.session_id)
+    rounds = 0
+    while isinstance(outcome, PausedResult) and call.tool_handler is not None:
+        check_tool_round_limit(rounds, call.max_tool_rounds, outcome.execution_id)
+        results = yield from call_user(call.tool_handler, outcome.tool_calls)
+        if call.sync_client:
+            reject_awaitable_result(results)
+        rounds += 1
+        outcome = yield from resume_protocol(call, outcome, results, ctx)
+    return outcome
+
+
+def resume_protocol(
+    call: ExecuteCall, paused: PausedResult, tool_results: ToolResults, ctx: RequestContext
+) -> Protocol[ExecuteOutcome]:
+    """POST the resume of ``paused``: the pause's conversation plus the tool results (CONTRACT §9.2).
+
+    Unlike 0.2.0 the resume carries ``X-Session-Id`` and its result keeps ``session_id`` (W30).
+    """
+    messages = [
+        *paused.tool_call_messages,
+        *normalize_tool_results(tool_results, paused.tool_calls),
+    ]
+    warn_if_history_too_long(messages)
+    request = call.address.operation_request(
+        "execute",
+        version=call.version,
+        body=call.resume_body(paused, messages),
+        session_id=call.session_id,
+        timeout=call.timeout,
+    )
+    response = yield from send_with_retries(request, ctx)
+    return parse_execute_response(response, session_id=call.session_id)
+
+
+def parse_execute_response(response: HttpResponse, *, session_id: str | None) -> ExecuteOutcome:
+    """An ``ExecuteResult`` or ``PausedResult`` by ``status``; anything else is a validation error."""
+    from pydantic import ValidationError
+
+    data = parse_json(response, what="execute")
+    if not isinstance(data, dict):
+        raise response_validation_error(response, what="execute", problem="not a JSON object")
+    fields = cast("dict[str, Any]", data)
+    model = PausedResult if fields.get(EXECUTE_RESPONSE_DISCRIMINATOR) == _PAUSED else ExecuteResult
+    try:
+        outcome: ExecuteOutcome = model.model_validate(data)
+    except ValidationError as exc:
+        problem = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+            for e in exc.errors(include_url=False)[:3]
+        )
+        raise response_validation_error(response, what="execute", problem=problem) from exc
+    outcome._session_id = session_id
+    return outcome
+
+
+def serialize_messages(messages: Sequence[MessageInput] | None) -> list[dict[str, Any]] | None:
+    """Validate ``messages`` (CONTRACT §19.4.4) and return their wire form; empty means absent."""
+    if not messages:
+        return None
+    if isinstance(messages, (str, bytes, Mapping)):
+        raise TypeError("messages must be a list of dicts or ChatMessage objects")
+    wire: list[dict[str, Any]] = []
+    for index, entry in enumerate(messages):
+        role = entry.role if isinstance(entry, ChatMessage) else _dict_role(entry)
+        if not isinstance(role, str):
+            raise ValueError(
+                f"messages[{index}] is missing a string `role` (one of "
+                f"{', '.join(ALLOWED_MESSAGE_ROLES)})."
+            )
+        if role not in ALLOWED_MESSAGE_ROLES:
+            raise ValueError(
+                f"messages[{index}] has role {role!r}; only {', '.join(ALLOWED_MESSAGE_ROLES)} "
+                "are allowed (the server rejects others with MESSAGES_ROLE_INVALID: a system "
+                "turn would override the flow's own prompt)."
+            )
+        model = entry if isinstance(entry, ChatMessage) else ChatMessage.model_validate(entry)
+        wire.append(model.to_wire())
+    _warn_if_messages_large(wire)
+    return wire
+
+
+def _dict_role(entry: object) -> object:
+    if not isinstance(entry, Mapping):
+        return None
+    return cast("Mapping[str, Any]", entry).get(_ROLE)
+
+
+def _warn_if_messages_large(wire: list[dict[str, Any]]) -> None:
+    try:
+        size = len(json.dumps(wire).encode("utf-8"))
+    except (TypeError, ValueError):
+        return
+    if size > MESSAGES_WARN_BYTES:
+        warnings.warn(
+            f"messages serialise to about {size:,} bytes, close to the server's "
+            f"{MESSAGES_MAX_BYTES:,}-byte cap (MESSAGES_TOO_LARGE, HTTP 413); consider compacting "
+            "the conversation.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+
+
+class _FlowCore:
+    """State and call building shared by ``Flow`` and ``AsyncFlow``."""
+
+    __slots__ = ("_address", "_client")
+
+    def __init__(self, client: Noukai | AsyncNoukai, address: FlowAddress) -> None:
+        self._client = client
+        self._address = address
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self._address)!r})"
+
+    @property
+    def org(self) -> str:
+        return self._address.org
+
+    @property
+    def project(self) -> str:
+        return self._address.project
+
+    @property
+    def slug(self) -> str:
+        return self._address.slug
+
+    def _execute_call(
+        self,
+        *,
+        message: str | None,
+        messages: Sequence[MessageInput] | None,
+        parameters: Mapping[str, Any] | None,
+        block_overrides: Mapping[str, Any] | None,
+        attachments: Sequence[Any] | None,
+        tools: Sequence[Any] | None,
+        tool_choice: Any,
+        tool_handler: Callable[..., Any] | None,
+        max_tool_rounds: int | None,
+        trace: bool,
+        version: Version,
+        timeout: Timeout,
+        session_id: str | None,
+        sync_client: bool,
+    ) -> ExecuteCall:
+        if message is not None and messages:
+            raise ValueError("Provide `message` or `messages`, not both.")
+        wire_messages = serialize_messages(messages)
+        if sync_client:
+            reject_async_handler_on_sync_client(tool_handler)
+        return ExecuteCall(
+            address=self._address,
+            version=version_number(version),
+            message=message,
+            messages=wire_messages,
+            parameters=dict(parameters) if parameters else {},
+            block_overrides=dict(block_overrides) if block_overrides is not None else None,
+            attachments=list(attachments) if attachments is not None else None,
+            tools=list(tools) if tools is not None else None,
+            tool_choice=tool_choice,
+            trace=bool(trace),
+            timeout=None if timeout is None else validate_timeout(timeout),
+            session_id=resolve_session_id(session_id, self._client.session_id),
+            tool_handler=tool_handler,
+            max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
+            sync_client=sync_client,
+        )
+
+    def _step_protocol(
+        self,
+        *,
+        only_steps: bool,
+        sync_client: bool,
+        message: str | None,
+        parameters: Mapping[str, Any] | None,
+        attachments: Sequence[Any] | None,
+        input_overrides: Mapping[str, Any] | None,
+        block_overrides: Mapping[str, Any] | None,
+        tools: Sequence[Any] | None,
+        tool_choice: Any,
+        tool_handler: Callable[..., Any] | None,
+        max_tool_rounds: int | None,
+        trace: bool,
+        run_remaining: bool,
+        version: Version,
+        timeout: Timeout,
+        session_id: str | None,
+    ) -> Protocol[None]:
+        """The protocol behind ``steps()``/``events()``; arguments are checked now, not on first use."""
+        number = version_number(version)
+        if number == 0:
+            raise ValueError(
+                "steps() and events() cannot run the draft version (version='draft' or 0); "
+                "publish a version, or omit version= to run production."
+            )
+        scope = _replay_scope()
+        if scope is not None:
+            from noukai_sdk.replay import replay_events
+
+            return replay_events(scope, self._replay_call(session_id), only_steps=only_steps)
+        if sync_client:
+            reject_async_handler_on_sync_client(tool_handler)
+        from noukai_sdk._step_protocol import StepCall, step_protocol
+
+        call = StepCall(
+            address=self._address,
+            version=number,
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            trace=bool(trace),
+            run_remaining=run_remaining,
+            session_id=resolve_session_id(session_id, self._client.session_id),
+            tool_handler=tool_handler,
+            max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
+            only_steps=only_steps,
+            sync_client=sync_client,
+            timeout=None if timeout is None else validate_timeout(timeout),
+        )
+        return step_protocol(call, self._client._context)
+
+    def _replay_call(self, session_id: str | None) -> ReplayCall:
+        from noukai_sdk.replay import ReplayCall
+
+        return ReplayCall(
+            slug=self._address.slug,
+            session_id=session_id,
+            context=self._client._context,
+            client=self._client,
+        )
+
+    def _job_submission(
+        self,
+        *,
+        message: str | None,
+        parameters: Mapping[str, Any] | None,
+        block_overrides: Mapping[str, Any] | None,
+        trace: bool,
+        version: Version,
+        timeout: Timeout,
+        session_id: str | None,
+    ) -> JobSubmission:
+        return JobSubmission(
+            address=self._address,
+            version=version_number(version),
+            message=message,
+            parameters=dict(parameters) if parameters else {},
+            block_overrides=dict(block_overrides) if block_overrides is not None else None,
+            trace=bool(trace),
+            timeout=None if timeout is None else validate_timeout(timeout),
+            session_id=resolve_session_id(session_id, self._client.session_id),
+        )
+
+
+def _replay_scope() -> Scope | None:
+    """The active scope when it is in replay mode (then no flow endpoint is called)."""
+    scope = active_scope()
+    return scope if scope is not None and scope.is_replay else None
+
+
+class Flow(_FlowCore):
+    """A flow bound to a :class:`~noukai_sdk.Noukai` client (blocking calls)."""
+
+    __slots__ = ()
+
+    _client: Noukai
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> ExecuteResult: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> ExecuteResult | PausedResult: ...
+
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> ExecuteResult | PausedResult:
+        """Run the flow and wait for its result (``POST …/execute``).
+
+        With ``tool_handler`` every tool pause is answered automatically (at most
+        ``max_tool_rounds`` times) and the final :class:`ExecuteResult` is returned; without it a
+        pause is returned as a :class:`PausedResult` to answer with ``resume_sync()``.
+        """
+        call = self._execute_call(
+            message=message,
+            messages=messages,
+            parameters=parameters,
+            block_overrides=block_overrides,
+            attachments=attachments,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+            sync_client=True,
+        )
+        scope = _replay_scope()
+        if scope is not None:
+            from noukai_sdk.replay import replay_execute
+
+            replayed = replay_execute(scope, self._replay_call(session_id))
+            return run_sync(replayed, self._client._transport)
+        outcome = run_sync(execute_protocol(call, self._client._context), self._client._transport)
+        return self._bind(outcome, call)
+
+    def execute_async(
+        self,
+        message: str | None = None,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> Job:
+        """Queue the flow server-side (``POST …/jobs``) and return a :class:`Job` to poll or wait on."""
+        submission = self._job_submission(
+            message=message,
+            parameters=parameters,
+            block_overrides=block_overrides,
+            trace=trace,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+        )
+        scope = _replay_scope()
+        if scope is not None:
+            from noukai_sdk.replay import replay_job
+
+            replayed = run_sync(
+                replay_job(scope, self._replay_call(session_id)), self._client._transport
+            )
+            return Job.replayed(self._client, self._address, replayed)
+        accepted = run_sync(
+            submit_protocol(submission, self._client._context), self._client._transport
+        )
+        return Job(self._client, self._address, accepted)
+
+    def steps(
+        self,
+        message: str | None = None,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> EventStream[StepCompleted]:
+        """Run the flow step by step, yielding each ``StepCompleted`` (``POST …/step``).
+
+        A failed step raises ``FlowExecutionError``; a stream cut short raises
+        ``StreamInterruptedError``. Close the stream (or use ``with``) to stop early."""
+        protocol = self._step_protocol(
+            only_steps=True,
+            sync_client=True,
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            run_remaining=False,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+        )
+        return EventStream(protocol, self._client._transport)
+
+    def events(
+        self,
+        message: str | None = None,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        run_remaining: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> EventStream[StreamEvent]:
+        """Run the flow step by step, yielding every typed event (``POST …/step``).
+
+        ``run_remaining=True`` streams all remaining steps in one connection."""
+        protocol = self._step_protocol(
+            only_steps=False,
+            sync_client=True,
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            run_remaining=run_remaining,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+        )
+        return EventStream(protocol, self._client._transport)
+
+    def run(self, execution_id: str) -> Run:
+        """The run ``execution_id`` of this flow, for its traces (no request is made)."""
+        return Run(self._client, self._address, execution_id)
+
+    def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
+        if isinstance(outcome, PausedResult):
+            outcome._binding = ResumeBinding(is_async=False, resume=self._resume_factory(call))
+        return outcome
+
+    def _resume_factory(self, call: ExecuteCall) -> Callable[[PausedResult, ToolResults], Any]:
+        def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
+            protocol = resume_protocol(call, paused, tool_results, self._client._context)
+            return self._bind(run_sync(protocol, self._client._transport), call)
+
+        return resume
+
+
+class AsyncFlow(_FlowCore):
+    """A flow bound to an :class:`~noukai_sdk.AsyncNoukai` client (coroutines)."""
+
+    __slots__ = ()
+
+    _client: AsyncNoukai
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> ExecuteResult: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> ExecuteResult | PausedResult: ...
+
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> ExecuteResult | PausedResult:
+        """Run the flow and wait for its result; see :meth:`Flow.execute`. Handlers may be async."""
+        call = self._execute_call(
+            message=message,
+            messages=messages,
+            parameters=parameters,
+            block_overrides=block_overrides,
+            attachments=attachments,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+            sync_client=False,
+        )
+        scope = _replay_scope()
+        if scope is not None:
+            from noukai_sdk.replay import replay_execute
+
+            replayed = replay_execute(scope, self._replay_call(session_id))
+            return await run_async(replayed, self._client._transport)
+        protocol = execute_protocol(call, self._client._context)
+        return self._bind(await run_async(protocol, self._client._transport), call)
+
+    async def execute_async(
+        self,
+        message: str | None = None,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> AsyncJob:
+        """Queue the flow server-side and return an :class:`AsyncJob`; see :meth:`Flow.execute_async`."""
+        submission = self._job_submission(
+            message=message,
+            parameters=parameters,
+            block_overrides=block_overrides,
+            trace=trace,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+        )
+        scope = _replay_scope()
+        if scope is not None:
+            from noukai_sdk.replay import replay_job
+
+            replayed = await run_async(
+                replay_job(scope, self._replay_call(session_id)), self._client._transport
+            )
+            return AsyncJob.replayed(self._client, self._address, replayed)
+        protocol = submit_protocol(submission, self._client._context)
+        accepted = await run_async(protocol, self._client._transport)
+        return AsyncJob(self._client, self._address, accepted)
+
+    def steps(
+        self,
+        message: str | None = None,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> AsyncEventStream[StepCompleted]:
+        """Run the flow step by step, yielding each ``StepCompleted`` (``POST …/step``).
+
+        A failed step raises ``FlowExecutionError``; a stream cut short raises
+        ``StreamInterruptedError``. Close the stream (or use ``with``) to stop early."""
+        protocol = self._step_protocol(
+            only_steps=True,
+            sync_client=False,
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            run_remaining=False,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+        )
+        return AsyncEventStream(protocol, self._client._transport)
+
+    def events(
+        self,
+        message: str | None = None,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        run_remaining: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> AsyncEventStream[StreamEvent]:
+        """Run the flow step by step, yielding every typed event (``POST …/step``).
+
+        ``run_remaining=True`` streams all remaining steps in one connection."""
+        protocol = self._step_protocol(
+            only_steps=False,
+            sync_client=False,
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            run_remaining=run_remaining,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+        )
+        return AsyncEventStream(protocol, self._client._transport)
+
+    def run(self, execution_id: str) -> AsyncRun:
+        """The run ``execution_id`` of this flow, for its traces (no request is made)."""
+        return AsyncRun(self._client, self._address, execution_id)
+
+    def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
+        if isinstance(outcome, PausedResult):
+            outcome._binding = ResumeBinding(is_async=True, resume=self._resume_factory(call))
+        return outcome
+
+    def _resume_factory(self, call: ExecuteCall) -> Callable[[PausedResult, ToolResults], Any]:
+        async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
+            protocol = resume_protocol(call, paused, tool_results, self._client._context)
+            return self._bind(await run_async(protocol, self._client._transport), call)
+
+        return resume
