@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import socket
 import sys
+from typing import Any
 
 from noukai_sdk.devserver._config import API_PREFIX, READY_MARKER, ServerConfig
 
@@ -24,6 +27,7 @@ async def _serve(config: ServerConfig) -> int:
     server = uvicorn.Server(
         uvicorn.Config(create_app(config), log_level="warning", access_log=False, lifespan="on")
     )
+    _stop_on_signals(server)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
@@ -32,6 +36,25 @@ async def _serve(config: ServerConfig) -> int:
         print(f"{READY_MARKER} http://{host}:{port}{API_PREFIX}", flush=True)
     await serving
     return 0 if server.started else 1
+
+
+def _stop_on_signals(server: Any) -> None:
+    """SIGINT/SIGTERM stop the server gracefully (a second one forces it) and exit with 0.
+
+    uvicorn's own handlers re-raise the signal after shutting down, which makes a clean stop look
+    like a kill to whoever started the process; ours just ask the server to exit.
+    """
+    server.capture_signals = contextlib.nullcontext
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        if server.should_exit:
+            server.force_exit = True
+        server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop)
 
 
 def _bind(host: str, port: int) -> socket.socket:
