@@ -80,6 +80,11 @@ def serve_session(
     )
 
 
+def enter_and_leave(**arguments: Any) -> None:
+    with trace_scope_sync(**arguments):
+        pass
+
+
 def test_both_vocabularies_are_the_same_objects() -> None:
     assert replay is trace
     assert replay_scope is trace_scope
@@ -108,8 +113,7 @@ def test_replay_without_the_gate_raises_before_any_request(
     monkeypatch.setenv("NOUKAI_REPLAY_ENABLED", "y")
     fetch = serve_session(api, execution("exec-1"))
     with pytest.raises(ReplayDisabledError, match="NOUKAI_REPLAY_ENABLED"):
-        with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
-            pass
+        enter_and_leave(client=client, replay_session_id=SESSION_ID)
     assert not fetch.called
 
 
@@ -182,8 +186,7 @@ def test_a_malformed_session_body_is_a_typed_error(api: respx.MockRouter, client
 def test_sessions_without_snapshots_are_refused(api: respx.MockRouter, client: Noukai) -> None:
     serve_session(api, execution("meta", snapshots=False, capture_mode="metadata_only"))
     with pytest.raises(ReplayNoSnapshotsError):
-        with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
-            pass
+        enter_and_leave(client=client, replay_session_id=SESSION_ID)
 
 
 def test_fetched_sessions_are_cached_per_client(api: respx.MockRouter, client: Noukai) -> None:
@@ -198,9 +201,9 @@ def test_unconsumed_recordings_raise_at_a_clean_exit_only(
     api: respx.MockRouter, client: Noukai
 ) -> None:
     serve_session(api, execution("exec-1"), execution("exec-2"), execution("job", trigger="job"))
-    with pytest.raises(ReplayLeftoverError, match=r"1 unconsumed.*\['exec-2'\]"):
-        with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
-            client.flow("grade-3").execute()
+    leftover = pytest.raises(ReplayLeftoverError, match=r"1 unconsumed.*\['exec-2'\]")
+    with leftover, trace_scope_sync(client=client, replay_session_id=SESSION_ID):
+        client.flow("grade-3").execute()
     with pytest.raises(KeyError), trace_scope_sync(client=client, replay_session_id=SESSION_ID):
         raise KeyError("body failed")
 
@@ -223,9 +226,11 @@ def test_a_failed_recording_replays_as_a_failure(api: respx.MockRouter, client: 
             steps=[step("s-1", error={"code": "BOOM", "message": "model failed"})],
         ),
     )
-    with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
-        with pytest.raises(FlowExecutionError, match="model failed") as info:
-            client.flow("grade-3").execute()
+    with (
+        trace_scope_sync(client=client, replay_session_id=SESSION_ID),
+        pytest.raises(FlowExecutionError, match="model failed") as info,
+    ):
+        client.flow("grade-3").execute()
     assert info.value.execution_id == "exec-f"
 
 
@@ -251,8 +256,7 @@ def test_failed_entry_logs_neither_open_nor_close(
 ) -> None:
     api.get(SESSION_PATH).mock(return_value=httpx.Response(404))
     with pytest.raises(ReplaySessionNotFoundError):
-        with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
-            pass
+        enter_and_leave(client=client, replay_session_id=SESSION_ID)
     assert not [e for e in events if e["phase"].startswith("scope_")]
 
 
@@ -343,8 +347,7 @@ def test_cassettes_need_no_gate_and_no_client(
 
 def test_a_missing_cassette_is_a_not_found_replay_error(tmp_path: Path) -> None:
     with pytest.raises(ReplaySessionNotFoundError, match="does not exist"):
-        with trace_scope_sync(cassette=tmp_path / "absent.json"):
-            pass
+        enter_and_leave(cassette=tmp_path / "absent.json")
 
 
 def test_record_to_writes_the_captured_session_at_exit(
