@@ -132,8 +132,7 @@ def test_a_non_uuid_session_id_is_rejected_without_a_request(
     api: respx.MockRouter, client: Noukai
 ) -> None:
     with pytest.raises(ReplayInvalidSessionError, match="expected a UUID") as info:
-        with trace_scope_sync(client=client, replay_session_id="../jobs"):
-            pass
+        enter_and_leave(client=client, replay_session_id="../jobs")
     assert info.value.status_code == 400
     assert not api.calls
 
@@ -155,8 +154,7 @@ def test_fetch_errors_become_replay_errors_keeping_code_and_request_id(
         return_value=httpx.Response(status, json=body, headers={"X-Request-ID": "req-7"})
     )
     with pytest.raises(error_class) as info:
-        with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
-            pass
+        enter_and_leave(client=client, replay_session_id=SESSION_ID)
     error = info.value
     assert getattr(error, "status_code", None) == status
     assert getattr(error, "code", None) == "SESSION_PROBLEM"
@@ -177,8 +175,7 @@ def test_the_session_fetch_is_retried_as_a_get(api: respx.MockRouter, client: No
 def test_a_malformed_session_body_is_a_typed_error(api: respx.MockRouter, client: Noukai) -> None:
     api.get(SESSION_PATH).mock(return_value=httpx.Response(200, json={"executions": "nope"}))
     with pytest.raises(ReplayInvalidSessionError) as info:
-        with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
-            pass
+        enter_and_leave(client=client, replay_session_id=SESSION_ID)
     assert isinstance(info.value, APIResponseValidationError)
     assert "not a valid session" in str(info.value)
 
