@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import sys
 
-from noukai_sdk import Noukai
+from noukai_sdk import ExecuteResult, Noukai
 from noukai_sdk.devserver.process import DevServerProcess
 
 
 def main() -> None:
     message = " ".join(sys.argv[1:]) or "The cat sat on the mat."
-    with DevServerProcess(latency_ms=0) as server:
-        with Noukai(server.api_key, env="dev", dev_port=server.port) as noukai:
-            result = noukai.flow("demo/examples/hello-world").execute(message)
+    with (
+        DevServerProcess(latency_ms=0) as server,
+        Noukai(server.api_key, env="dev", dev_port=server.port) as noukai,
+    ):
+        result = noukai.flow("demo/examples/hello-world").execute(message)
+    assert isinstance(result, ExecuteResult), "hello-world never pauses for tools"
     print(f"status:       {result.status}")
     print(f"execution id: {result.execution_id}")
     print(f"output:       {result.output}")
