@@ -20,6 +20,7 @@ _BLOCK_KINDS: tuple[BlockKind, ...] = ("llm", "tool", "structured", "stream", "f
 _CAPTURE_MODES: tuple[CaptureMode, ...] = ("full", "redacted", "metadata_only", "off")
 _FLOW_ID_NAMESPACE = uuid.UUID("6b1c1f55-3a55-4c3e-9d0e-2f4f6f0d0a11")
 DEMO_FLOWS_DIR = Path(__file__).parent / "flows"
+DEFAULT_REDACTED_KEYS = ("password", "api_key", "secret", "token")
 
 
 class FlowSpecError(ValueError):
@@ -59,7 +60,7 @@ class FlowSpec:
     versions: Mapping[int, tuple[BlockSpec, ...]]
     capture: CaptureMode = "full"
     max_tool_iterations: int = 10
-    redact: tuple[str, ...] = ("password", "api_key", "secret", "token")
+    redact: tuple[str, ...] = DEFAULT_REDACTED_KEYS
 
     @property
     def key(self) -> str:
@@ -145,7 +146,7 @@ def parse_flow(document: object, *, org: str, project: str, slug: str, origin: s
         capture=cast(CaptureMode, capture),
         max_tool_iterations=int(spec.get("max_tool_iterations", 10)),
         redact=tuple(str(k) for k in _list(spec.get("redact", []), f"{origin}: redact"))
-        or FlowSpec.redact,
+        or DEFAULT_REDACTED_KEYS,
     )
 
 
