@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -125,23 +126,22 @@ def _read(path: Path) -> list[str]:
 
 
 def _drop_free_form_modules(out: Path) -> None:
+    """Delete the modules marked free-form and every line of ``models/__init__`` naming them."""
     models = out / "models"
-    dropped: set[str] = set()
+    dropped: list[str] = []
     for path in sorted(models.glob("*.py")):
         if path.name != "__init__.py" and FREE_FORM_MARKER in path.read_text(encoding="utf-8"):
-            dropped.add(path.stem)
+            dropped.append(path.stem)
             path.unlink()
+    if not dropped:
+        return
     init = models / "__init__.py"
-    kept_lines: list[str] = []
-    dropped_names: set[str] = set()
-    for line in init.read_text(encoding="utf-8").splitlines(keepends=True):
-        if line.startswith("from .") and line.split()[1][1:] in dropped:
-            dropped_names.add(line.split()[-1])
-            continue
-        if line.strip().strip('",') in dropped_names:
-            continue
-        kept_lines.append(line)
-    init.write_text("".join(kept_lines), encoding="utf-8")
+    lines = init.read_text(encoding="utf-8").splitlines(keepends=True)
+    modules = "|".join(re.escape(stem) for stem in dropped)
+    import_line = re.compile(rf"^\s*from \.({modules}) import (\w+)\s*$")
+    names = {match.group(2) for line in lines if (match := import_line.match(line))}
+    mentions = re.compile(rf"\b({'|'.join(sorted(names))})\b")
+    init.write_text("".join(line for line in lines if not mentions.search(line)), encoding="utf-8")
 
 
 def _ruff(out: Path, workdir: Path) -> None:
