@@ -144,9 +144,9 @@ def test_injected_http_client_keeps_talking_to_the_noukai_base_url() -> None:
 
 
 def test_http_client_of_the_wrong_kind_is_rejected() -> None:
-    with pytest.raises(TypeError, match="httpx.Client"):
+    with pytest.raises(TypeError, match=r"httpx\.Client"):
         Noukai(KEY, http_client=httpx.AsyncClient())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="httpx.AsyncClient"):
+    with pytest.raises(TypeError, match=r"httpx\.AsyncClient"):
         AsyncNoukai(KEY, http_client=httpx.Client())  # type: ignore[arg-type]
 
 
