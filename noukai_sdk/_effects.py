@@ -28,7 +28,8 @@ import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol as TypingProtocol, TypeVar, Union
+from typing import Any, TypeVar
+from typing import Protocol as TypingProtocol
 
 from noukai_sdk._http_types import HttpRequest, HttpResponse, StreamHead
 
@@ -82,7 +83,7 @@ class Emit:
     value: Any
 
 
-Effect = Union[SendRequest, OpenStream, ReadStream, CloseStream, Sleep, CallUser, Emit]
+Effect = SendRequest | OpenStream | ReadStream | CloseStream | Sleep | CallUser | Emit
 Protocol = Generator[Effect, Any, T]
 """A protocol that returns ``T``: a generator yielding effects and receiving their results."""
 
@@ -148,7 +149,7 @@ def call_user(func: Callable[..., Any], *args: Any) -> Generator[Effect, Any, An
 class _Step:
     """Advances a protocol by one effect; shared by all four drivers."""
 
-    __slots__ = ("protocol", "value", "error", "done", "result")
+    __slots__ = ("done", "error", "protocol", "result", "value")
 
     def __init__(self, protocol: Protocol[Any]) -> None:
         self.protocol = protocol
