@@ -21,13 +21,20 @@ import gc
 import json
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
 from httpx_sse import EventSource
 
-from noukai_sdk._events import FlowCompleted, RunStarted, StepCompleted, StepStarted, parse_event
+from noukai_sdk._events import (
+    FlowCompleted,
+    RunStarted,
+    StepCompleted,
+    StepStarted,
+    StreamEvent,
+    parse_event,
+)
 from noukai_sdk._paths import FlowAddress
 from noukai_sdk._requesting import RequestContext
 from noukai_sdk._sse import SSEDecoder
@@ -79,15 +86,15 @@ def floor(chunks: list[bytes]) -> int:
         buffer += chunk
         while (end := buffer.find(b"\n\n")) >= 0:
             block, buffer = buffer[:end], buffer[end + 2 :]
-            name, data = "", []
+            name, data = "", list[bytes]()
             for line in block.split(b"\n"):
                 if line.startswith(b"data:"):
                     data.append(line[5:].lstrip())
                 elif line.startswith(b"event:"):
                     name = line[6:].strip().decode()
             if data:
-                json.loads(b"\n".join(data))
-                count += 1 if name else 1
+                parsed: tuple[str, Any] = (name, json.loads(b"\n".join(data)))
+                count += len(parsed) // 2
     return count
 
 
@@ -144,7 +151,8 @@ def noukai_e2e(chunks: list[bytes]) -> int:
         base_url="https://bench.test", api_key="nk_bench", timeout=30.0, http_client=_client(chunks)
     )
     call = StepCall(address=FlowAddress("o", "p", "s"), version=None, run_remaining=True)
-    with EventStream(step_protocol(call, RequestContext()), transport) as stream:
+    stream: EventStream[StreamEvent] = EventStream(step_protocol(call, RequestContext()), transport)
+    with stream:
         count = sum(1 for _ in stream)
     transport.close()
     return count
@@ -154,11 +162,11 @@ def noukai_e2e(chunks: list[bytes]) -> int:
 
 
 def measure(
-    contenders: dict[str, Callable[[list[bytes]], int]], chunks: list[bytes], rounds: int
+    contenders: Mapping[str, Callable[[list[bytes]], int]], chunks: list[bytes], rounds: int
 ) -> dict[str, float]:
     """Median seconds per contender over ``rounds`` interleaved runs."""
     times: dict[str, list[float]] = {name: [] for name in contenders}
-    for name, run in contenders.items():
+    for run in contenders.values():
         run(chunks)  # warm up: model schemas, caches
     for _ in range(rounds):
         for name, run in contenders.items():
@@ -181,7 +189,7 @@ def report(title: str, results: dict[str, float], *, events: int, size: int) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="SSE throughput benchmark")
     parser.add_argument("--quick", action="store_true", help="fewer events and rounds")
     args = parser.parse_args()
     rounds = 5 if args.quick else 15
