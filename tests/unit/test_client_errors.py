@@ -1,0 +1,154 @@
+"""HTTP errors: status mapping, human messages for every body shape, attributes, repr."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from client_helpers import BASE, KEY, Kind, make_client, resolve
+
+from noukai_sdk import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    FlowExecutionError,
+    FlowNotFoundError,
+    InsufficientCreditsError,
+    NoukaiError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+
+URL = "/seq/o/p/s/execute"
+
+
+def execute_error(
+    kind: Kind, response: httpx.Response | Exception, **client_kwargs: Any
+) -> NoukaiError:
+    client = make_client(kind, **client_kwargs)
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post(URL)
+        if isinstance(response, Exception):
+            route.side_effect = response
+        else:
+            route.return_value = response
+        with pytest.raises(NoukaiError) as info:
+            resolve(client.flow("o/p/s").execute("hi"))
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (401, AuthenticationError),
+        (402, InsufficientCreditsError),
+        (403, PermissionDeniedError),
+        (404, FlowNotFoundError),
+        (429, RateLimitError),
+        (400, FlowExecutionError),
+        (409, FlowExecutionError),
+        (410, FlowExecutionError),
+        (413, FlowExecutionError),
+        (422, FlowExecutionError),
+        (500, FlowExecutionError),
+        (502, FlowExecutionError),
+        (503, FlowExecutionError),
+        (301, FlowExecutionError),
+    ],
+)
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_status_mapping(kind: Kind, status: int, cls: type[NoukaiError]) -> None:
+    body = {"detail": {"code": "SOME_CODE", "message": "it broke"}}
+    error = execute_error(
+        kind, httpx.Response(status, json=body, headers={"X-Request-ID": "req-1"}), max_retries=0
+    )
+    assert type(error) is cls
+    assert error.status_code == status
+    assert error.code == "SOME_CODE"
+    assert error.message == str(error) == "it broke"
+    assert error.request_id == "req-1"
+    assert error.response_body == body
+    assert error.execution_id is None
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "message"),
+    [
+        (b'{"detail": {"code": "FLOW_NOT_FOUND", "message": "nope"}}', "FLOW_NOT_FOUND", "nope"),
+        (
+            b'{"detail": {"code": "FLOW_NOT_FOUND"}}',
+            "FLOW_NOT_FOUND",
+            "HTTP 404 Not Found (FLOW_NOT_FOUND)",
+        ),
+        (b'{"detail": "invalid key"}', None, "invalid key"),
+        (
+            b'{"detail": [{"loc": ["body", "message"], "msg": "field required", "type": "missing"}]}',
+            None,
+            "Request validation failed: body.message: field required",
+        ),
+        (b'{"error": "x"}', None, "x"),
+        (b'{"weird": [1, 2]}', None, 'HTTP 404 Not Found: {"weird":[1,2]}'),
+        (b"[1, 2]", None, "HTTP 404 Not Found: [1,2]"),
+        (b"<html>Bad gateway</html>", None, "HTTP 404 Not Found: <html>Bad gateway</html>"),
+        (b"", None, "HTTP 404 Not Found (empty response body)"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_messages_for_every_body_shape(
+    kind: Kind, content: bytes, code: str | None, message: str
+) -> None:
+    error = execute_error(kind, httpx.Response(404, content=content))
+    assert isinstance(error, FlowNotFoundError)
+    assert error.code == code
+    assert error.message == message
+    assert "None" not in error.message
+    assert "{'" not in error.message  # never a Python repr
+
+
+def test_authentication_error_keeps_www_authenticate() -> None:
+    error = execute_error(
+        "sync",
+        httpx.Response(
+            401, json={"detail": "bad key"}, headers={"WWW-Authenticate": 'Bearer realm="noukai"'}
+        ),
+    )
+    assert isinstance(error, AuthenticationError)
+    assert error.www_authenticate == 'Bearer realm="noukai"'
+
+
+def test_repr_shows_class_status_code_message_request_id() -> None:
+    error = execute_error(
+        "sync",
+        httpx.Response(
+            403,
+            json={"detail": {"code": "FORBIDDEN", "message": "no"}},
+            headers={"X-Request-ID": "r-2"},
+        ),
+    )
+    assert (
+        repr(error)
+        == "PermissionDeniedError(status_code=403, code='FORBIDDEN', message='no', request_id='r-2')"
+    )
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_timeouts_and_connection_errors(kind: Kind) -> None:
+    timeout = execute_error(kind, httpx.ReadTimeout("timed out"))
+    assert type(timeout) is APITimeoutError
+    assert isinstance(timeout, APIConnectionError)
+    assert "timed out" in str(timeout)
+    error = execute_error(kind, httpx.RemoteProtocolError("server hung up"))
+    assert type(error) is APIConnectionError
+    assert "server hung up" in str(error)
+    assert error.status_code is None
+
+
+def test_error_bodies_echoing_the_key_are_masked() -> None:
+    body = {"detail": f"key {KEY} is revoked"}
+    error = execute_error("sync", httpx.Response(401, content=json.dumps(body).encode()))
+    assert KEY not in str(error)
+    assert KEY not in repr(error)
+    assert "nk_***" in str(error)
