@@ -95,7 +95,7 @@ def test_exhausted_retries_raise_the_last_mapped_error(kind: Kind, sleeps: list[
     assert result.status_code == 503
     assert route.call_count == 4
     assert len(sleeps) == 3
-    for sleep, nominal in zip(sleeps, [0.5, 1.0, 2.0]):
+    for sleep, nominal in zip(sleeps, [0.5, 1.0, 2.0], strict=True):
         assert nominal * 0.75 <= sleep <= nominal * 1.25
 
 
