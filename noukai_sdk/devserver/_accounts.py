@@ -64,13 +64,15 @@ class Accounts:
         import yaml
 
         with path.open(encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
-        entries = document.get("keys") if isinstance(document, dict) else None
+            document: Any = yaml.safe_load(handle)
+        entries: Any = (
+            cast(dict[str, Any], document).get("keys") if isinstance(document, dict) else None
+        )
         if not isinstance(entries, dict) or not entries:
             raise ValueError(f"{path}: expected a mapping `keys: {{<key>: {{...}}}}`")
         keys: dict[str, KeySpec] = {}
         for key, raw in cast(dict[str, Any], entries).items():
-            settings: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            settings: dict[str, Any] = cast(dict[str, Any], raw) if isinstance(raw, dict) else {}
             keys[str(key)] = KeySpec(
                 key=str(key),
                 projects=tuple(str(p) for p in settings.get("projects", ["*"])),

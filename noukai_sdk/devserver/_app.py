@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,7 +33,7 @@ def create_app(config: ServerConfig) -> ASGIApp:
     server = DevServer(config)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncGenerator[None, None]:
         server.store.requeue_interrupted_jobs()
         worker = asyncio.create_task(run_jobs(server))
         try:

@@ -17,7 +17,7 @@ from collections.abc import Generator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from noukai_sdk.devserver import _blocks
 from noukai_sdk.devserver._blocks import TemplateContext, Usage
@@ -184,7 +184,7 @@ def check_resume(
             f"Execution {run.execution_id} is paused at step '{tool.step_id}', not '{paused_at_step}'.",
         )
     results = messages[len(tool.conversation) :]
-    answered = [tool_result_id(m) for m in results if isinstance(m, dict)]
+    answered = [tool_result_id(m) for m in results]
     expected = [call["id"] for call in tool.pending]
     if len(results) != len(answered) or sorted(a or "" for a in answered) != sorted(expected):
         raise ApiError(
@@ -506,7 +506,7 @@ def _tokens(usage: Usage) -> dict[str, int]:
 
 
 def _mapping(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, dict) else {}
+    return dict(cast(dict[str, Any], value)) if isinstance(value, dict) else {}
 
 
 def _elapsed_ms(since: float) -> int:

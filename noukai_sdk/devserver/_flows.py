@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 BlockKind = Literal["llm", "tool", "structured", "stream", "fail"]
 CaptureMode = Literal["full", "redacted", "metadata_only", "off"]
@@ -143,7 +143,7 @@ def parse_flow(document: object, *, org: str, project: str, slug: str, origin: s
         name=str(spec.get("name", slug)),
         draft=draft,
         versions=versions,
-        capture=cast(CaptureMode, capture),
+        capture=capture,
         max_tool_iterations=int(spec.get("max_tool_iterations", 10)),
         redact=tuple(str(k) for k in _list(spec.get("redact", []), f"{origin}: redact"))
         or DEFAULT_REDACTED_KEYS,
@@ -174,7 +174,7 @@ def _block(value: object, where: str) -> BlockSpec:
     latency = spec.get("latency_ms")
     return BlockSpec(
         id=block_id,
-        kind=cast(BlockKind, kind),
+        kind=kind,
         name=str(spec.get("name", block_id)),
         template=str(spec.get("template", "{message}")),
         model=str(spec.get("model", "noukai/dev-echo")),
@@ -191,16 +191,18 @@ def _block(value: object, where: str) -> BlockSpec:
     )
 
 
-def _mapping(value: object, where: str) -> dict[str, Any]:
+def _mapping(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise FlowSpecError(f"{where}: expected a mapping")
-    return {str(k): v for k, v in cast(dict[object, Any], value).items()}
+    entries: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
+    return {str(k): v for k, v in entries.items()}
 
 
-def _list(value: object, where: str) -> list[Any]:
+def _list(value: Any, where: str) -> list[Any]:
     if not isinstance(value, list):
         raise FlowSpecError(f"{where}: expected a list")
-    return cast(list[Any], value)
+    items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+    return items
 
 
 def _positive_int(value: object, where: str) -> int:

@@ -50,7 +50,7 @@ async def read_model(request: Request, schema: Literal["ExecuteRequest", "StepRe
     """The request body validated into its generated model (400 bad JSON, 422 wrong shape)."""
     raw = await request.body()
     try:
-        document = json.loads(raw) if raw.strip() else {}
+        document: Any = json.loads(raw) if raw.strip() else {}
     except ValueError as exc:
         raise ApiError(400, "INVALID_JSON", f"The request body is not JSON: {exc}.") from exc
     if not isinstance(document, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -192,10 +192,11 @@ def _tool_names(tools: Any) -> list[str]:
         )
     names: list[str] = []
     for index, tool in enumerate(tools):
-        function = tool.get("function") if isinstance(tool, dict) else None
-        if tool.get("type") != "function" or not isinstance(function, dict):
+        definition: dict[str, Any] = tool
+        function: Any = definition.get("function")
+        if definition.get("type") != "function" or not isinstance(function, dict):
             raise ApiError(400, "TOOLS_INVALID", f"tools[{index}] must be an OpenAI function tool.")
-        name = function.get("name")
+        name: Any = cast(dict[str, Any], function).get("name")
         if not isinstance(name, str) or not _TOOL_NAME.match(name):
             raise ApiError(
                 400, "TOOL_NAME_INVALID", f"tools[{index}] has an invalid function name {name!r}."

@@ -33,10 +33,12 @@ def size_bytes(value: Any) -> int:
 
 def _redact(value: Any, sensitive: frozenset[str]) -> Any:
     if isinstance(value, dict):
+        mapping: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
         return {
             key: REDACTED if str(key).lower() in sensitive else _redact(item, sensitive)
-            for key, item in value.items()
+            for key, item in mapping.items()
         }
     if isinstance(value, list):
-        return [_redact(item, sensitive) for item in value]
+        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return [_redact(item, sensitive) for item in items]
     return value

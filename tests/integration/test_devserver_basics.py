@@ -6,7 +6,13 @@ import httpx
 from conftest import TEST_KEYS, DevServerProcess
 
 HELLO = "seq/demo/examples/hello-world/execute"
-FRESH = {"message": "hi", "parameters": {}, "iterationsUsed": 0, "accumulatedOutputs": {}, "trace": False}
+FRESH = {
+    "message": "hi",
+    "parameters": {},
+    "iterationsUsed": 0,
+    "accumulatedOutputs": {},
+    "trace": False,
+}
 
 
 def test_ready_line_names_a_loopback_base_url(dev_server: DevServerProcess) -> None:
@@ -68,10 +74,15 @@ def test_unknown_flow_is_404_flow_not_found(http: httpx.Client) -> None:
 def test_key_without_credits_is_402_but_401_403_404_come_first(http: httpx.Client) -> None:
     broke = {"Authorization": f"Bearer {TEST_KEYS['broke']}"}
     assert http.post(HELLO, json=FRESH, headers=broke).status_code == 402
-    assert http.post(HELLO, json=FRESH, headers=broke).json()["detail"]["code"] == "INSUFFICIENT_CREDITS"
+    assert (
+        http.post(HELLO, json=FRESH, headers=broke).json()["detail"]["code"]
+        == "INSUFFICIENT_CREDITS"
+    )
     assert http.post("seq/demo/examples/nope/execute", json=FRESH, headers=broke).status_code == 404
     demo_only = {"Authorization": f"Bearer {TEST_KEYS['demo_only']}"}
-    assert http.post("seq/test/flows/nope/execute", json=FRESH, headers=demo_only).status_code == 403
+    assert (
+        http.post("seq/test/flows/nope/execute", json=FRESH, headers=demo_only).status_code == 403
+    )
 
 
 def test_rate_limit_is_429_with_retry_after(http: httpx.Client) -> None:
@@ -82,7 +93,9 @@ def test_rate_limit_is_429_with_retry_after(http: httpx.Client) -> None:
     assert limited.json()["detail"]["code"] == "RATE_LIMIT"
     assert 1 <= int(limited.headers["retry-after"]) <= 60
     # 404 is decided before the rate limit.
-    assert http.post("seq/demo/examples/nope/execute", json=FRESH, headers=headers).status_code == 404
+    assert (
+        http.post("seq/demo/examples/nope/execute", json=FRESH, headers=headers).status_code == 404
+    )
 
 
 def test_concurrency_limit_is_429_while_a_stream_is_open(dev_server: DevServerProcess) -> None:

@@ -9,12 +9,21 @@ import httpx
 
 WEATHER_TOOL = {
     "type": "function",
-    "function": {"name": "get_weather", "description": "Weather in a city", "parameters": {"type": "object"}},
+    "function": {
+        "name": "get_weather",
+        "description": "Weather in a city",
+        "parameters": {"type": "object"},
+    },
 }
 
 
 def fresh(message: str | None = "hi", **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"parameters": {}, "iterationsUsed": 0, "accumulatedOutputs": {}, "trace": False}
+    body: dict[str, Any] = {
+        "parameters": {},
+        "iterationsUsed": 0,
+        "accumulatedOutputs": {},
+        "trace": False,
+    }
     if message is not None:
         body["message"] = message
     return {**body, **extra}
@@ -65,7 +74,12 @@ def test_versions_route_to_published_and_draft(http: httpx.Client) -> None:
 def test_structured_output_is_json_and_parameters_are_templated(http: httpx.Client) -> None:
     body = fresh("one two three", parameters={"audience": "kids"})
     result = http.post("seq/demo/examples/structured-output/execute", json=body).json()["result"]
-    assert result == {"text": "one two three", "word_count": 3, "char_count": 13, "audience": "kids"}
+    assert result == {
+        "text": "one two three",
+        "word_count": 3,
+        "char_count": 13,
+        "audience": "kids",
+    }
 
 
 def test_failing_flow_returns_a_failed_result(http: httpx.Client) -> None:
@@ -77,28 +91,41 @@ def test_failing_flow_returns_a_failed_result(http: httpx.Client) -> None:
 
 def test_block_overrides_change_the_template(http: httpx.Client) -> None:
     overrides = {"answer": {"template": "overridden {message}", "model": "noukai/other"}}
-    body = http.post("seq/demo/examples/hello-world/execute", json=fresh("m", blockOverrides=overrides)).json()
+    body = http.post(
+        "seq/demo/examples/hello-world/execute", json=fresh("m", blockOverrides=overrides)
+    ).json()
     assert body["result"] == "overridden m"
 
 
 def test_structured_messages_use_the_last_user_turn(http: httpx.Client) -> None:
-    turns = [{"role": "user", "content": "first"}, {"role": "assistant", "content": "ok"},
-             {"role": "user", "content": "second"}]
-    body = http.post("seq/demo/examples/hello-world/execute", json=fresh(None, messages=turns)).json()
+    turns = [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "second"},
+    ]
+    body = http.post(
+        "seq/demo/examples/hello-world/execute", json=fresh(None, messages=turns)
+    ).json()
     assert body["result"] == "Hello! You said: second"
-    system = http.post("seq/demo/examples/hello-world/execute",
-                       json=fresh(None, messages=[{"role": "system", "content": "x"}]))
+    system = http.post(
+        "seq/demo/examples/hello-world/execute",
+        json=fresh(None, messages=[{"role": "system", "content": "x"}]),
+    )
     assert system.status_code == 400
     assert system.json()["detail"]["code"] == "MESSAGES_ROLE_INVALID"
-    huge = http.post("seq/demo/examples/hello-world/execute",
-                     json=fresh(None, messages=[{"role": "user", "content": "x" * 1_000_001}]))
+    huge = http.post(
+        "seq/demo/examples/hello-world/execute",
+        json=fresh(None, messages=[{"role": "user", "content": "x" * 1_000_001}]),
+    )
     assert huge.status_code == 413
     assert huge.json()["detail"]["code"] == "MESSAGES_TOO_LARGE"
 
 
 def test_tool_calls_pause_once_per_city_and_resume_to_a_result(http: httpx.Client) -> None:
     path = "seq/demo/examples/tools-enabled/execute"
-    paused = http.post(path, json=fresh("Weather in Tokyo, then Paris?", tools=[WEATHER_TOOL])).json()
+    paused = http.post(
+        path, json=fresh("Weather in Tokyo, then Paris?", tools=[WEATHER_TOOL])
+    ).json()
     seen_cities = []
     rounds = 0
     while paused["status"] == "tool_calls_required":
@@ -121,7 +148,9 @@ def test_tool_results_in_the_0_2_0_readme_shape_are_accepted(http: httpx.Client)
     path = "seq/demo/examples/tools-enabled/execute"
     paused = http.post(path, json=fresh("Oslo", tools=[WEATHER_TOOL])).json()
     call_id = paused["toolCalls"][0]["id"]
-    done = http.post(path, json=resume(paused, [{"tool_call_id": call_id, "output": "cold"}])).json()
+    done = http.post(
+        path, json=resume(paused, [{"tool_call_id": call_id, "output": "cold"}])
+    ).json()
     assert done["result"] == "Weather report: cold"
 
 
@@ -129,14 +158,18 @@ def test_tool_resume_errors(http: httpx.Client) -> None:
     path = "seq/demo/examples/tools-enabled/execute"
     paused = http.post(path, json=fresh("Rome", tools=[WEATHER_TOOL])).json()
 
-    wrong_id = http.post(path, json=resume(paused, [{"role": "tool", "tool_call_id": "nope", "content": "x"}]))
+    wrong_id = http.post(
+        path, json=resume(paused, [{"role": "tool", "tool_call_id": "nope", "content": "x"}])
+    )
     assert wrong_id.status_code == 400
     assert wrong_id.json()["detail"]["code"] == "TOOL_RESULTS_MISMATCH"
 
     no_results = http.post(path, json=resume(paused, []))
     assert no_results.json()["detail"]["code"] == "TOOL_RESULTS_MISMATCH"
 
-    wrong_step = http.post(path, json=resume(paused, [answer(paused["toolCalls"][0])], pausedAtStep="other"))
+    wrong_step = http.post(
+        path, json=resume(paused, [answer(paused["toolCalls"][0])], pausedAtStep="other")
+    )
     assert wrong_step.status_code == 400
     assert wrong_step.json()["detail"]["code"] == "PAUSED_STEP_INVALID"
 
@@ -168,5 +201,7 @@ def test_tool_flow_without_tools_and_invalid_tools_are_400(http: httpx.Client) -
     assert missing.json()["detail"]["code"] == "TOOLS_NOT_ENABLED"
     invalid = http.post(path, json=fresh("Paris", tools=[{"type": "retrieval"}]))
     assert invalid.json()["detail"]["code"] == "TOOLS_INVALID"
-    bad_name = http.post(path, json=fresh("Paris", tools=[{"type": "function", "function": {"name": "a b"}}]))
+    bad_name = http.post(
+        path, json=fresh("Paris", tools=[{"type": "function", "function": {"name": "a b"}}])
+    )
     assert bad_name.json()["detail"]["code"] == "TOOL_NAME_INVALID"

@@ -12,8 +12,12 @@ from conftest import TEST_KEYS
 FRESH = {"parameters": {}, "iterationsUsed": 0, "accumulatedOutputs": {}, "trace": False}
 
 
-def run_in_session(http: httpx.Client, session_id: str, path: str, message: str, **extra: Any) -> dict[str, Any]:
-    response = http.post(path, json={"message": message, **FRESH, **extra}, headers={"X-Session-Id": session_id})
+def run_in_session(
+    http: httpx.Client, session_id: str, path: str, message: str, **extra: Any
+) -> dict[str, Any]:
+    response = http.post(
+        path, json={"message": message, **FRESH, **extra}, headers={"X-Session-Id": session_id}
+    )
     assert response.status_code in (200, 202), response.text
     body: dict[str, Any] = response.json()
     return body
@@ -23,13 +27,27 @@ def test_session_groups_executions_in_order_with_snapshots(http: httpx.Client) -
     session_id = str(uuid.uuid4())
     first = run_in_session(http, session_id, "seq/demo/examples/hello-world/execute", "one")
     second = run_in_session(http, session_id, "seq/demo/examples/two-step/execute", "two")
-    stepped = http.post("seq/demo/examples/hello-world/step", headers={"X-Session-Id": session_id},
-                        json={"stepIndex": 0, "accumulatedOutputs": {}, "message": "three", "parameters": {},
-                              "inputOverrides": {}, "runRemaining": True, "iterationsUsed": 0, "trace": False})
+    stepped = http.post(
+        "seq/demo/examples/hello-world/step",
+        headers={"X-Session-Id": session_id},
+        json={
+            "stepIndex": 0,
+            "accumulatedOutputs": {},
+            "message": "three",
+            "parameters": {},
+            "inputOverrides": {},
+            "runRemaining": True,
+            "iterationsUsed": 0,
+            "trace": False,
+        },
+    )
     assert stepped.status_code == 200
     job = run_in_session(http, session_id, "seq/demo/examples/hello-world/jobs", "four")
     deadline = time.monotonic() + 10
-    while http.get(f"seq/demo/examples/hello-world/jobs/{job['executionId']}").json()["status"] != "completed":
+    while (
+        http.get(f"seq/demo/examples/hello-world/jobs/{job['executionId']}").json()["status"]
+        != "completed"
+    ):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     run_in_session(http, str(uuid.uuid4()), "seq/demo/examples/hello-world/execute", "elsewhere")
@@ -64,7 +82,13 @@ def test_failed_execution_records_error_step(http: httpx.Client) -> None:
 
 def test_capture_modes_decide_what_is_kept(http: httpx.Client) -> None:
     session_id = str(uuid.uuid4())
-    run_in_session(http, session_id, "seq/test/capture/redacted/execute", "hi", parameters={"password": "hunter2"})
+    run_in_session(
+        http,
+        session_id,
+        "seq/test/capture/redacted/execute",
+        "hi",
+        parameters={"password": "hunter2"},
+    )
     run_in_session(http, session_id, "seq/test/capture/metadata-only/execute", "hi")
     run_in_session(http, session_id, "seq/test/capture/off/execute", "hi")
     fetched = http.get(f"seq/sessions/{session_id.upper()}")
@@ -75,9 +99,13 @@ def test_capture_modes_decide_what_is_kept(http: httpx.Client) -> None:
     assert redacted["steps"][0]["inputSnapshot"]["parameters"] == {"password": "[REDACTED]"}
     assert redacted["steps"][0]["outputSnapshot"] == {"text": "hi", "password": "[REDACTED]"}
 
-    assert metadata["traceCaptureMode"] == "metadata_only" and metadata["snapshotsAvailable"] is False
+    assert (
+        metadata["traceCaptureMode"] == "metadata_only" and metadata["snapshotsAvailable"] is False
+    )
     assert metadata["steps"][0]["stepId"] == "only"
-    assert "inputSnapshot" not in metadata["steps"][0] and "outputSnapshot" not in metadata["steps"][0]
+    assert (
+        "inputSnapshot" not in metadata["steps"][0] and "outputSnapshot" not in metadata["steps"][0]
+    )
 
     assert off["traceCaptureMode"] == "off" and off["snapshotsAvailable"] is False
     assert off["steps"] == []
@@ -86,13 +114,18 @@ def test_capture_modes_decide_what_is_kept(http: httpx.Client) -> None:
 def test_session_errors(http: httpx.Client) -> None:
     invalid = http.get("seq/sessions/not-a-uuid")
     assert invalid.status_code == 400
-    assert invalid.json()["detail"]["message"] == "Invalid session id format (expected UUID): 'not-a-uuid'"
+    assert (
+        invalid.json()["detail"]["message"]
+        == "Invalid session id format (expected UUID): 'not-a-uuid'"
+    )
     unknown = http.get(f"seq/sessions/{uuid.uuid4()}")
     assert unknown.status_code == 404
 
     session_id = str(uuid.uuid4())
     run_in_session(http, session_id, "seq/demo/examples/hello-world/execute", "mine")
-    stranger = http.get(f"seq/sessions/{session_id}", headers={"Authorization": f"Bearer {TEST_KEYS['other']}"})
+    stranger = http.get(
+        f"seq/sessions/{session_id}", headers={"Authorization": f"Bearer {TEST_KEYS['other']}"}
+    )
     assert stranger.status_code == 403
     nobody = http.get(f"seq/sessions/{session_id}", headers={"Authorization": "Bearer nk_nobody"})
     assert nobody.status_code == 401

@@ -13,14 +13,31 @@ THREE = "seq/test/flows/three-step/step"
 
 
 def first(message: str, **extra: Any) -> dict[str, Any]:
-    return {"stepIndex": 0, "accumulatedOutputs": {}, "message": message, "parameters": {},
-            "inputOverrides": {}, "runRemaining": False, "iterationsUsed": 0, "trace": False, **extra}
+    return {
+        "stepIndex": 0,
+        "accumulatedOutputs": {},
+        "message": message,
+        "parameters": {},
+        "inputOverrides": {},
+        "runRemaining": False,
+        "iterationsUsed": 0,
+        "trace": False,
+        **extra,
+    }
 
 
 def later(execution_id: str, step_index: int, **extra: Any) -> dict[str, Any]:
-    return {"executionId": execution_id, "stepIndex": step_index, "accumulatedOutputs": {},
-            "parameters": {}, "inputOverrides": {}, "runRemaining": False, "iterationsUsed": 0,
-            "trace": False, **extra}
+    return {
+        "executionId": execution_id,
+        "stepIndex": step_index,
+        "accumulatedOutputs": {},
+        "parameters": {},
+        "inputOverrides": {},
+        "runRemaining": False,
+        "iterationsUsed": 0,
+        "trace": False,
+        **extra,
+    }
 
 
 def types(events: list[tuple[str, dict[str, Any]]]) -> list[str]:
@@ -30,13 +47,23 @@ def types(events: list[tuple[str, dict[str, Any]]]) -> list[str]:
 def test_each_call_runs_one_step_and_pauses(step: Any) -> None:
     status, events = step(THREE, first("hello world"))
     assert status == 200
-    assert types(events) == ["run_started", "step_started", "step_input", "step_output",
-                              "step_completed", "step_paused"]
+    assert types(events) == [
+        "run_started",
+        "step_started",
+        "step_input",
+        "step_output",
+        "step_completed",
+        "step_paused",
+    ]
     started = events[0][1]
     assert started["runId"] and started["executionId"] and started["stepCount"] == 3
     completed = events[4][1]
     assert completed["stepId"] == "one" and completed["stepIndex"] == 0
-    assert completed["tokens"]["total"] == completed["tokens"]["prompt"] + completed["tokens"]["completion"] > 0
+    assert (
+        completed["tokens"]["total"]
+        == completed["tokens"]["prompt"] + completed["tokens"]["completion"]
+        > 0
+    )
     assert isinstance(completed["costUsd"], str) and Decimal(completed["costUsd"]) > 0
     assert isinstance(completed["durationMs"], int)
     assert events[5][1] == {"eventType": "step_paused", "stepId": "one", "stepIndex": 1}
@@ -100,16 +127,25 @@ def test_tool_pause_inside_the_step_protocol(step: Any) -> None:
     pause = events[-1]
     assert pause[0] == "step_paused_for_tool_calls"
     cursor = pause[1]
-    assert cursor["stepId"] == "weather" and cursor["stepIndex"] == 0 and cursor["iterationsUsed"] == 1
+    assert (
+        cursor["stepId"] == "weather" and cursor["stepIndex"] == 0 and cursor["iterationsUsed"] == 1
+    )
     assert cursor["runId"] and cursor["accumulatedOutputs"] == {}
     cities = []
     while pause[0] == "step_paused_for_tool_calls":
         call = cursor["toolCalls"][0]
         cities.append(json.loads(call["function"]["arguments"])["city"])
         result = {"role": "tool", "tool_call_id": call["id"], "content": f"warm in {cities[-1]}"}
-        _, events = step(path, later(cursor["executionId"], cursor["stepIndex"], tools=[WEATHER_TOOL],
-                                     toolCallMessages=cursor["toolCallMessages"] + [result],
-                                     iterationsUsed=cursor["iterationsUsed"]))
+        _, events = step(
+            path,
+            later(
+                cursor["executionId"],
+                cursor["stepIndex"],
+                tools=[WEATHER_TOOL],
+                toolCallMessages=cursor["toolCallMessages"] + [result],
+                iterationsUsed=cursor["iterationsUsed"],
+            ),
+        )
         pause = events[-1]
         cursor = pause[1]
     assert cities == ["Berlin", "Madrid"]
@@ -126,8 +162,15 @@ def test_reissuing_a_tool_pause_without_results_pauses_again(step: Any) -> None:
     assert again[-1][1]["toolCalls"] == cursor["toolCalls"]
     assert again[-1][1]["iterationsUsed"] == cursor["iterationsUsed"]
     mismatch = {"role": "tool", "tool_call_id": "other", "content": "x"}
-    status, error = step(path, later(cursor["executionId"], 0, tools=[WEATHER_TOOL],
-                                     toolCallMessages=cursor["toolCallMessages"] + [mismatch]))
+    status, error = step(
+        path,
+        later(
+            cursor["executionId"],
+            0,
+            tools=[WEATHER_TOOL],
+            toolCallMessages=cursor["toolCallMessages"] + [mismatch],
+        ),
+    )
     assert (status, error[0][1]["detail"]["code"]) == (400, "TOOL_RESULTS_MISMATCH")
 
 

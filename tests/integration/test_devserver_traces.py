@@ -39,14 +39,24 @@ def test_run_trace_lists_each_step(http: httpx.Client) -> None:
 
 def test_step_trace_latest_numbered_and_all_attempts(http: httpx.Client, step: Any) -> None:
     flow = "seq/demo/examples/tools-enabled"
-    first = {"stepIndex": 0, "accumulatedOutputs": {}, "message": "Sydney", "parameters": {},
-             "inputOverrides": {}, "runRemaining": False, "iterationsUsed": 0, "trace": False,
-             "tools": [{"type": "function", "function": {"name": "get_weather"}}]}
+    first = {
+        "stepIndex": 0,
+        "accumulatedOutputs": {},
+        "message": "Sydney",
+        "parameters": {},
+        "inputOverrides": {},
+        "runRemaining": False,
+        "iterationsUsed": 0,
+        "trace": False,
+        "tools": [{"type": "function", "function": {"name": "get_weather"}}],
+    }
     _, events = step(f"{flow}/step", first)
     execution_id = events[0][1]["executionId"]
     base = f"{flow}/runs/{execution_id}/steps/weather/trace"
     latest = http.get(base).json()
-    assert latest["stepId"] == "weather" and latest["attempt"] == 1 and latest["status"] == "running"
+    assert (
+        latest["stepId"] == "weather" and latest["attempt"] == 1 and latest["status"] == "running"
+    )
     assert http.get(base, params={"attempt": 1}).json()["attempt"] == 1
     attempts = http.get(base, params={"attempt": "all"}).json()
     assert attempts["stepId"] == "weather" and [a["attempt"] for a in attempts["attempts"]] == [1]
@@ -62,7 +72,9 @@ def test_loop_steps_are_traced_per_loop_index(http: httpx.Client) -> None:
     trace = http.get(f"{flow}/runs/{run['executionId']}/trace").json()
     loops = [(s["stepId"], s.get("loopIndex")) for s in trace["steps"]]
     assert loops == [("repeat", 0), ("repeat", 1), ("repeat", 2), ("wrap", None)]
-    second = http.get(f"{flow}/runs/{run['executionId']}/steps/repeat/trace", params={"loop_index": 1}).json()
+    second = http.get(
+        f"{flow}/runs/{run['executionId']}/steps/repeat/trace", params={"loop_index": 1}
+    ).json()
     assert second["loopIndex"] == 1
     assert second["outputContext"] == {"output": "round 1: go"}
 
@@ -83,20 +95,30 @@ def test_live_trace_of_a_finished_run_replays_its_events(http: httpx.Client) -> 
     assert kinds.count("step_completed") == 2
 
 
-def test_live_trace_tails_a_running_job_until_it_ends(dev_server: DevServerProcess, http: httpx.Client) -> None:
+def test_live_trace_tails_a_running_job_until_it_ends(
+    dev_server: DevServerProcess, http: httpx.Client
+) -> None:
     flow = "seq/demo/examples/slow"
-    accepted = http.post(f"{flow}/jobs", json={"message": "tail", **FRESH, "parameters": {"delay_ms": 600}}).json()
+    accepted = http.post(
+        f"{flow}/jobs", json={"message": "tail", **FRESH, "parameters": {"delay_ms": 600}}
+    ).json()
     received: list[tuple[float, str]] = []
 
     def follow() -> None:
-        with httpx.Client(base_url=dev_server.base_url + "/", headers=dev_server.headers(), timeout=30) as tail, \
-                tail.stream("GET", f"{flow}/runs/{accepted['executionId']}/trace/stream") as stream:
+        with (
+            httpx.Client(
+                base_url=dev_server.base_url + "/", headers=dev_server.headers(), timeout=30
+            ) as tail,
+            tail.stream("GET", f"{flow}/runs/{accepted['executionId']}/trace/stream") as stream,
+        ):
             buffer = ""
             for text in stream.iter_text():
                 buffer += text
                 while "\n\n" in buffer:
                     frame, buffer = buffer.split("\n\n", 1)
-                    received.append((time.monotonic(), frame.split("\n")[0].removeprefix("event: ")))
+                    received.append(
+                        (time.monotonic(), frame.split("\n")[0].removeprefix("event: "))
+                    )
 
     started = time.monotonic()
     follower = threading.Thread(target=follow)
