@@ -15,16 +15,14 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from noukai_sdk._errors import (
+from noukai_sdk import (
     APIConnectionError,
     APIResponseValidationError,
+    AsyncNoukai,
+    FlowCompleted,
     FlowExecutionError,
     FlowNotFoundError,
-    StreamInterruptedError,
-    ToolCallLimitError,
-)
-from noukai_sdk._events import (
-    FlowCompleted,
+    Noukai,
     RunStarted,
     StepCompleted,
     StepFailed,
@@ -32,17 +30,14 @@ from noukai_sdk._events import (
     StepPaused,
     StepStarted,
     StreamEvent,
+    StreamInterruptedError,
+    ToolCallLimitError,
     ToolCallsRequired,
 )
-from noukai_sdk._paths import FlowAddress
-from noukai_sdk._requesting import RequestContext
-from noukai_sdk._step_protocol import StepCall, step_protocol
 from noukai_sdk._streams import AsyncEventStream, EventStream
-from noukai_sdk._transport import AsyncTransport, SyncTransport
 
 Mode = Literal["sync", "async"]
 MODES: list[Mode] = ["sync", "async"]
-BASE_URL = "https://api.test/api/v1"
 
 
 def sse(cls: type[StreamEvent], **fields: Any) -> bytes:
@@ -94,6 +89,10 @@ class StepServer:
         return httpx.Response(self.status, headers=headers, stream=body)
 
     @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    @property
     def bodies_sent(self) -> list[dict[str, Any]]:
         return [json.loads(r.content) for r in self.requests]
 
@@ -102,27 +101,18 @@ class StepServer:
         return sum(not body.closed for body in self.served)
 
 
-def step_call(**overrides: Any) -> StepCall:
-    fields: dict[str, Any] = {"address": FlowAddress("o", "p", "s"), "version": None}
-    fields.update(overrides)
-    return StepCall(**fields)
+def sync_stream(server: StepServer, **kwargs: Any) -> EventStream[StreamEvent]:
+    """``flow.steps(...)`` (with ``only_steps=True``) or ``flow.events(...)`` on a ``Noukai``."""
+    client = Noukai(api_key="nk_test", http_client=httpx.Client(transport=server.transport))
+    flow = client.flow("o/p/s")
+    return flow.steps(**kwargs) if kwargs.pop("only_steps", False) else flow.events(**kwargs)
 
 
-def sync_stream(server: StepServer, **call: Any) -> EventStream[StreamEvent]:
-    client = httpx.Client(transport=httpx.MockTransport(server.handle))
-    transport = SyncTransport(base_url=BASE_URL, api_key="nk_test", timeout=5.0, http_client=client)
-    return EventStream(
-        step_protocol(step_call(sync_client=True, **call), RequestContext()), transport
-    )
-
-
-def async_stream(server: StepServer, **call: Any) -> AsyncEventStream[StreamEvent]:
-    client = httpx.AsyncClient(transport=httpx.MockTransport(server.handle))
-    transport = AsyncTransport(
-        base_url=BASE_URL, api_key="nk_test", timeout=5.0, http_client=client
-    )
-    protocol = step_protocol(step_call(sync_client=False, **call), RequestContext())
-    return AsyncEventStream(protocol, transport)
+def async_stream(server: StepServer, **kwargs: Any) -> AsyncEventStream[StreamEvent]:
+    """The same on an ``AsyncNoukai``."""
+    http = httpx.AsyncClient(transport=server.transport)
+    flow = AsyncNoukai(api_key="nk_test", http_client=http).flow("o/p/s")
+    return flow.steps(**kwargs) if kwargs.pop("only_steps", False) else flow.events(**kwargs)
 
 
 def drain(mode: Mode, server: StepServer, **call: Any) -> list[StreamEvent]:
@@ -263,12 +253,14 @@ def test_no_session_header_when_none_resolved_and_versioned_path() -> None:
     drain("sync", server, version=3)
     assert all("x-session-id" not in r.headers for r in server.requests)
     assert [r.url.path for r in server.requests] == ["/api/v1/seq/o/p/s/v3/step"] * 2
+    assert [r.url.host for r in server.requests] == ["api.noukai.dev"] * 2
 
 
-def test_draft_version_is_refused_before_any_request() -> None:
+@pytest.mark.parametrize("version", ["draft", 0])
+def test_draft_version_is_refused_before_any_request(version: str | int) -> None:
     server = StepServer()
     with pytest.raises(ValueError, match="draft"):
-        drain("sync", server, version=0)
+        drain("sync", server, version=version)
     assert server.requests == []
 
 
@@ -653,28 +645,20 @@ class PooledBody(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 def test_a_thousand_broken_off_sync_iterations_do_not_exhaust_a_small_pool() -> None:
     pool = CountingPool()
-    client = httpx.Client(transport=pool)
-    transport = SyncTransport(base_url=BASE_URL, api_key="nk_test", timeout=5.0, http_client=client)
+    flow = Noukai(api_key="nk_test", http_client=httpx.Client(transport=pool)).flow("o/p/s")
     for _ in range(1000):
-        stream: EventStream[StreamEvent] = EventStream(
-            step_protocol(step_call(), RequestContext()), transport
-        )
-        for _event in stream:
+        for _event in flow.events("hi"):
             break
-        del stream
     assert pool.in_use == 0 and pool.peak == 1
 
 
 async def test_a_thousand_broken_off_async_iterations_do_not_exhaust_a_small_pool() -> None:
     pool = CountingPool()
-    client = httpx.AsyncClient(transport=pool)
-    transport = AsyncTransport(
-        base_url=BASE_URL, api_key="nk_test", timeout=5.0, http_client=client
+    flow = AsyncNoukai(api_key="nk_test", http_client=httpx.AsyncClient(transport=pool)).flow(
+        "o/p/s"
     )
     for _ in range(1000):
-        protocol = step_protocol(step_call(sync_client=False), RequestContext())
-        stream: AsyncEventStream[StreamEvent] = AsyncEventStream(protocol, transport)
-        async with stream:
+        async with flow.events("hi") as stream:
             async for _event in stream:
                 break
     assert pool.in_use == 0 and pool.peak == 1
