@@ -9,23 +9,19 @@ from typing import Any
 import httpx
 import pytest
 
-from noukai_sdk._errors import APIResponseValidationError, FlowNotFoundError
-from noukai_sdk._events import (
+from noukai_sdk import (
+    APIResponseValidationError,
+    AsyncNoukai,
     FlowCompleted,
+    FlowNotFoundError,
+    Noukai,
     RunStarted,
     StepCompleted,
     StepPaused,
     StepStarted,
     StreamEvent,
 )
-from noukai_sdk._paths import FlowAddress
-from noukai_sdk._requesting import RequestContext
-from noukai_sdk._step_protocol import live_trace_protocol
-from noukai_sdk._streams import AsyncEventStream, EventStream
-from noukai_sdk._transport import AsyncTransport, SyncTransport
-
-BASE_URL = "https://api.test/api/v1"
-ADDRESS = FlowAddress("o", "p", "s")
+from noukai_sdk._streams import EventStream
 
 
 def sse(cls: type[StreamEvent], **fields: Any) -> bytes:
@@ -58,10 +54,9 @@ class Recorder:
 
 
 def live_trace(server: Recorder, *, timeout: float | None = None) -> EventStream[StreamEvent]:
-    client = httpx.Client(transport=httpx.MockTransport(server.handle))
-    transport = SyncTransport(base_url=BASE_URL, api_key="nk_test", timeout=5.0, http_client=client)
-    request = ADDRESS.live_trace_request("e", timeout=timeout)
-    return EventStream(live_trace_protocol(request, RequestContext()), transport)
+    http = httpx.Client(transport=httpx.MockTransport(server.handle))
+    run = Noukai(api_key="nk_test", http_client=http).flow("o/p/s").run("e")
+    return run.live_trace(timeout=timeout)
 
 
 def test_every_event_is_yielded_in_order_without_stamping() -> None:
@@ -109,15 +104,9 @@ def test_async_live_trace_yields_the_same_events() -> None:
     server = Recorder(TRACE)
 
     async def collect() -> list[str]:
-        client = httpx.AsyncClient(transport=httpx.MockTransport(server.handle))
-        transport = AsyncTransport(
-            base_url=BASE_URL, api_key="nk_test", timeout=5.0, http_client=client
-        )
-        request = ADDRESS.live_trace_request("e", timeout=None)
-        stream: AsyncEventStream[StreamEvent] = AsyncEventStream(
-            live_trace_protocol(request, RequestContext()), transport
-        )
-        async with stream:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(server.handle))
+        run = AsyncNoukai(api_key="nk_test", http_client=http).flow("o/p/s").run("e")
+        async with run.live_trace() as stream:
             return [event.type async for event in stream]
 
     assert asyncio.run(collect())[-1] == "flow_completed"
