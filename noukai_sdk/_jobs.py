@@ -22,7 +22,7 @@ from noukai_sdk._constants import (
 from noukai_sdk._effects import Protocol, Sleep, run_async, run_sync
 from noukai_sdk._errors import APITimeoutError, FlowNotFoundError
 from noukai_sdk._paths import FlowAddress
-from noukai_sdk._requesting import RequestContext, parse_model, send_with_retries
+from noukai_sdk._requesting import Deadline, RequestContext, parse_model, send_with_retries
 from noukai_sdk._results import JobAccepted
 from noukai_sdk_generated.models import ExecuteRequest, JobStatus
 
@@ -76,6 +76,10 @@ def submit_protocol(submission: JobSubmission, ctx: RequestContext) -> Protocol[
     return accepted
 
 
+def _monotonic() -> float:
+    return time.monotonic()
+
+
 @dataclass(frozen=True, slots=True)
 class JobRef:
     """What polling needs to know about a submitted job."""
@@ -86,12 +90,17 @@ class JobRef:
 
 
 def poll_protocol(
-    job: JobRef, ctx: RequestContext, *, timeout: Timeout, clock: Clock = time.monotonic
+    job: JobRef,
+    ctx: RequestContext,
+    *,
+    timeout: Timeout,
+    clock: Clock = _monotonic,
+    deadline: Deadline | None = None,
 ) -> Protocol[JobStatus]:
     """One ``GET …/jobs/{id}``; a 404 within 5 s of submission reads as ``pending``."""
     request = job.address.job_status_request(job.execution_id, timeout=timeout)
     try:
-        response = yield from send_with_retries(request, ctx)
+        response = yield from send_with_retries(request, ctx, deadline=deadline)
     except FlowNotFoundError:
         if clock() - job.created_at < JOB_NOT_FOUND_GRACE:
             return JobStatus.model_validate({"execution_id": job.execution_id, "status": "pending"})
@@ -105,34 +114,25 @@ def wait_protocol(
     *,
     timeout: float,
     poll_interval: float,
-    clock: Clock = time.monotonic,
+    clock: Clock = _monotonic,
 ) -> Protocol[JobStatus]:
     """Poll until a terminal status (completed, failed, cancelled) or the deadline passes."""
-    deadline = clock() + timeout
+    deadline = Deadline(clock() + timeout, clock)
     while True:
-        remaining = deadline - clock()
         try:
             status = yield from poll_protocol(
-                job, ctx, timeout=_bounded(ctx.timeout, remaining), clock=clock
+                job, ctx, timeout=None, clock=clock, deadline=deadline
             )
         except APITimeoutError as exc:
-            if clock() < deadline:
+            if deadline.remaining() > 0:
                 raise
             raise _deadline_error(job, timeout) from exc
         if status.status in JOB_TERMINAL_STATUSES:
             return status
-        remaining = deadline - clock()
+        remaining = deadline.remaining()
         if remaining <= 0:
             raise _deadline_error(job, timeout)
         yield Sleep(min(poll_interval, remaining))
-
-
-def _bounded(default: float | httpx.Timeout, remaining: float) -> float | httpx.Timeout:
-    """The client timeout, shortened to the time left before the wait's deadline."""
-    budget = max(remaining, 0.001)
-    if isinstance(default, (int, float)):
-        return min(float(default), budget)
-    return budget
 
 
 def _deadline_error(job: JobRef, timeout: float) -> APITimeoutError:

@@ -9,7 +9,8 @@ clients share them. ``parse_model`` validates a 2xx body into a model, raising
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from noukai_sdk._constants import DEFAULT_TIMEOUT
@@ -48,16 +49,25 @@ class RequestContext:
         return self.log.payloads
 
 
-def send_with_retries(request: HttpRequest, ctx: RequestContext) -> Protocol[HttpResponse]:
-    """Send ``request``, retrying per ``ctx.retry``; return the 2xx response or raise the mapped error."""
+def send_with_retries(
+    request: HttpRequest, ctx: RequestContext, *, deadline: Deadline | None = None
+) -> Protocol[HttpResponse]:
+    """Send ``request``, retrying per ``ctx.retry``; return the 2xx response or raise the mapped error.
+
+    With a ``deadline`` every attempt's timeout is bounded by the time left, and no retry is
+    started that could not finish before it (used by ``Job.wait``).
+    """
     attempt = 0
     while True:
-        ctx.log.request(request, attempt=attempt)
+        sent = request if deadline is None else deadline.bound(request, ctx)
+        ctx.log.request(sent, attempt=attempt)
         try:
-            response = yield from send(request)
+            response = yield from send(sent)
         except APIConnectionError as error:
             _redact(error, ctx)
-            if not ctx.retry.retries_error(request, error, attempt=attempt):
+            if not ctx.retry.retries_error(request, error, attempt=attempt) or _too_late(
+                ctx, deadline, attempt
+            ):
                 raise
             attempt = yield from _back_off(request, ctx, attempt, type(error).__name__)
             continue
@@ -70,9 +80,35 @@ def send_with_retries(request: HttpRequest, ctx: RequestContext) -> Protocol[Htt
         )
         if response.is_success:
             return response
-        if not ctx.retry.retries_status(request, response.status_code, attempt=attempt):
+        if not ctx.retry.retries_status(
+            request, response.status_code, attempt=attempt
+        ) or _too_late(ctx, deadline, attempt):
             raise _mapped_error(response.status_code, response.headers, response.content, ctx)
         attempt = yield from _back_off(request, ctx, attempt, f"HTTP {response.status_code}")
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A point in time (``clock()`` seconds) a request and its retries must finish by."""
+
+    at: float
+    clock: Callable[[], float]
+
+    def remaining(self) -> float:
+        return self.at - self.clock()
+
+    def bound(self, request: HttpRequest, ctx: RequestContext) -> HttpRequest:
+        """``request`` with its timeout shortened to the time left (at least 1 ms)."""
+        budget = max(self.remaining(), 0.001)
+        current = request.timeout if request.timeout is not None else ctx.timeout
+        if isinstance(current, (int, float)) and current <= budget:
+            return request
+        return replace(request, timeout=budget)
+
+
+def _too_late(ctx: RequestContext, deadline: Deadline | None, attempt: int) -> bool:
+    """Whether the next retry's back-off alone would end past the deadline."""
+    return deadline is not None and ctx.retry.delay(attempt) >= deadline.remaining()
 
 
 def open_event_stream(request: HttpRequest, ctx: RequestContext) -> Protocol[StreamHead]:

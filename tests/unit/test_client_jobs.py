@@ -1,0 +1,185 @@
+"""Jobs: submission, polling, the not-found grace window, and wait() honouring its deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from client_helpers import BASE, Kind, make_client, resolve
+
+from noukai_sdk import APITimeoutError, AsyncJob, FlowNotFoundError, Job, JobStatus
+
+SUBMIT = "/seq/o/p/s/jobs"
+POLL = "/seq/o/p/s/jobs/j1"
+ACCEPTED = {"executionId": "j1", "status": "started", "flowId": "f-1", "blockCount": 2}
+
+
+class FakeClock:
+    """Monotonic time that only moves when the SDK sleeps or a simulated request takes time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    real_async_sleep = asyncio.sleep
+
+    async def fake_async_sleep(seconds: float, *args: Any) -> None:
+        fake.sleep(seconds)
+        await real_async_sleep(0)
+
+    monkeypatch.setattr(time, "monotonic", fake.monotonic)
+    monkeypatch.setattr(time, "sleep", fake.sleep)
+    monkeypatch.setattr(asyncio, "sleep", fake_async_sleep)
+    return fake
+
+
+def submit(kind: Kind, mock: respx.MockRouter, **kwargs: Any) -> Job | AsyncJob:
+    mock.post(SUBMIT).respond(200, json=ACCEPTED)
+    return resolve(make_client(kind, session_id="s-1").flow("o/p/s").execute_async("m", **kwargs))
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_submission_body_headers_and_handle(kind: Kind) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post(SUBMIT).respond(200, json=ACCEPTED)
+        job = resolve(
+            make_client(kind, session_id="s-1")
+            .flow("o/p/s")
+            .execute_async("m", parameters={"a": 1}, block_overrides={"b": {}}, trace=True)
+        )
+    request = route.calls.last.request
+    assert request.content == (
+        b'{"message":"m","parameters":{"a":1},"blockOverrides":{"b":{}},"iterationsUsed":0,'
+        b'"accumulatedOutputs":{},"trace":true}'
+    )
+    assert request.headers["x-session-id"] == "s-1"
+    assert (job.execution_id, job.flow_id, job.status, job.session_id) == (
+        "j1",
+        "f-1",
+        "started",
+        "s-1",
+    )
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_poll_accepts_unknown_statuses(kind: Kind) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        job = submit(kind, mock)
+        mock.get(POLL).respond(200, json={"executionId": "j1", "status": "queued"})
+        status = resolve(job.poll())
+    assert isinstance(status, JobStatus)
+    assert status.status == "queued"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_wait_polls_until_terminal(kind: Kind, clock: FakeClock) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        job = submit(kind, mock)
+        route = mock.get(POLL).mock(
+            side_effect=[
+                httpx.Response(200, json={"executionId": "j1", "status": "pending"}),
+                httpx.Response(200, json={"executionId": "j1", "status": "running"}),
+                httpx.Response(
+                    200, json={"executionId": "j1", "status": "completed", "result": {"x": 1}}
+                ),
+            ]
+        )
+        status = resolve(job.wait(poll_interval=2.0))
+    assert (status.status, status.result) == ("completed", {"x": 1})
+    assert route.call_count == 3
+    assert clock.sleeps == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("terminal", ["failed", "cancelled"])
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_failed_and_cancelled_are_terminal_and_returned(
+    kind: Kind, terminal: str, clock: FakeClock
+) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        job = submit(kind, mock)
+        mock.get(POLL).respond(200, json={"executionId": "j1", "status": terminal, "error": "why"})
+        status = resolve(job.wait())
+    assert (status.status, status.error) == (terminal, "why")
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_wait_deadline_with_a_slow_server(kind: Kind, clock: FakeClock) -> None:
+    """Each poll's timeout is bounded by the time left, so wait() ends at its deadline."""
+    server_delay = 60.0
+    poll_timeouts: list[float] = []
+
+    def slow_server(request: httpx.Request) -> httpx.Response:
+        read_timeout = request.extensions["timeout"]["read"]
+        poll_timeouts.append(read_timeout)
+        if read_timeout < server_delay:
+            clock.now += read_timeout
+            raise httpx.ReadTimeout("no answer yet", request=request)
+        clock.now += server_delay
+        return httpx.Response(200, json={"executionId": "j1", "status": "running"})
+
+    with respx.mock(base_url=BASE) as mock:
+        job = submit(kind, mock, timeout=5.0)
+        mock.get(POLL).mock(side_effect=slow_server)
+        start = clock.now
+        with pytest.raises(APITimeoutError) as info:
+            resolve(job.wait(timeout=10.0, poll_interval=3.0))
+    assert str(info.value) == "Job j1 did not complete within 10s"
+    assert clock.now - start <= 10.0 + 1e-9
+    assert poll_timeouts and all(t <= 10.0 for t in poll_timeouts)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_wait_deadline_with_a_pending_job(kind: Kind, clock: FakeClock) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        job = submit(kind, mock)
+        route = mock.get(POLL).respond(200, json={"executionId": "j1", "status": "running"})
+        with pytest.raises(APITimeoutError, match="did not complete within 5s"):
+            resolve(job.wait(timeout=5.0, poll_interval=2.0))
+    assert clock.sleeps == [2.0, 2.0, 1.0]
+    assert route.call_count == 4
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_not_found_grace_window(kind: Kind, clock: FakeClock) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        job = submit(kind, mock)
+        mock.get(POLL).respond(
+            404, json={"detail": {"code": "JOB_NOT_FOUND", "message": "no such job"}}
+        )
+        early = resolve(job.poll())
+        assert (early.execution_id, early.status) == ("j1", "pending")
+        clock.now += 5.0
+        with pytest.raises(FlowNotFoundError, match="no such job"):
+            resolve(job.poll())
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_poll_timeout_is_validated_and_applied(kind: Kind) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        job = submit(kind, mock)
+        route = mock.get(POLL).respond(200, json={"executionId": "j1", "status": "running"})
+        resolve(job.poll(timeout=7.0))
+        assert route.calls.last.request.extensions["timeout"]["read"] == 7.0
+        assert "x-session-id" not in route.calls.last.request.headers
+        with pytest.raises(ValueError):
+            resolve(job.poll(timeout=0))
+        with pytest.raises(ValueError):
+            resolve(job.wait(timeout=0))
+    assert json.loads(route.calls.last.request.content or b"null") is None
