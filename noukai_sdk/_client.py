@@ -54,7 +54,7 @@ class _ClientCore:
         self._session_id = session_id
         self._context = RequestContext(
             retry=RetryPolicy(max_retries=self._config.max_retries),
-            log=LogHook(log_handler, payloads=log_payloads),
+            log=LogHook(log_handler, payloads=log_payloads, secrets=(self._config.api_key,)),
             timeout=self._config.timeout,
             secrets=(self._config.api_key,),
         )

@@ -219,6 +219,9 @@ def error_from_response(
     redact: tuple[str, ...] = (),
 ) -> NoukaiError:
     """The mapped :class:`NoukaiError` for a non-2xx response (headers lower-cased)."""
+    for secret in redact:
+        if secret:
+            content = content.replace(secret.encode(), b"nk_***")
     code, message = describe_error_body(status_code, content)
     kwargs: dict[str, Any] = {
         "status_code": status_code,
@@ -226,7 +229,6 @@ def error_from_response(
         "request_id": headers.get("x-request-id"),
         "response_body": parse_body(content),
     }
-    message = redact_secrets(message, redact)
     cls = error_class_for_status(status_code)
     if cls is AuthenticationError:
         return AuthenticationError(

@@ -23,11 +23,18 @@ _logger = logging.getLogger("noukai_sdk.log_hook")
 class LogHook:
     """Builds log events and delivers them to the user's handler, isolating its failures."""
 
-    __slots__ = ("_handler", "_reported", "payloads")
+    __slots__ = ("_handler", "_reported", "_secrets", "payloads")
 
-    def __init__(self, handler: LogHandler | None, *, payloads: bool = False) -> None:
+    def __init__(
+        self,
+        handler: LogHandler | None,
+        *,
+        payloads: bool = False,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
         self._handler = handler
         self._reported = False
+        self._secrets = tuple(s.encode() for s in secrets if s)
         self.payloads = payloads
 
     @property
@@ -73,7 +80,7 @@ class LogHook:
         if request.streaming:
             event["streaming"] = True
         elif self.payloads:
-            event["response_body"] = parse_body(content) if content is not None else None
+            event["response_body"] = parse_body(self._masked(content)) if content else None
         self.emit(event)
 
     def retry(self, request: HttpRequest, *, attempt: int, delay: float, reason: str) -> None:
@@ -91,6 +98,11 @@ class LogHook:
                 "reason": reason,
             }
         )
+
+    def _masked(self, content: bytes) -> bytes:
+        for secret in self._secrets:
+            content = content.replace(secret, b"nk_***")
+        return content
 
     def emit(self, event: dict[str, Any]) -> None:
         """Deliver ``event``; a raising handler is reported once and otherwise ignored."""
