@@ -159,11 +159,6 @@ class StepCursor:
 
 def step_protocol(call: StepCall, ctx: RequestContext) -> Protocol[None]:
     """Drive one logical run over as many ``/step`` calls as it takes, emitting typed events."""
-    if call.version == 0:
-        raise ValueError(
-            "steps() and events() cannot run the draft version; pass version=None "
-            "(production) or a published version number."
-        )
     if call.sync_client:
         reject_async_handler_on_sync_client(call.tool_handler)
     cursor = StepCursor()

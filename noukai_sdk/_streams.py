@@ -2,8 +2,10 @@
 
 Each wraps one protocol (see :mod:`noukai_sdk._step_protocol`) and the driver that runs it. They
 are context managers, and ``close()``/``aclose()`` stop the protocol and hand the HTTP connection
-back to the pool at once; so does leaving a ``for`` loop with ``break`` or an exception once the
-stream object is no longer referenced (W28). Use ``with`` when you keep the stream in a variable.
+back to the pool at once (W28). Leaving a ``for`` loop with ``break`` or an exception does the same
+as soon as the stream object is no longer referenced; for ``async for``, Python cannot close an
+async iterator synchronously, so the event loop's async-generator finalizer closes it on its next
+turn. ``with``/``async with`` makes the release immediate in every case.
 """
 
 from __future__ import annotations

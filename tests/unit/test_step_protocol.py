@@ -621,6 +621,10 @@ class CountingPool(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self._respond()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(10):  # like a real pool, wait (a few loop turns) for a connection
+            if self.in_use < 2:
+                break
+            await asyncio.sleep(0)
         return self._respond()
 
 
@@ -662,3 +666,18 @@ async def test_a_thousand_broken_off_async_iterations_do_not_exhaust_a_small_poo
             async for _event in stream:
                 break
     assert pool.in_use == 0 and pool.peak == 1
+
+
+async def test_plain_break_in_async_for_releases_the_connection_while_the_next_call_waits() -> None:
+    # Without ``async with`` the stream is closed by the event loop's async-generator finalizer,
+    # which runs as soon as the next request waits for a connection.
+    pool = CountingPool()
+    flow = AsyncNoukai(api_key="nk_test", http_client=httpx.AsyncClient(transport=pool)).flow(
+        "o/p/s"
+    )
+    for _ in range(1000):
+        async for _event in flow.events("hi"):
+            break
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert pool.in_use == 0 and pool.peak <= 2
