@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from noukai_sdk._constants import DEFAULT_MAX_TOOL_ROUNDS
 from noukai_sdk._effects import CloseStream, Emit, Protocol, call_user, read_stream
 from noukai_sdk._errors import (
     APIConnectionError,
@@ -77,7 +78,7 @@ class StepCall:
     run_remaining: bool = False
     session_id: str | None = None
     tool_handler: ToolHandler | None = None
-    max_tool_rounds: int = 10
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     only_steps: bool = False
     sync_client: bool = True
     timeout: float | httpx.Timeout | None = None
