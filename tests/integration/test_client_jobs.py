@@ -1,0 +1,44 @@
+"""Jobs against the dev server with both clients: submit, poll, wait, failures, deadlines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import noukai_sdk
+
+
+def test_job_wait_sync(client: Any) -> None:
+    job = client.flow("demo/examples/hello-world").execute_async("queued", session_id="job-s")
+    assert job.execution_id and job.flow_id and job.status
+    assert job.session_id == "job-s"
+    status = job.wait(timeout=15, poll_interval=0.05)
+    assert (status.status, status.result) == ("completed", "Hello! You said: queued")
+    assert job.poll().status == "completed"
+
+
+async def test_job_wait_async(async_client: Any) -> None:
+    job = await async_client.flow("demo/examples/hello-world").execute_async("queued")
+    status = await job.wait(timeout=15, poll_interval=0.05)
+    assert (status.status, status.result) == ("completed", "Hello! You said: queued")
+
+
+def test_failed_job_is_returned(client: Any) -> None:
+    status = (
+        client.flow("demo/examples/failing").execute_async("x").wait(timeout=15, poll_interval=0.05)
+    )
+    assert status.status == "failed"
+    assert status.error
+
+
+async def test_wait_honours_its_deadline(async_client: Any) -> None:
+    import time
+
+    job = await async_client.flow("demo/examples/slow").execute_async(
+        "x", parameters={"delay_ms": 5000}
+    )
+    started = time.monotonic()
+    with pytest.raises(noukai_sdk.APITimeoutError, match="did not complete within 0.5s"):
+        await job.wait(timeout=0.5, poll_interval=0.1)
+    assert time.monotonic() - started < 2.0
