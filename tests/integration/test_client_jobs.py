@@ -39,6 +39,6 @@ async def test_wait_honours_its_deadline(async_client: Any) -> None:
         "x", parameters={"delay_ms": 5000}
     )
     started = time.monotonic()
-    with pytest.raises(noukai_sdk.APITimeoutError, match="did not complete within 0.5s"):
+    with pytest.raises(noukai_sdk.APITimeoutError, match=r"did not complete within 0\.5s"):
         await job.wait(timeout=0.5, poll_interval=0.1)
     assert time.monotonic() - started < 2.0
