@@ -153,3 +153,47 @@ def test_stream_connection_errors_are_mapped() -> None:
         mock.get(f"{RUN}/trace/stream").mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(APITimeoutError):
             list(make_client("sync").flow("o/p/s").run("e1").live_trace())
+
+
+class _BreakingStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that delivers one event, then fails like a dropped connection."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __iter__(self) -> Any:
+        yield SSE.split(b"\n\n")[0] + b"\n\n"
+        raise self.error
+
+    async def __aiter__(self) -> Any:
+        yield SSE.split(b"\n\n")[0] + b"\n\n"
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (httpx.ReadError("connection reset"), "APIConnectionError"),
+        (httpx.ReadTimeout("idle"), "APITimeoutError"),
+    ],
+)
+def test_errors_while_reading_a_stream_are_mapped(error: Exception, expected: str) -> None:
+    import noukai_sdk
+
+    seen: list[str] = []
+
+    async def collect_async() -> None:
+        async with make_client("async").flow("o/p/s").run("e1").live_trace() as stream:  # type: ignore[union-attr]
+            async for event in stream:
+                seen.append(type(event).__name__)
+
+    with respx.mock(base_url=BASE) as mock:
+        mock.get(f"{RUN}/trace/stream").mock(
+            return_value=httpx.Response(200, stream=_BreakingStream(error))
+        )
+        with pytest.raises(getattr(noukai_sdk, expected)):
+            for event in make_client("sync").flow("o/p/s").run("e1").live_trace():
+                seen.append(type(event).__name__)
+        with pytest.raises(getattr(noukai_sdk, expected)):
+            resolve(collect_async())
+    assert seen == ["RunStarted", "RunStarted"]
