@@ -89,3 +89,27 @@ def test_a_raising_handler_never_breaks_requests_and_is_reported_once(
     assert calls == ["request", "response", "request", "response"]
     reports = [r for r in caplog.records if "log_handler raised" in r.getMessage()]
     assert len(reports) == 1
+
+
+def test_stream_events_are_marked_and_never_carry_bodies() -> None:
+    events: list[dict[str, Any]] = []
+    client = make_client("sync", log_handler=events.append, log_payloads=True)
+    sse = b'event: run_started\ndata: {"eventType": "run_started", "runId": "r"}\n\n'
+    with respx.mock(base_url=BASE) as mock:
+        mock.get("/seq/o/p/s/runs/e1/trace/stream").respond(
+            200, content=sse, headers={"X-Request-ID": "r9"}
+        )
+        list(client.flow("o/p/s").run("e1").live_trace())
+    path = "/seq/o/p/s/runs/e1/trace/stream"
+    assert events == [
+        {"phase": "request", "method": "GET", "path": path, "attempt": 0, "streaming": True},
+        {
+            "phase": "response",
+            "method": "GET",
+            "path": path,
+            "status_code": 200,
+            "request_id": "r9",
+            "attempt": 0,
+            "streaming": True,
+        },
+    ]
