@@ -104,13 +104,20 @@ class SSEDecoder:
             end = chunk.find(b"\n")
             if end < 0:
                 partial += chunk
-                self._check_size(len(partial))
+                if len(partial) + self._data_size > self._max_event_bytes:
+                    self._check_size(len(partial))
                 return events
             partial += chunk[:end]
-            first = bytes(partial)
-            partial.clear()
             lines = chunk[end + 1 :].split(b"\n")
-            lines.insert(0, first)
+            if self._data is None and partial.startswith(b"data: "):
+                # A long data line: copy it out of the buffer once, without the field name.
+                self._data_size = len(partial) - 5
+                self._check_size(0)
+                with memoryview(partial) as view:
+                    self._data = bytes(view[6:])
+            else:
+                lines.insert(0, bytes(partial))
+            partial.clear()
         else:
             lines = chunk.split(b"\n")
         tail = lines.pop()
