@@ -76,6 +76,7 @@ class RunState:
     error_status: int | None = None
     error_at_step: str | None = None
     capture: str = "full"
+    trace_io: bool = False
 
     @property
     def is_terminal(self) -> bool:

@@ -148,12 +148,13 @@ def _fresh_run(request: Request, access: FlowAccess, body: Any, *, trigger: Trig
         version=access.version,
         trigger=trigger,
         api_key=access.key.key,
-        session_id=request.headers.get(_SESSION_HEADER),
+        session_id=request.headers.get(_SESSION_HEADER) or None,
     )
     run.message = body.message if body.message is not None else _message_from_turns(body)
     run.parameters = dict(body.parameters or {})
     run.block_overrides = dict(body.block_overrides or {})
     run.tool_names = _tool_names(body.tools)
+    run.trace_io = bool(body.trace)
     return run
 
 

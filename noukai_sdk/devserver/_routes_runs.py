@@ -151,12 +151,9 @@ def run_summary(run: RunState, flow: FlowSpec) -> dict[str, Any]:
 def step_trace(record: dict[str, Any], run: RunState, flow: FlowSpec) -> dict[str, Any]:
     """A stored step record as StepTrace fields, contexts shown as the capture mode allows."""
     usage = record["usage"]
-    shown_input = _snapshots.reveal(
-        record["input_data"], capture=run.capture, sensitive=flow.redact
-    )
-    shown_output = _snapshots.reveal(
-        record["output_data"], capture=run.capture, sensitive=flow.redact
-    )
+    capture = "full" if run.trace_io else run.capture
+    shown_input = _snapshots.reveal(record["input_data"], capture=capture, sensitive=flow.redact)
+    shown_output = _snapshots.reveal(record["output_data"], capture=capture, sensitive=flow.redact)
     has_output = record["status"] == "completed" and shown_output is not None
     return {
         "step_id": record["step_id"],

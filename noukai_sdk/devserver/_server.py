@@ -25,7 +25,13 @@ async def _serve(config: ServerConfig) -> int:
     listener = _bind(config.host, config.port)
     port = listener.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(config), log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Config(
+            create_app(config),
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=3,
+        )
     )
     _stop_on_signals(server)
     serving = asyncio.create_task(server.serve(sockets=[listener]))

@@ -30,6 +30,7 @@ TEST_KEYS = {
     "throttled": "nk_test_throttled",
     "single_slot": "nk_test_single_slot",
     "other": "nk_test_other_owner",
+    "tiny_budget": "nk_test_tiny_budget",
 }
 _KEYS_FILE = f"""\
 keys:
@@ -39,6 +40,7 @@ keys:
   {TEST_KEYS["throttled"]}: {{requests_per_minute: 2}}
   {TEST_KEYS["single_slot"]}: {{max_concurrency: 1}}
   {TEST_KEYS["other"]}: {{projects: ["*"]}}
+  {TEST_KEYS["tiny_budget"]}: {{credits_usd: "0.00003"}}
 """
 
 # Flows only the tests use: capture modes, versions, loops and a tight tool limit.

@@ -118,3 +118,13 @@ def test_invalid_json_and_wrong_shapes_are_rejected(http: httpx.Client) -> None:
     wrong = http.post(HELLO, json={"message": 3})
     assert wrong.status_code == 422
     assert wrong.json()["detail"]["code"] == "INVALID_REQUEST"
+
+
+def test_runs_are_charged_until_credits_run_out(http: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {TEST_KEYS['tiny_budget']}"}
+    statuses = [http.post(HELLO, json=FRESH, headers=headers).status_code for _ in range(6)]
+    assert statuses[0] == 200
+    assert 402 in statuses
+    first_refusal = statuses.index(402)
+    assert first_refusal >= 2
+    assert set(statuses[first_refusal:]) == {402}

@@ -128,3 +128,15 @@ def test_live_trace_tails_a_running_job_until_it_ends(
     kinds = [kind for _, kind in received]
     assert kinds[0] == "run_started" and kinds[-1] == "flow_completed"
     assert received[-1][0] - started >= 0.4
+
+
+def test_trace_flag_captures_io_even_for_metadata_only_flows(http: httpx.Client) -> None:
+    flow = "seq/test/capture/metadata-only"
+    plain = execute(http, flow, "quiet")
+    traced = execute(http, flow, "loud", trace=True)
+    [plain_step] = http.get(f"{flow}/runs/{plain['executionId']}/trace").json()["steps"]
+    [traced_step] = http.get(f"{flow}/runs/{traced['executionId']}/trace").json()["steps"]
+    assert "inputContext" not in plain_step and "outputContext" not in plain_step
+    assert plain_step["tokens"]["total"] > 0
+    assert traced_step["inputContext"]["message"] == "loud"
+    assert traced_step["outputContext"] == {"output": "meta loud"}
