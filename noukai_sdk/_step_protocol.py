@@ -37,7 +37,7 @@ from noukai_sdk._events import (
     parse_event,
 )
 from noukai_sdk._requesting import RequestContext, open_event_stream
-from noukai_sdk._sse import SSEDecoder
+from noukai_sdk._sse import EventStreamDecodeError, ServerSentEvent, SSEDecoder
 from noukai_sdk._tool_calls import (
     check_tool_round_limit,
     normalize_tool_results,
@@ -189,8 +189,7 @@ def _run_segment(
             raise
         except APIConnectionError as error:
             raise _interrupted(cursor, head, f"the connection failed: {error}") from error
-        frames = decoder.feed(chunk) if chunk else decoder.end()
-        for frame in frames:
+        for frame in _decode(decoder, chunk, head):
             event = parse_event(frame.event, frame.data, request_id=head.request_id)
             if event is None:
                 continue
@@ -228,6 +227,15 @@ def _run_segment(
                 yield Emit(event)
         if not chunk:
             raise _interrupted(cursor, head, "it ended before the run paused or finished")
+
+
+def _decode(decoder: SSEDecoder, chunk: bytes, head: StreamHead) -> list[ServerSentEvent]:
+    """The frames ``chunk`` completes (all pending ones at the end, ``b""``)."""
+    try:
+        return decoder.feed(chunk) if chunk else decoder.end()
+    except EventStreamDecodeError as error:
+        error.request_id = head.request_id
+        raise
 
 
 def _tool_pause(call: StepCall, cursor: StepCursor, event: ToolCallsRequired) -> Protocol[None]:
@@ -314,7 +322,7 @@ def live_trace_protocol(request: HttpRequest, ctx: RequestContext) -> Protocol[N
     decoder = SSEDecoder()
     while True:
         chunk = yield from read_stream()
-        for frame in decoder.feed(chunk) if chunk else decoder.end():
+        for frame in _decode(decoder, chunk, head):
             event = parse_event(frame.event, frame.data, request_id=head.request_id)
             if event is not None:
                 yield Emit(event)

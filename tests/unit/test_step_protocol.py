@@ -400,6 +400,12 @@ def test_invalid_control_events_raise_instead_of_being_dropped(frame: bytes) -> 
     assert caught.value.raw_body
 
 
+def test_invalid_utf8_in_a_frame_raises_a_validation_error_with_the_request_id() -> None:
+    with pytest.raises(APIResponseValidationError, match="UTF-8") as caught:
+        drain("sync", StepServer(b'event: step_output\ndata: {"stepId": "\xff"}\n\n'))
+    assert caught.value.request_id == "req-1"
+
+
 def test_invalid_progress_events_are_skipped_with_a_log_record(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
