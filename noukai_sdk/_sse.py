@@ -6,10 +6,11 @@ and CRLF line ends (also when a CR ends one chunk and its LF starts the next), o
 after the colon, ``event``/``data``/``id``/``retry`` fields, comments, fields without a colon and a
 leading byte-order mark.
 
-Performance: every byte is searched for line ends exactly once (a partial line is kept aside and
-only the new chunk is searched, the idea of h11's receive buffer), so one large event arriving in
-many small chunks costs linear time; memory is bounded by ``max_event_bytes``. Event data stays
-``bytes`` so the typed layer can validate it straight from bytes with pydantic.
+Performance: bytes are searched for line ends only while their own chunk is processed (a partial
+line is kept aside and never searched again, the idea of h11's receive buffer), so one large event
+arriving in many small chunks costs linear time; memory is bounded by ``max_event_bytes``. Event
+data stays ``bytes`` (checked to be UTF-8) so the typed layer can validate it straight from bytes
+with pydantic.
 
 End of stream: when the body ends after one or more complete ``data:`` lines but without the blank
 line that should dispatch them, :meth:`SSEDecoder.end` dispatches that event anyway (0.2.0 dropped it,
