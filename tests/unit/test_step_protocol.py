@@ -479,6 +479,19 @@ def test_sync_client_refuses_an_async_handler_before_any_request() -> None:
     assert server.requests == []
 
 
+def test_sync_client_refuses_a_handler_that_returns_an_awaitable() -> None:
+    async def answer() -> list[dict[str, Any]]:
+        return []
+
+    def handler(calls: list[dict[str, Any]]) -> Any:
+        return answer()
+
+    server = StepServer(tool_pause("c1"))
+    with pytest.raises(TypeError, match="awaitable"):
+        drain("sync", server, tool_handler=handler)
+    assert len(server.requests) == 1
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_max_tool_rounds_limits_handler_calls(mode: Mode) -> None:
     calls: list[int] = []
