@@ -323,7 +323,8 @@ def _run_block(
     usage = Usage(0, 0)
     try:
         for loop_index in loop_indexes:
-            yield Wait(latency)
+            if block.kind != "stream":
+                yield Wait(latency)
             context = TemplateContext(
                 message=run.message,
                 parameters=run.parameters,
@@ -344,7 +345,9 @@ def _run_block(
                 run.tool = None
             output, prompt = _block_output(block, template, context)
             if block.kind == "stream" and isinstance(output, str):
-                for chunk in _blocks.stream_chunks(output):
+                chunks = _blocks.stream_chunks(output)
+                for chunk in chunks:
+                    yield Wait(latency / len(chunks))
                     yield Event(
                         "step_output", {"step_id": block.id, "output_data": {"delta": chunk}}
                     )

@@ -110,8 +110,8 @@ async def step(request: Request) -> Response:
     )
 
     async def frames() -> AsyncIterator[bytes]:
-        async for event in server.drive(run, engine, Outcome()):
-            yield _wire.sse_frame(event.event_type, event.fields)
+        async for batch in server.drive(run, engine, Outcome()):
+            yield b"".join(_wire.sse_frame(event.event_type, event.fields) for event in batch)
 
     return event_stream(frames(), on_close=lambda: server.accounts.release(access.key))
 

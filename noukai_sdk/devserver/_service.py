@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 
+_MAX_BATCH = 256
+
+
 @dataclass(frozen=True, slots=True)
 class FlowAccess:
     """A request that passed the checks for a flow: its key, flow and resolved version."""
@@ -97,26 +100,39 @@ class DevServer:
 
     # running ----------------------------------------------------------------------------------
 
-    async def drive(self, run: RunState, engine: Engine, outcome: Outcome) -> AsyncIterator[Event]:
-        """Run ``engine``, persisting its events, step records and the run; yield its events."""
+    async def drive(
+        self, run: RunState, engine: Engine, outcome: Outcome
+    ) -> AsyncIterator[list[Event]]:
+        """Run ``engine``, persisting its events, step records and the run; yield event batches.
+
+        Events produced without a pause in between (a block's output deltas with no latency) are
+        stored in one transaction and handed over as one batch, so a stream writes them together.
+        """
         cost_before = Decimal(run.cost_usd)
+        batch: list[Event] = []
         try:
             while True:
                 try:
                     item = next(engine)
                 except StopIteration as stop:
                     outcome.reason = stop.value
-                    return
-                if isinstance(item, Wait):
-                    if item.seconds > 0:
-                        await asyncio.sleep(item.seconds)
+                    break
+                if isinstance(item, Event):
+                    batch.append(item)
+                    if len(batch) < _MAX_BATCH:
+                        continue
                 elif isinstance(item, StepRecord):
                     self.store.record_step(run.execution_id, item)
-                else:
-                    if item.persist:
-                        self.store.append_event(run.execution_id, item)
-                        await self._notify()
-                    yield item
+                    continue
+                elif item.seconds <= 0:
+                    continue
+                if batch:
+                    yield await self._publish(run, batch)
+                    batch = []
+                if isinstance(item, Wait):
+                    await asyncio.sleep(item.seconds)
+            if batch:
+                yield await self._publish(run, batch)
         finally:
             engine.close()
             self.store.save_run(run)
@@ -125,6 +141,11 @@ class DevServer:
             if spent and key is not None:
                 self.store.charge(key.key, spent, initial=key.credits_usd)
             await self._notify()
+
+    async def _publish(self, run: RunState, batch: list[Event]) -> list[Event]:
+        self.store.append_events(run.execution_id, batch)
+        await self._notify()
+        return batch
 
     async def run_to_stop(self, run: RunState, engine: Engine) -> StopReason:
         outcome = Outcome()

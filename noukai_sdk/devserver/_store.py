@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -114,12 +115,27 @@ class Store:
 
     # events ----------------------------------------------------------------------------------
 
-    def append_event(self, execution_id: str, event: Event) -> int:
-        cursor = self._db.execute(
-            "INSERT INTO events (execution_id, event_type, fields) VALUES (?, ?, ?)",
-            (execution_id, event.event_type, json.dumps(dict(event.fields))),
-        )
-        return int(cursor.lastrowid or 0)
+    def append_events(self, execution_id: str, events: list[Event]) -> None:
+        """Store a batch of a run's events in one transaction."""
+        rows = [
+            (execution_id, e.event_type, json.dumps(dict(e.fields))) for e in events if e.persist
+        ]
+        if not rows:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO events (execution_id, event_type, fields) VALUES (?, ?, ?)", rows
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def events_after(self, execution_id: str, after_seq: int) -> Iterator[tuple[int, Event]]:
         rows = self._db.execute(
