@@ -21,7 +21,7 @@ from noukai_sdk.devserver._engine import (
 )
 from noukai_sdk.devserver._errors import ApiError
 from noukai_sdk.devserver._http import event_stream, json_response, read_model
-from noukai_sdk.devserver._service import DevServer, FlowAccess, Outcome
+from noukai_sdk.devserver._service import DevServer, FlowAccess, Outcome, server_of
 
 MAX_MESSAGES_BYTES = 1_000_000
 MAX_TOOLS = 64
@@ -30,30 +30,9 @@ _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SESSION_HEADER = "x-session-id"
 
 
-def _server(request: Request) -> DevServer:
-    server: DevServer = request.app.state.devserver
-    return server
-
-
-def _version(request: Request) -> int | None:
-    version = request.path_params.get("version")
-    return None if version is None else int(version)
-
-
-def _access(request: Request, *, charge: bool = True) -> FlowAccess:
-    params = request.path_params
-    return _server(request).check_flow(
-        request,
-        org=params["org"],
-        project=params["project"],
-        slug=params["slug"],
-        version=_version(request),
-        charge=charge,
-    )
-
-
 async def execute(request: Request) -> Response:
-    server, access = _server(request), _access(request)
+    server = server_of(request)
+    access = server.check_flow(request, charge=True)
     with server.slot(access.key):
         body = await read_model(request, "ExecuteRequest")
         if body.execution_id is not None:
@@ -86,8 +65,9 @@ async def execute(request: Request) -> Response:
 
 
 async def step(request: Request) -> Response:
-    server, access = _server(request), _access(request)
-    if _version(request) == 0:
+    server = server_of(request)
+    access = server.check_flow(request, charge=True)
+    if request.path_params.get("version") == 0:
         raise ApiError(
             400,
             "INVALID_VERSION",
@@ -117,7 +97,8 @@ async def step(request: Request) -> Response:
 
 
 async def submit_job(request: Request) -> Response:
-    server, access = _server(request), _access(request)
+    server = server_of(request)
+    access = server.check_flow(request, charge=True)
     with server.slot(access.key):
         body = await read_model(request, "ExecuteRequest")
         if body.tools:

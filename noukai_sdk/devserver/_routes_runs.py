@@ -13,38 +13,22 @@ from noukai_sdk.devserver._engine import RunState
 from noukai_sdk.devserver._errors import ApiError
 from noukai_sdk.devserver._flows import FlowSpec
 from noukai_sdk.devserver._http import event_stream, json_response
-from noukai_sdk.devserver._service import DevServer, FlowAccess
+from noukai_sdk.devserver._service import FlowAccess, server_of
 
 _JOB_STATUS = {"paused": "running", "paused_for_tools": "running"}
 
 
-def _server(request: Request) -> DevServer:
-    server: DevServer = request.app.state.devserver
-    return server
-
-
-def _access(request: Request) -> FlowAccess:
-    params = request.path_params
-    return _server(request).check_flow(
-        request,
-        org=params["org"],
-        project=params["project"],
-        slug=params["slug"],
-        version=None,
-        charge=False,
-    )
-
-
 def _run(request: Request, access: FlowAccess, *, code: str = "RUN_NOT_FOUND") -> RunState:
     execution_id = request.path_params["execution_id"]
-    run = _server(request).find_run(access.flow, execution_id)
+    run = server_of(request).find_run(access.flow, execution_id)
     if run is None:
         raise ApiError(404, code, f"No execution '{execution_id}' of flow '{access.flow.key}'.")
     return run
 
 
 async def get_job(request: Request) -> Response:
-    server, access = _server(request), _access(request)
+    server = server_of(request)
+    access = server.check_flow(request, charge=False)
     with server.slot(access.key):
         run = _run(request, access, code="JOB_NOT_FOUND")
         if not server.store.is_job(run.execution_id):
@@ -64,7 +48,8 @@ async def get_job(request: Request) -> Response:
 
 
 async def get_trace(request: Request) -> Response:
-    server, access = _server(request), _access(request)
+    server = server_of(request)
+    access = server.check_flow(request, charge=False)
     with server.slot(access.key):
         run = _run(request, access)
         records = server.store.step_records(run.execution_id)
@@ -85,7 +70,8 @@ async def get_trace(request: Request) -> Response:
 
 
 async def get_step_trace(request: Request) -> Response:
-    server, access = _server(request), _access(request)
+    server = server_of(request)
+    access = server.check_flow(request, charge=False)
     with server.slot(access.key):
         run = _run(request, access)
         step_id = request.path_params["step_id"]
@@ -120,7 +106,8 @@ async def get_step_trace(request: Request) -> Response:
 
 
 async def stream_trace(request: Request) -> Response:
-    server, access = _server(request), _access(request)
+    server = server_of(request)
+    access = server.check_flow(request, charge=False)
     server.accounts.acquire(access.key)
     try:
         run = _run(request, access)

@@ -12,14 +12,14 @@ from noukai_sdk.devserver import _snapshots, _wire
 from noukai_sdk.devserver._engine import RunState
 from noukai_sdk.devserver._errors import ApiError
 from noukai_sdk.devserver._http import json_response
-from noukai_sdk.devserver._service import DevServer
+from noukai_sdk.devserver._service import DevServer, server_of
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SESSION_STATUS = {"paused": "running", "paused_for_tools": "running"}
 
 
 async def get_session(request: Request) -> Response:
-    server: DevServer = request.app.state.devserver
+    server = server_of(request)
     key = server.authenticate(request)
     session_id = request.path_params["session_id"]
     if not _UUID.match(session_id):

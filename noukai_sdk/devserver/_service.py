@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 _MAX_BATCH = 256
 
 
+def server_of(request: Request) -> DevServer:
+    """The :class:`DevServer` behind a request's application."""
+    server: DevServer = request.app.state.devserver
+    return server
+
+
 @dataclass(frozen=True, slots=True)
 class FlowAccess:
     """A request that passed the checks for a flow: its key, flow and resolved version."""
@@ -62,17 +68,14 @@ class DevServer:
     def authenticate(self, request: Request) -> KeySpec:
         return self.accounts.authenticate(request.headers.get("authorization"))
 
-    def check_flow(
-        self,
-        request: Request,
-        *,
-        org: str,
-        project: str,
-        slug: str,
-        version: int | None,
-        charge: bool,
-    ) -> FlowAccess:
-        """401 unknown key, 403 no access, 404 unknown flow or version, 402 no credits."""
+    def check_flow(self, request: Request, *, charge: bool) -> FlowAccess:
+        """The flow named by the path, after the checks: 401, 403, 404, then 402 if ``charge``.
+
+        The path's ``/v{version}`` segment (absent: the latest published version) picks the version.
+        """
+        params = request.path_params
+        org, project, slug = params["org"], params["project"], params["slug"]
+        version: int | None = params.get("version")
         key = self.authenticate(request)
         self.accounts.authorize(key, f"{org}/{project}")
         flow = self.catalog.find(org, project, slug)
