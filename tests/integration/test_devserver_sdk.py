@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from conftest import TEST_KEYS, DevServerProcess
 
@@ -100,3 +101,20 @@ async def test_async_client(async_client: Any) -> None:
     ]
     assert kinds.count("StepOutput") == 3
     assert kinds[-1] == "FlowCompleted"
+
+
+def test_a_captured_session_replays_from_the_dev_server(
+    client: Any, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow = client.flow("demo/examples/two-step")
+    with noukai_sdk.trace_scope_sync(client=client) as scope:
+        live = flow.execute("record me")
+        live_steps = list(flow.steps("and me"))
+    monkeypatch.setenv("NOUKAI_REPLAY_ENABLED", "1")
+    with noukai_sdk.replay_scope_sync(client=client, replay_session_id=scope.session_id):
+        replayed = flow.execute("record me")
+        replayed_steps = list(flow.steps("and me"))
+    assert replayed.output == live.output == "Polished (2 words): Draft: record me"
+    assert [s.output for s in replayed_steps] == [s.output for s in live_steps]
+    executions = http.get(f"seq/sessions/{scope.session_id}").json()["executions"]
+    assert [e["triggerType"] for e in executions] == ["execute", "step"]
