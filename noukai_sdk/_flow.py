@@ -11,11 +11,12 @@ import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Union, cast, overload
+from typing import Protocol as TypingProtocol
 
 from noukai_sdk._config import validate_timeout
 from noukai_sdk._constants import ALLOWED_MESSAGE_ROLES, MESSAGES_MAX_BYTES, MESSAGES_WARN_BYTES
 from noukai_sdk._effects import Protocol, call_user, run_async, run_sync
-from noukai_sdk._http_types import HttpResponse
+from noukai_sdk._http_types import HttpRequest, HttpResponse
 from noukai_sdk._jobs import AsyncJob, Job, JobSubmission, submit_protocol
 from noukai_sdk._paths import FlowAddress, Version, version_number
 from noukai_sdk._requesting import (
@@ -63,11 +64,25 @@ _PAUSED = "tool_calls_required"
 _ROLE = ChatMessage.model_fields["role"].alias or "role"
 
 
+class ExecuteTarget(TypingProtocol):
+    """Where ``/execute`` calls and their resumes go: a :class:`FlowAddress` or a relay URL."""
+
+    def operation_request(
+        self,
+        op: Literal["execute"],
+        *,
+        version: int | None,
+        body: Any,
+        session_id: str | None,
+        timeout: Timeout,
+    ) -> HttpRequest: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ExecuteCall:
     """Everything one ``execute()`` needs, validated; the inputs resent on every resume."""
 
-    address: FlowAddress
+    address: ExecuteTarget
     version: int | None
     message: str | None
     messages: list[dict[str, Any]] | None
