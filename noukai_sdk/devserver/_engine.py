@@ -369,6 +369,16 @@ def _run_block(
                 input_data,
                 output,
             )
+            if loop_index is not None:
+                yield Event(
+                    "step_progress",
+                    {
+                        "step_id": block.id,
+                        "step_index": run.step_index,
+                        "progress": (loop_index + 1) / block.loop,
+                        "message": f"iteration {loop_index + 1} of {block.loop}",
+                    },
+                )
     except RunFailure as failure:
         error = {"code": failure.code, "message": failure.message}
         for loop_index in loop_indexes[len(outputs) :]:
@@ -389,7 +399,15 @@ def _run_block(
         raise
     output = outputs[0] if block.loop == 1 else outputs
     if block.loop > 1:
-        yield Event("loop_completed", {"step_id": block.id, "iterations": block.loop})
+        yield Event(
+            "loop_completed",
+            {
+                "step_id": block.id,
+                "step_index": run.step_index,
+                "iterations": block.loop,
+                "output": output,
+            },
+        )
     if block.kind != "stream":
         yield Event("step_output", {"step_id": block.id, "output_data": output})
     _charge(run, usage)

@@ -93,6 +93,9 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("contract")
     (workdir / "keys.yaml").write_text(KEYS)
+    looped = workdir / "flows" / "demo" / "examples" / "looped.yaml"
+    looped.parent.mkdir(parents=True)
+    looped.write_text("blocks: [{id: repeat, type: llm, loop: 2, template: 'r{loop_index}'}]\n")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -106,6 +109,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             ":memory:",
             "--keys",
             str(workdir / "keys.yaml"),
+            "--flows",
+            str(workdir / "flows"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -255,6 +260,7 @@ def test_step_streams_and_errors(server: Server) -> None:
         ("two-step", {**FIRST_STEP, "message": "go", "runRemaining": True}, 200),
         ("streaming", {**FIRST_STEP, "message": "a b c", "runRemaining": True}, 200),
         ("failing", {**FIRST_STEP, "message": "x", "runRemaining": True}, 200),
+        ("looped", {**FIRST_STEP, "message": "x", "runRemaining": True}, 200),
         ("tools-enabled", {**FIRST_STEP, "message": "Rome", "tools": WEATHER}, 200),
         ("two-step", {**FIRST_STEP, "stepIndex": 3, "message": "go"}, 400),
         ("two-step", FIRST_STEP, 400),
@@ -274,6 +280,8 @@ def test_step_streams_and_errors(server: Server) -> None:
         "step_paused_for_tool_calls",
         "step_error",
         "flow_completed",
+        "step_progress",
+        "loop_completed",
     }
 
     looped = server.call(

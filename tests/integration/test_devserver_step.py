@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather"}}
 THREE = "seq/test/flows/three-step/step"
@@ -181,3 +182,14 @@ def test_sse_bytes_are_lf_framed(http: httpx.Client) -> None:
     assert "\r" not in response.text
     assert response.text.startswith("event: run_started\ndata: {")
     assert response.text.endswith("\n\n")
+
+
+def test_loop_steps_report_progress_and_completion(step: Any) -> None:
+    _, events = step("seq/test/flows/looped/step", first("go", runRemaining=True))
+    progress = [p for kind, p in events if kind == "step_progress"]
+    assert [p["progress"] for p in progress] == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert progress[0]["message"] == "iteration 1 of 3"
+    [loop] = [p for kind, p in events if kind == "loop_completed"]
+    assert loop["stepId"] == "repeat" and loop["iterations"] == 3 and loop["stepIndex"] == 0
+    assert loop["output"] == ["round 0: go", "round 1: go", "round 2: go"]
+    assert types(events)[-1] == "flow_completed"
