@@ -32,6 +32,7 @@ async def run_jobs(server: DevServer) -> None:
 
 
 async def _run_job(server: DevServer, execution_id: str) -> None:
+    """Run a job from its cursor: a job interrupted by a restart keeps its completed steps."""
     run = server.store.load_run(execution_id)
     if run is None:
         server.store.set_job_status(execution_id, "failed")
@@ -46,8 +47,6 @@ async def _run_job(server: DevServer, execution_id: str) -> None:
         server.store.save_run(run)
         server.store.set_job_status(execution_id, "failed")
         return
-    if run.status == "running":
-        run.step_index, run.accumulated_outputs = 0, {}
     engine = advance(
         flow, run, pause_between_steps=False, default_latency_ms=server.config.latency_ms
     )
