@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -43,6 +44,20 @@ def _wire_value(value: Any) -> Any:
             return [_wire_value(item) for item in items]
         return items
     return value
+
+
+def wire_aliases(wire_names: Mapping[str, str]) -> Callable[[str], str]:
+    """The alias generator of a generated model: attribute name -> wire name.
+
+    Aliases come from ``model_config`` rather than ``Field(alias=...)`` so that type checkers see
+    the snake_case attribute names as the constructor's keywords; fields added by handwritten
+    subclasses keep their own name.
+    """
+
+    def alias(name: str) -> str:
+        return wire_names.get(name, name)
+
+    return alias
 
 
 class WireModel(BaseModel):

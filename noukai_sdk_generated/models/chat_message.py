@@ -3,9 +3,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "role": "role",
+    "content": "content",
+    "tool_calls": "toolCalls",
+    "tool_call_id": "toolCallId",
+    "name": "name",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class ChatMessage(WireModel):
@@ -17,14 +26,15 @@ class ChatMessage(WireModel):
         defer_build=True,
         extra="allow",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    role: str = Field(alias="role")
+    role: str
     """`user`, `assistant` or `tool` (the server rejects others with `MESSAGES_ROLE_INVALID`)."""
-    content: Any = Field(default=None, alias="content")
+    content: Any = None
     """The turn's content (any JSON)."""
-    tool_calls: list[dict[str, Any]] | None = Field(default=None, alias="toolCalls")
+    tool_calls: list[dict[str, Any]] | None = None
     """Tool calls requested by an assistant turn."""
-    tool_call_id: str | None = Field(default=None, alias="toolCallId")
+    tool_call_id: str | None = None
     """The id of the tool call a tool turn answers."""
-    name: str | None = Field(default=None, alias="name")
+    name: str | None = None

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
 from ..models.error_detail import ErrorDetail
+
+_WIRE_NAMES = {
+    "detail": "detail",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class ErrorBody(WireModel):
@@ -17,7 +22,8 @@ class ErrorBody(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    detail: ErrorDetail | str | list[Any] = Field(alias="detail")
+    detail: ErrorDetail | str | list[Any]
     """A coded error, a plain message, or (422) a list of validation problems."""

@@ -5,8 +5,25 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
 from ..models.chat_message import ChatMessage
+
+_WIRE_NAMES = {
+    "message": "message",
+    "messages": "messages",
+    "parameters": "parameters",
+    "block_overrides": "blockOverrides",
+    "attachments": "attachments",
+    "tools": "tools",
+    "tool_choice": "toolChoice",
+    "execution_id": "executionId",
+    "paused_at_step": "pausedAtStep",
+    "iterations_used": "iterationsUsed",
+    "tool_call_messages": "toolCallMessages",
+    "accumulated_outputs": "accumulatedOutputs",
+    "trace": "trace",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class ExecuteRequest(WireModel):
@@ -18,33 +35,32 @@ class ExecuteRequest(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    message: str | None = Field(default=None, alias="message")
+    message: str | None = None
     """The user message (never resent on resume)."""
-    messages: list[ChatMessage] | None = Field(default=None, alias="messages")
+    messages: list[ChatMessage] | None = None
     """A structured conversation instead of `message` (execute only, never on resume)."""
-    parameters: dict[str, Any] = Field(default_factory=dict[str, Any], alias="parameters")
+    parameters: dict[str, Any] = Field(default_factory=dict[str, Any])
     """Flow parameters."""
-    block_overrides: dict[str, dict[str, Any]] | None = Field(default=None, alias="blockOverrides")
+    block_overrides: dict[str, dict[str, Any]] | None = None
     """Per-step configuration overrides: step id -> settings."""
-    attachments: list[dict[str, Any]] | None = Field(default=None, alias="attachments")
+    attachments: list[dict[str, Any]] | None = None
     """Attachments, passed through untouched (e.g. `{"url", "mime_type"}`)."""
-    tools: list[dict[str, Any]] | None = Field(default=None, alias="tools")
+    tools: list[dict[str, Any]] | None = None
     """OpenAI function-tool definitions."""
-    tool_choice: str | dict[str, Any] | None = Field(default=None, alias="toolChoice")
+    tool_choice: str | dict[str, Any] | None = None
     """`auto`, `none`, `required`, or `{"type": "function", "function": {"name": ...}}`; forwarded unchanged."""
-    execution_id: str | None = Field(default=None, alias="executionId")
+    execution_id: str | None = None
     """The paused execution (resume only)."""
-    paused_at_step: str | None = Field(default=None, alias="pausedAtStep")
+    paused_at_step: str | None = None
     """The step the execution paused at (resume only)."""
-    iterations_used: int = Field(default=0, alias="iterationsUsed")
+    iterations_used: int = 0
     """The server's tool-iteration counter; 0 on a fresh call, the pause's value on resume."""
-    tool_call_messages: list[dict[str, Any]] | None = Field(default=None, alias="toolCallMessages")
+    tool_call_messages: list[dict[str, Any]] | None = None
     """The pause's conversation followed by the tool results (resume only)."""
-    accumulated_outputs: dict[str, Any] = Field(
-        default_factory=dict[str, Any], alias="accumulatedOutputs"
-    )
+    accumulated_outputs: dict[str, Any] = Field(default_factory=dict[str, Any])
     """Outputs of the steps completed before the pause; empty on a fresh call."""
-    trace: bool = Field(default=False, alias="trace")
+    trace: bool = False
     """Capture full step input/output for the run trace."""

@@ -3,9 +3,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "status": "status",
+    "result": "result",
+    "flow_id": "flowId",
+    "block_count": "blockCount",
+    "execution_id": "executionId",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class ExecuteResult(WireModel):
@@ -16,11 +25,12 @@ class ExecuteResult(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    status: Literal["completed", "failed"] = Field(alias="status")
-    result: Any = Field(default=None, alias="result")
+    status: Literal["completed", "failed"]
+    result: Any = None
     """The flow's output (any JSON)."""
-    flow_id: str = Field(alias="flowId")
-    block_count: int = Field(alias="blockCount")
-    execution_id: str | None = Field(default=None, alias="executionId")
+    flow_id: str
+    block_count: int
+    execution_id: str | None = None

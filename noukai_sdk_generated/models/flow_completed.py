@@ -3,9 +3,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "run_id": "runId",
+    "execution_id": "executionId",
+    "result": "result",
+    "summary": "summary",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class FlowCompleted(WireModel):
@@ -16,11 +25,12 @@ class FlowCompleted(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["flow_completed"] = Field(default="flow_completed", alias="eventType")
-    run_id: str | None = Field(default=None, alias="runId")
-    execution_id: str | None = Field(default=None, alias="executionId")
-    result: Any = Field(default=None, alias="result")
+    event_type: Literal["flow_completed"] = "flow_completed"
+    run_id: str | None = None
+    execution_id: str | None = None
+    result: Any = None
     """The flow's output (any JSON)."""
-    summary: dict[str, Any] | None = Field(default=None, alias="summary")
+    summary: dict[str, Any] | None = None

@@ -3,9 +3,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "execution_id": "executionId",
+    "status": "status",
+    "result": "result",
+    "error": "error",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class JobStatus(WireModel):
@@ -18,12 +26,13 @@ class JobStatus(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    execution_id: str = Field(alias="executionId")
-    status: str = Field(alias="status")
+    execution_id: str
+    status: str
     """`pending`, `running`, `completed`, `failed`, `cancelled`, or a newer value."""
-    result: Any = Field(default=None, alias="result")
+    result: Any = None
     """The flow's output once completed (any JSON)."""
-    error: str | None = Field(default=None, alias="error")
+    error: str | None = None
     """Why the job failed."""

@@ -3,9 +3,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "step_id": "stepId",
+    "step_index": "stepIndex",
+    "iterations": "iterations",
+    "output": "output",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class LoopCompleted(WireModel):
@@ -16,12 +25,13 @@ class LoopCompleted(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["loop_completed"] = Field(default="loop_completed", alias="eventType")
-    step_id: str = Field(alias="stepId")
-    step_index: int | None = Field(default=None, alias="stepIndex")
-    iterations: int | None = Field(default=None, alias="iterations")
+    event_type: Literal["loop_completed"] = "loop_completed"
+    step_id: str
+    step_index: int | None = None
+    iterations: int | None = None
     """How many iterations ran."""
-    output: Any = Field(default=None, alias="output")
+    output: Any = None
     """The loop's collected output (any JSON)."""

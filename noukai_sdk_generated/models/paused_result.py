@@ -5,7 +5,20 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "status": "status",
+    "execution_id": "executionId",
+    "paused_at_step": "pausedAtStep",
+    "iterations_used": "iterationsUsed",
+    "tool_call_messages": "toolCallMessages",
+    "tool_calls": "toolCalls",
+    "accumulated_outputs": "accumulatedOutputs",
+    "flow_id": "flowId",
+    "block_count": "blockCount",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class PausedResult(WireModel):
@@ -16,21 +29,20 @@ class PausedResult(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    status: Literal["tool_calls_required"] = Field(default="tool_calls_required", alias="status")
-    execution_id: str = Field(alias="executionId")
-    paused_at_step: str = Field(alias="pausedAtStep")
+    status: Literal["tool_calls_required"] = "tool_calls_required"
+    execution_id: str
+    paused_at_step: str
     """The step id where the run paused."""
-    iterations_used: int = Field(alias="iterationsUsed")
+    iterations_used: int
     """The server-side tool-iteration counter (sent back unchanged on resume)."""
-    tool_call_messages: list[dict[str, Any]] = Field(alias="toolCallMessages")
+    tool_call_messages: list[dict[str, Any]]
     """The conversation so far."""
-    tool_calls: list[dict[str, Any]] = Field(alias="toolCalls")
+    tool_calls: list[dict[str, Any]]
     """Pending calls, OpenAI shape `{"id", "function": {"name", "arguments"}}`."""
-    accumulated_outputs: dict[str, Any] = Field(
-        default_factory=dict[str, Any], alias="accumulatedOutputs"
-    )
+    accumulated_outputs: dict[str, Any] = Field(default_factory=dict[str, Any])
     """Outputs of the steps completed before the pause."""
-    flow_id: str = Field(alias="flowId")
-    block_count: int = Field(alias="blockCount")
+    flow_id: str
+    block_count: int

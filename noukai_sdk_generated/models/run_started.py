@@ -3,9 +3,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "run_id": "runId",
+    "execution_id": "executionId",
+    "flow_id": "flowId",
+    "step_count": "stepCount",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class RunStarted(WireModel):
@@ -16,12 +25,11 @@ class RunStarted(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["flow_started", "run_started"] = Field(
-        default="run_started", alias="eventType"
-    )
-    run_id: str | None = Field(default=None, alias="runId")
-    execution_id: str | None = Field(default=None, alias="executionId")
-    flow_id: str | None = Field(default=None, alias="flowId")
-    step_count: int | None = Field(default=None, alias="stepCount")
+    event_type: Literal["flow_started", "run_started"] = "run_started"
+    run_id: str | None = None
+    execution_id: str | None = None
+    flow_id: str | None = None
+    step_count: int | None = None

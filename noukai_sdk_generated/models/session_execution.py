@@ -3,8 +3,23 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
 from ..models.session_step import SessionStep
+
+_WIRE_NAMES = {
+    "execution_id": "executionId",
+    "flow_id": "flowId",
+    "slug": "slug",
+    "trigger_type": "triggerType",
+    "status": "status",
+    "started_at": "startedAt",
+    "completed_at": "completedAt",
+    "trace_capture_mode": "traceCaptureMode",
+    "snapshots_available": "snapshotsAvailable",
+    "steps": "steps",
+    "error_at_step": "errorAtStep",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class SessionExecution(WireModel):
@@ -15,24 +30,25 @@ class SessionExecution(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    execution_id: str = Field(alias="executionId")
-    flow_id: str | None = Field(default=None, alias="flowId")
+    execution_id: str
+    flow_id: str | None = None
     """The flow's UUID."""
-    slug: str | None = Field(default=None, alias="slug")
+    slug: str | None = None
     """The bare flow slug; null when the flow was deleted."""
-    trigger_type: str | None = Field(default=None, alias="triggerType")
+    trigger_type: str | None = None
     """`execute`, `step`, `job` (other values tolerated); null for legacy rows."""
-    status: str = Field(alias="status")
+    status: str
     """`pending`, `running`, `completed`, `failed`, `cancelled` (other values tolerated)."""
-    started_at: str | None = Field(default=None, alias="startedAt")
-    completed_at: str | None = Field(default=None, alias="completedAt")
-    trace_capture_mode: str | None = Field(default=None, alias="traceCaptureMode")
+    started_at: str | None = None
+    completed_at: str | None = None
+    trace_capture_mode: str | None = None
     """`full`, `redacted`, `metadata_only`, `off` (other values tolerated)."""
-    snapshots_available: bool = Field(alias="snapshotsAvailable")
+    snapshots_available: bool
     """True when the execution is replayable (`full` or `redacted` capture)."""
-    steps: list[SessionStep] = Field(default_factory=list[SessionStep], alias="steps")
+    steps: list[SessionStep] = Field(default_factory=list[SessionStep])
     """Step entries in `startedAt` order."""
-    error_at_step: str | None = Field(default=None, alias="errorAtStep")
+    error_at_step: str | None = None
     """The step id where the run failed."""

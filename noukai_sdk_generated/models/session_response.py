@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
 from ..models.session_execution import SessionExecution
+
+_WIRE_NAMES = {
+    "session_id": "sessionId",
+    "executions": "executions",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class SessionResponse(WireModel):
@@ -15,9 +21,8 @@ class SessionResponse(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    session_id: str = Field(alias="sessionId")
-    executions: list[SessionExecution] = Field(
-        default_factory=list[SessionExecution], alias="executions"
-    )
+    session_id: str
+    executions: list[SessionExecution] = Field(default_factory=list[SessionExecution])

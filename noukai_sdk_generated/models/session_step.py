@@ -3,9 +3,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "step_id": "stepId",
+    "attempt": "attempt",
+    "loop_index": "loopIndex",
+    "status": "status",
+    "started_at": "startedAt",
+    "completed_at": "completedAt",
+    "duration_ms": "durationMs",
+    "input_snapshot": "inputSnapshot",
+    "output_snapshot": "outputSnapshot",
+    "error_snapshot": "errorSnapshot",
+    "truncated": "truncated",
+    "block_id": "blockId",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class SessionStep(WireModel):
@@ -16,21 +32,22 @@ class SessionStep(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    step_id: str = Field(alias="stepId")
-    attempt: int = Field(default=1, alias="attempt")
-    loop_index: int | None = Field(default=None, alias="loopIndex")
-    status: str = Field(default="completed", alias="status")
+    step_id: str
+    attempt: int = 1
+    loop_index: int | None = None
+    status: str = "completed"
     """`running`, `completed`, `failed`, `skipped` (other values tolerated)."""
-    started_at: str | None = Field(default=None, alias="startedAt")
-    completed_at: str | None = Field(default=None, alias="completedAt")
-    duration_ms: int | None = Field(default=None, alias="durationMs")
-    input_snapshot: dict[str, Any] | None = Field(default=None, alias="inputSnapshot")
-    output_snapshot: Any = Field(default=None, alias="outputSnapshot")
+    started_at: str | None = None
+    completed_at: str | None = None
+    duration_ms: int | None = None
+    input_snapshot: dict[str, Any] | None = None
+    output_snapshot: Any = None
     """The step's output (any JSON)."""
-    error_snapshot: dict[str, Any] | None = Field(default=None, alias="errorSnapshot")
+    error_snapshot: dict[str, Any] | None = None
     """The step's error, with keys `code` and `message`."""
-    truncated: bool = Field(default=False, alias="truncated")
-    block_id: str | None = Field(default=None, alias="blockId")
+    truncated: bool = False
+    block_id: str | None = None
     """Legacy; ignored."""

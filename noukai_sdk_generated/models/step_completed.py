@@ -3,10 +3,22 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
 from ..models.token_breakdown import TokenBreakdown
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "step_id": "stepId",
+    "name": "name",
+    "step_index": "stepIndex",
+    "output": "output",
+    "duration_ms": "durationMs",
+    "tokens": "tokens",
+    "cost_usd": "costUsd",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class StepCompleted(WireModel):
@@ -17,15 +29,16 @@ class StepCompleted(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["step_completed"] = Field(default="step_completed", alias="eventType")
-    step_id: str = Field(alias="stepId")
-    name: str | None = Field(default=None, alias="name")
-    step_index: int | None = Field(default=None, alias="stepIndex")
-    output: Any = Field(default=None, alias="output")
+    event_type: Literal["step_completed"] = "step_completed"
+    step_id: str
+    name: str | None = None
+    step_index: int | None = None
+    output: Any = None
     """The step's output (any JSON)."""
-    duration_ms: int | None = Field(default=None, alias="durationMs")
-    tokens: TokenBreakdown | None = Field(default=None, alias="tokens")
-    cost_usd: str | None = Field(default=None, alias="costUsd")
+    duration_ms: int | None = None
+    tokens: TokenBreakdown | None = None
+    cost_usd: str | None = None
     """Cost in US dollars as decimal text (e.g. `"0.000150"`)."""

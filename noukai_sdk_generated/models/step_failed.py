@@ -3,9 +3,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "step_id": "stepId",
+    "name": "name",
+    "error": "error",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class StepFailed(WireModel):
@@ -16,10 +24,11 @@ class StepFailed(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["step_error"] = Field(default="step_error", alias="eventType")
-    step_id: str = Field(alias="stepId")
-    name: str | None = Field(default=None, alias="name")
-    error: dict[str, Any] | None = Field(default=None, alias="error")
+    event_type: Literal["step_error"] = "step_error"
+    step_id: str
+    name: str | None = None
+    error: dict[str, Any] | None = None
     """The step's error (e.g. `code`, `message`)."""

@@ -3,9 +3,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "step_id": "stepId",
+    "input_data": "inputData",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class StepInput(WireModel):
@@ -16,8 +23,9 @@ class StepInput(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["step_input"] = Field(default="step_input", alias="eventType")
-    step_id: str = Field(alias="stepId")
-    input_data: dict[str, Any] | None = Field(default=None, alias="inputData")
+    event_type: Literal["step_input"] = "step_input"
+    step_id: str
+    input_data: dict[str, Any] | None = None

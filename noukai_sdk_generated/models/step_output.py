@@ -3,9 +3,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "step_id": "stepId",
+    "output_data": "outputData",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class StepOutput(WireModel):
@@ -16,9 +23,10 @@ class StepOutput(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["step_output"] = Field(default="step_output", alias="eventType")
-    step_id: str = Field(alias="stepId")
-    output_data: Any = Field(default=None, alias="outputData")
+    event_type: Literal["step_output"] = "step_output"
+    step_id: str
+    output_data: Any = None
     """Any JSON."""

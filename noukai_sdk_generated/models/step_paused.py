@@ -3,9 +3,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "step_id": "stepId",
+    "step_index": "stepIndex",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class StepPaused(WireModel):
@@ -16,8 +23,9 @@ class StepPaused(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["step_paused"] = Field(default="step_paused", alias="eventType")
-    step_id: str | None = Field(default=None, alias="stepId")
-    step_index: int | None = Field(default=None, alias="stepIndex")
+    event_type: Literal["step_paused"] = "step_paused"
+    step_id: str | None = None
+    step_index: int | None = None

@@ -3,9 +3,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "step_id": "stepId",
+    "step_index": "stepIndex",
+    "progress": "progress",
+    "message": "message",
+    "data": "data",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class StepProgress(WireModel):
@@ -16,14 +26,15 @@ class StepProgress(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["step_progress"] = Field(default="step_progress", alias="eventType")
-    step_id: str = Field(alias="stepId")
-    step_index: int | None = Field(default=None, alias="stepIndex")
-    progress: float | None = Field(default=None, alias="progress")
+    event_type: Literal["step_progress"] = "step_progress"
+    step_id: str
+    step_index: int | None = None
+    progress: float | None = None
     """Completed fraction, 0 to 1."""
-    message: str | None = Field(default=None, alias="message")
+    message: str | None = None
     """A human-readable status line."""
-    data: Any = Field(default=None, alias="data")
+    data: Any = None
     """Any JSON detail."""

@@ -5,7 +5,25 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "execution_id": "executionId",
+    "step_index": "stepIndex",
+    "accumulated_outputs": "accumulatedOutputs",
+    "message": "message",
+    "parameters": "parameters",
+    "attachments": "attachments",
+    "input_overrides": "inputOverrides",
+    "block_overrides": "blockOverrides",
+    "run_remaining": "runRemaining",
+    "tools": "tools",
+    "tool_choice": "toolChoice",
+    "tool_call_messages": "toolCallMessages",
+    "iterations_used": "iterationsUsed",
+    "trace": "trace",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class StepRequest(WireModel):
@@ -17,35 +35,34 @@ class StepRequest(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    execution_id: str | None = Field(default=None, alias="executionId")
+    execution_id: str | None = None
     """The run being stepped through (omitted on the first call)."""
-    step_index: int = Field(default=0, alias="stepIndex")
+    step_index: int = 0
     """The index of the next step to run."""
-    accumulated_outputs: dict[str, Any] = Field(
-        default_factory=dict[str, Any], alias="accumulatedOutputs"
-    )
+    accumulated_outputs: dict[str, Any] = Field(default_factory=dict[str, Any])
     """Outputs of the steps run so far."""
-    message: str | None = Field(default=None, alias="message")
+    message: str | None = None
     """The user message (first call only)."""
-    parameters: dict[str, Any] = Field(default_factory=dict[str, Any], alias="parameters")
+    parameters: dict[str, Any] = Field(default_factory=dict[str, Any])
     """Flow parameters (first call only; `{}` later)."""
-    attachments: list[dict[str, Any]] | None = Field(default=None, alias="attachments")
+    attachments: list[dict[str, Any]] | None = None
     """Attachments (first call only)."""
-    input_overrides: dict[str, Any] = Field(default_factory=dict[str, Any], alias="inputOverrides")
+    input_overrides: dict[str, Any] = Field(default_factory=dict[str, Any])
     """Low-level per-step input overrides."""
-    block_overrides: dict[str, dict[str, Any]] | None = Field(default=None, alias="blockOverrides")
+    block_overrides: dict[str, dict[str, Any]] | None = None
     """Per-step configuration overrides: step id -> settings."""
-    run_remaining: bool = Field(default=False, alias="runRemaining")
+    run_remaining: bool = False
     """Run every remaining step in this call instead of pausing after the next one."""
-    tools: list[dict[str, Any]] | None = Field(default=None, alias="tools")
+    tools: list[dict[str, Any]] | None = None
     """OpenAI function-tool definitions."""
-    tool_choice: str | dict[str, Any] | None = Field(default=None, alias="toolChoice")
+    tool_choice: str | dict[str, Any] | None = None
     """`auto`, `none`, `required`, or `{"type": "function", "function": {"name": ...}}`; forwarded unchanged."""
-    tool_call_messages: list[dict[str, Any]] | None = Field(default=None, alias="toolCallMessages")
+    tool_call_messages: list[dict[str, Any]] | None = None
     """The pause's conversation followed by the tool results (tool resume only)."""
-    iterations_used: int = Field(default=0, alias="iterationsUsed")
+    iterations_used: int = 0
     """0, or the tool pause's value on a tool resume."""
-    trace: bool = Field(default=False, alias="trace")
+    trace: bool = False
     """Capture full step input/output for the run trace."""

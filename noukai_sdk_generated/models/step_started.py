@@ -3,9 +3,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "step_id": "stepId",
+    "name": "name",
+    "step_index": "stepIndex",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class StepStarted(WireModel):
@@ -16,9 +24,10 @@ class StepStarted(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["step_started"] = Field(default="step_started", alias="eventType")
-    step_id: str = Field(alias="stepId")
-    name: str | None = Field(default=None, alias="name")
-    step_index: int | None = Field(default=None, alias="stepIndex")
+    event_type: Literal["step_started"] = "step_started"
+    step_id: str
+    name: str | None = None
+    step_index: int | None = None

@@ -3,10 +3,30 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
 from ..models.token_breakdown import TokenBreakdown
+
+_WIRE_NAMES = {
+    "step_id": "stepId",
+    "attempt": "attempt",
+    "loop_index": "loopIndex",
+    "status": "status",
+    "started_at": "startedAt",
+    "completed_at": "completedAt",
+    "duration_ms": "durationMs",
+    "model_used": "modelUsed",
+    "tokens": "tokens",
+    "cost_usd": "costUsd",
+    "input_context": "inputContext",
+    "output_context": "outputContext",
+    "error_context": "errorContext",
+    "input_size_bytes": "inputSizeBytes",
+    "output_size_bytes": "outputSizeBytes",
+    "truncated": "truncated",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class StepTrace(WireModel):
@@ -17,22 +37,23 @@ class StepTrace(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    step_id: str = Field(alias="stepId")
-    attempt: int = Field(alias="attempt")
-    loop_index: int | None = Field(default=None, alias="loopIndex")
-    status: Literal["completed", "failed", "running", "skipped"] = Field(alias="status")
-    started_at: str | None = Field(default=None, alias="startedAt")
-    completed_at: str | None = Field(default=None, alias="completedAt")
-    duration_ms: int | None = Field(default=None, alias="durationMs")
-    model_used: str | None = Field(default=None, alias="modelUsed")
-    tokens: TokenBreakdown | None = Field(default=None, alias="tokens")
-    cost_usd: str | None = Field(default=None, alias="costUsd")
+    step_id: str
+    attempt: int
+    loop_index: int | None = None
+    status: Literal["completed", "failed", "running", "skipped"]
+    started_at: str | None = None
+    completed_at: str | None = None
+    duration_ms: int | None = None
+    model_used: str | None = None
+    tokens: TokenBreakdown | None = None
+    cost_usd: str | None = None
     """Cost in US dollars as decimal text (e.g. `"0.000150"`)."""
-    input_context: dict[str, Any] | None = Field(default=None, alias="inputContext")
-    output_context: dict[str, Any] | None = Field(default=None, alias="outputContext")
-    error_context: dict[str, Any] | None = Field(default=None, alias="errorContext")
-    input_size_bytes: int | None = Field(default=None, alias="inputSizeBytes")
-    output_size_bytes: int | None = Field(default=None, alias="outputSizeBytes")
-    truncated: bool = Field(default=False, alias="truncated")
+    input_context: dict[str, Any] | None = None
+    output_context: dict[str, Any] | None = None
+    error_context: dict[str, Any] | None = None
+    input_size_bytes: int | None = None
+    output_size_bytes: int | None = None
+    truncated: bool = False

@@ -5,7 +5,20 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from .._runtime import WireModel
+from .._runtime import WireModel, wire_aliases
+
+_WIRE_NAMES = {
+    "event_type": "eventType",
+    "run_id": "runId",
+    "execution_id": "executionId",
+    "step_id": "stepId",
+    "step_index": "stepIndex",
+    "iterations_used": "iterationsUsed",
+    "tool_call_messages": "toolCallMessages",
+    "tool_calls": "toolCalls",
+    "accumulated_outputs": "accumulatedOutputs",
+}
+"""Attribute name -> wire name, in wire order."""
 
 
 class ToolCallsRequired(WireModel):
@@ -16,18 +29,15 @@ class ToolCallsRequired(WireModel):
         defer_build=True,
         extra="ignore",
         protected_namespaces=(),
+        alias_generator=wire_aliases(_WIRE_NAMES),
     )
 
-    event_type: Literal["step_paused_for_tool_calls"] = Field(
-        default="step_paused_for_tool_calls", alias="eventType"
-    )
-    run_id: str = Field(alias="runId")
-    execution_id: str = Field(alias="executionId")
-    step_id: str = Field(alias="stepId")
-    step_index: int = Field(alias="stepIndex")
-    iterations_used: int = Field(alias="iterationsUsed")
-    tool_call_messages: list[dict[str, Any]] = Field(alias="toolCallMessages")
-    tool_calls: list[dict[str, Any]] = Field(alias="toolCalls")
-    accumulated_outputs: dict[str, Any] = Field(
-        default_factory=dict[str, Any], alias="accumulatedOutputs"
-    )
+    event_type: Literal["step_paused_for_tool_calls"] = "step_paused_for_tool_calls"
+    run_id: str
+    execution_id: str
+    step_id: str
+    step_index: int
+    iterations_used: int
+    tool_call_messages: list[dict[str, Any]]
+    tool_calls: list[dict[str, Any]]
+    accumulated_outputs: dict[str, Any] = Field(default_factory=dict[str, Any])
