@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 import socket
+import sqlite3
 import sys
 from typing import Any
 
@@ -19,14 +20,20 @@ def serve(config: ServerConfig) -> int:
 
 async def _serve(config: ServerConfig) -> int:
     import uvicorn
+    import yaml
 
     from noukai_sdk.devserver._app import create_app
 
+    try:
+        app = create_app(config)
+    except (OSError, ValueError, sqlite3.Error, yaml.YAMLError) as exc:
+        sys.stderr.write(f"noukai dev-server: {exc}\n")
+        return 2
     listener = _bind(config.host, config.port)
     port = listener.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config),
+            app,
             log_level="warning",
             access_log=False,
             lifespan="on",

@@ -117,3 +117,56 @@ def test_help_lists_the_commands() -> None:
     assert done.returncode == 0
     for command in ("dev-server", "run", "session"):
         assert command in done.stdout
+
+
+def test_dev_server_rejects_a_malformed_flow_file_by_name(tmp_path: Path) -> None:
+    bad = tmp_path / "flows" / "acme" / "shop" / "broken.yaml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("blocks:\n  - {id: a, type: teleport}\n")
+    done = noukai(
+        "dev-server", "--port", "0", "--db", ":memory:", "--flows", str(tmp_path / "flows")
+    )
+    assert done.returncode == 2
+    assert "broken.yaml" in done.stderr and "type must be one of" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_dev_server_serves_flows_from_a_directory(tmp_path: Path) -> None:
+    flow = tmp_path / "flows" / "acme" / "shop" / "greet.yaml"
+    flow.parent.mkdir(parents=True)
+    flow.write_text("blocks: [{id: hi, type: llm, template: 'Hi {parameters.name}'}]\n")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "noukai_sdk.cli",
+            "dev-server",
+            "--port",
+            "0",
+            "--db",
+            ":memory:",
+            "--latency",
+            "0",
+            "--flows",
+            str(tmp_path / "flows"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        base_url = process.stdout.readline().split()[1]
+        response = httpx.post(
+            f"{base_url}/seq/acme/shop/greet/execute",
+            json={
+                "parameters": {"name": "Ada"},
+                "iterationsUsed": 0,
+                "accumulatedOutputs": {},
+                "trace": False,
+            },
+            headers={"Authorization": "Bearer nk_dev_local"},
+        )
+        assert response.json()["result"] == "Hi Ada"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
