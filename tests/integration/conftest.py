@@ -7,18 +7,14 @@ stops it and starts it again on the same port and database (for the job-survives
 
 from __future__ import annotations
 
-import queue
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from noukai_sdk.devserver.process import DevServerProcess as LauncherProcess
 
 READY_MARKER = "NOUKAI_DEV_SERVER_READY"
 DEV_API_KEY = "nk_dev_local"
@@ -89,88 +85,14 @@ blocks:
 }
 
 
-@dataclass
-class DevServerProcess:
-    """A running ``noukai dev-server`` subprocess."""
-
-    workdir: Path
-    port: int = 0
-    api_key: str = DEV_API_KEY
-    process: subprocess.Popen[str] | None = None
-    base_url: str = ""
-    lines: queue.Queue[str] = field(default_factory=lambda: queue.Queue[str]())
-
-    @property
-    def db_path(self) -> Path:
-        return self.workdir / "dev.sqlite3"
-
-    def start(self, *, port: int = 0, timeout: float = 30.0) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "noukai_sdk.devserver",
-            "--port",
-            str(port),
-            "--latency",
-            "0",
-            "--db",
-            str(self.db_path),
-            "--keys",
-            str(self.workdir / "keys.yaml"),
-            "--flows",
-            str(self.workdir / "flows"),
-        ]
-        stderr = (self.workdir / "server.stderr").open("a")
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
-        self.lines = queue.Queue()
-        stdout = self.process.stdout
-        assert stdout is not None
-        threading.Thread(target=_pump, args=(stdout, self.lines), daemon=True).start()
-        try:
-            while True:
-                line = self.lines.get(timeout=timeout)
-                if line.startswith(READY_MARKER):
-                    break
-        except queue.Empty:
-            self.stop()
-            raise RuntimeError(f"dev server not ready; stderr:\n{self.stderr()}") from None
-        self.base_url = line.split()[1]
-        self.port = int(self.base_url.split(":")[2].split("/")[0])
-
-    def stop(self, *, sig: int = signal.SIGTERM) -> int | None:
-        process, self.process = self.process, None
-        if process is None:
-            return None
-        process.send_signal(sig)
-        try:
-            return process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            return process.wait()
-
-    def restart(self) -> int | None:
-        """Stop the server (SIGTERM) and start it again on the same port and database.
-
-        Returns the exit status of the stopped process.
-        """
-        port = self.port
-        status = self.stop()
-        self.start(port=port)
-        return status
-
-    def stderr(self) -> str:
-        return (self.workdir / "server.stderr").read_text()
+class DevServerProcess(LauncherProcess):
+    """The session's dev server: the package's launcher plus request headers for raw HTTP tests."""
 
     def headers(self, api_key: str | None = None) -> dict[str, str]:
         return {
             "Authorization": f"Bearer {api_key or self.api_key}",
             "X-Noukai-API-Version": "2026-05-31",
         }
-
-
-def _pump(stream: Any, lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line.strip())
 
 
 def write_server_files(workdir: Path) -> None:
@@ -185,12 +107,14 @@ def write_server_files(workdir: Path) -> None:
 def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServerProcess]:
     workdir = tmp_path_factory.mktemp("devserver")
     write_server_files(workdir)
-    server = DevServerProcess(workdir)
-    server.start()
-    try:
+    server = DevServerProcess(
+        db=workdir / "dev.sqlite3",
+        flow_dirs=(workdir / "flows",),
+        keys_file=workdir / "keys.yaml",
+        latency_ms=0,
+    )
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
