@@ -7,15 +7,15 @@ dev server on port 8080 and skips when that port is taken or the index is unreac
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
-import sys
 import venv
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from noukai_sdk.devserver.process import DevServerProcess
 
 SCRIPT = Path(__file__).with_name("compat_script_0_2_0.py")
 PORT = 8080
@@ -65,32 +65,8 @@ def server_on_8080(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             f"port {PORT} is in use; noukai-sdk 0.2.0's env='dev' can only reach localhost:{PORT}"
         )
     workdir = tmp_path_factory.mktemp("compat-server")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "noukai_sdk.devserver",
-            "--port",
-            str(PORT),
-            "--latency",
-            "0",
-            "--db",
-            str(workdir / "dev.sqlite3"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    ready = process.stdout.readline()
-    if not ready.startswith("NOUKAI_DEV_SERVER_READY"):
-        process.kill()
-        pytest.fail(f"dev server did not start on {PORT}: {ready}{process.stdout.read()}")
-    try:
+    with DevServerProcess(port=PORT, db=workdir / "dev.sqlite3", latency_ms=0):
         yield
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
 
 
 def test_published_0_2_0_client_runs_its_documented_calls(

@@ -10,8 +10,6 @@ validated against the schema its ``event`` name maps to in the ``Event`` discrim
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +20,8 @@ import httpx
 import jsonschema
 import pytest
 import yaml
+
+from noukai_sdk.devserver.process import DevServerProcess
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
@@ -96,34 +96,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     looped = workdir / "flows" / "demo" / "examples" / "looped.yaml"
     looped.parent.mkdir(parents=True)
     looped.write_text("blocks: [{id: repeat, type: llm, loop: 2, template: 'r{loop_index}'}]\n")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "noukai_sdk.devserver",
-            "--port",
-            "0",
-            "--latency",
-            "0",
-            "--db",
-            ":memory:",
-            "--keys",
-            str(workdir / "keys.yaml"),
-            "--flows",
-            str(workdir / "flows"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    launcher = DevServerProcess(
+        db=":memory:",
+        flow_dirs=(workdir / "flows",),
+        keys_file=workdir / "keys.yaml",
+        latency_ms=0,
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith("NOUKAI_DEV_SERVER_READY"), line + process.stdout.read()
-    try:
-        yield Server(line.split()[1])
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with launcher:
+        yield Server(launcher.base_url)
 
 
 def conform(
