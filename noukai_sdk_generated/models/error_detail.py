@@ -13,7 +13,7 @@ _WIRE_NAMES = {
 
 
 class ErrorDetail(WireModel):
-    """ErrorDetail"""
+    """A coded error."""
 
     model_config = ConfigDict(
         populate_by_name=True,

@@ -18,7 +18,7 @@ _WIRE_NAMES = {
 
 
 class FlowCompleted(WireModel):
-    """FlowCompleted"""
+    """The run ended; the last event of a stream."""
 
     model_config = ConfigDict(
         populate_by_name=True,

@@ -19,7 +19,7 @@ _WIRE_NAMES = {
 
 
 class RunSummary(WireModel):
-    """RunSummary"""
+    """One run of a flow."""
 
     model_config = ConfigDict(
         populate_by_name=True,

@@ -22,7 +22,7 @@ _WIRE_NAMES = {
 
 
 class StepCompleted(WireModel):
-    """StepCompleted"""
+    """A step finished, with its output, duration, tokens and cost."""
 
     model_config = ConfigDict(
         populate_by_name=True,
@@ -40,5 +40,6 @@ class StepCompleted(WireModel):
     """The step's output (any JSON)."""
     duration_ms: int | None = None
     tokens: TokenBreakdown | None = None
+    """Tokens used by a model call."""
     cost_usd: str | None = None
     """Cost in US dollars as decimal text (e.g. `"0.000150"`)."""

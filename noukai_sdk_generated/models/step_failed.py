@@ -17,7 +17,7 @@ _WIRE_NAMES = {
 
 
 class StepFailed(WireModel):
-    """StepFailed"""
+    """A step failed (`step_error`); the run ends."""
 
     model_config = ConfigDict(
         populate_by_name=True,

@@ -16,7 +16,7 @@ _WIRE_NAMES = {
 
 
 class StepInput(WireModel):
-    """StepInput"""
+    """The input a step received."""
 
     model_config = ConfigDict(
         populate_by_name=True,

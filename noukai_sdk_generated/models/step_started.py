@@ -17,7 +17,7 @@ _WIRE_NAMES = {
 
 
 class StepStarted(WireModel):
-    """StepStarted"""
+    """A step started running."""
 
     model_config = ConfigDict(
         populate_by_name=True,

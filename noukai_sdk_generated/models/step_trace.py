@@ -49,6 +49,7 @@ class StepTrace(WireModel):
     duration_ms: int | None = None
     model_used: str | None = None
     tokens: TokenBreakdown | None = None
+    """Tokens used by a model call."""
     cost_usd: str | None = None
     """Cost in US dollars as decimal text (e.g. `"0.000150"`)."""
     input_context: dict[str, Any] | None = None

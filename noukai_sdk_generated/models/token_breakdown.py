@@ -14,7 +14,7 @@ _WIRE_NAMES = {
 
 
 class TokenBreakdown(WireModel):
-    """TokenBreakdown"""
+    """Tokens used by a model call."""
 
     model_config = ConfigDict(
         populate_by_name=True,

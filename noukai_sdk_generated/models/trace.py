@@ -26,4 +26,5 @@ class Trace(WireModel):
     )
 
     flow_run: RunSummary
+    """One run of a flow."""
     steps: list[StepTrace]
