@@ -17,7 +17,7 @@ from flask import Flask
 from starlette.testclient import TestClient
 from test_replay_helpers import SESSION_ID, execution, session, step, wire_bytes
 
-from noukai_sdk._client import AsyncNoukai, Noukai
+from noukai_sdk import AsyncNoukai, Noukai
 from noukai_sdk.adapters.fastapi import NoukaiTraceMiddleware
 from noukai_sdk.adapters.flask import init_noukai_trace
 from noukai_sdk.replay import current_session_id

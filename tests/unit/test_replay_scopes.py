@@ -13,10 +13,11 @@ import pytest
 import respx
 from test_replay_helpers import OTHER_SESSION_ID, SESSION_ID, execution, session, step, wire_bytes
 
-from noukai_sdk._client import AsyncNoukai, Noukai
-from noukai_sdk._errors import (
+from noukai_sdk import (
     APIResponseValidationError,
+    AsyncNoukai,
     FlowExecutionError,
+    Noukai,
     ReplayDisabledError,
     ReplayForbiddenError,
     ReplayInvalidSessionError,
