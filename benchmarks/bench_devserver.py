@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+
+from noukai_sdk.devserver.process import DevServerProcess
 
 API_KEY = "nk_dev_local"
 HEADERS = {"Authorization": f"Bearer {API_KEY}", "X-Noukai-API-Version": "2026-05-31"}
@@ -51,31 +52,8 @@ STREAM_BODY = {
 
 @contextmanager
 def dev_server() -> Iterator[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "noukai_sdk.devserver",
-            "--port",
-            "0",
-            "--latency",
-            "0",
-            "--db",
-            ":memory:",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line.startswith("NOUKAI_DEV_SERVER_READY"):
-        process.kill()
-        raise SystemExit(f"dev server did not start: {line!r}")
-    try:
-        yield line.split()[1] + "/"
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with DevServerProcess(db=":memory:", latency_ms=0) as server:
+        yield server.base_url + "/"
 
 
 def bench_execute_sequential(base_url: str, requests: int) -> float:
