@@ -1,7 +1,7 @@
 """Noukai SDK: run Noukai flows — blocking, streamed, queued, tool-calling, traced and replayed.
 
-``import noukai_sdk`` loads only what a first ``execute()`` needs; the streaming event classes
-and the replay/trace scope API are imported on first use (module ``__getattr__``).
+``import noukai_sdk`` loads only what a first ``execute()`` needs; the streaming event classes,
+the replay/trace scope API and the relay client are imported on first use (module ``__getattr__``).
 """
 
 from __future__ import annotations
@@ -63,6 +63,12 @@ if TYPE_CHECKING:
         StreamEvent,
         ToolCallsRequired,
     )
+    from noukai_sdk._relay import (
+        AsyncRelayFlow,
+        RelayExecuteTransport,
+        RelayFlow,
+        RelaySyncExecuteTransport,
+    )
     from noukai_sdk.replay import (
         replay,
         replay_scope,
@@ -94,6 +100,10 @@ _LAZY: dict[str, str] = {
         ("trace", "trace_scope", "trace_scope_sync", "replay", "replay_scope", "replay_scope_sync"),
         "noukai_sdk.replay",
     ),
+    **dict.fromkeys(
+        ("RelayFlow", "AsyncRelayFlow", "RelayExecuteTransport", "RelaySyncExecuteTransport"),
+        "noukai_sdk._relay",
+    ),
 }
 
 
@@ -119,6 +129,7 @@ __all__ = [
     "AsyncFlow",
     "AsyncJob",
     "AsyncNoukai",
+    "AsyncRelayFlow",
     "AsyncRun",
     "AuthenticationError",
     "ChatMessage",
@@ -137,6 +148,9 @@ __all__ = [
     "PausedResult",
     "PermissionDeniedError",
     "RateLimitError",
+    "RelayExecuteTransport",
+    "RelayFlow",
+    "RelaySyncExecuteTransport",
     "ReplayDisabledError",
     "ReplayError",
     "ReplayForbiddenError",

@@ -1,0 +1,309 @@
+"""``RelayFlow``/``AsyncRelayFlow``: run a flow through a relay route, without an API key.
+
+The relay pins the flow; the caller sends the same ``/execute`` body as :class:`~noukai_sdk.Flow`
+and runs the tool loop itself. Both classes drive the SDK's one execute protocol
+(:func:`~noukai_sdk._flow.execute_protocol`: tool-result normalisation, round limit, history
+warning, response validation) against their relay transport, and map error statuses with the
+relay's response headers (``X-Request-ID``, ``Retry-After``, ``WWW-Authenticate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, overload
+
+from typing_extensions import Self
+
+from noukai_sdk._effects import run_async, run_sync
+from noukai_sdk._flow import (
+    AsyncToolHandler,
+    ExecuteCall,
+    MessageInput,
+    ToolHandler,
+    execute_protocol,
+    resume_protocol,
+    serialize_messages,
+)
+from noukai_sdk._relay._transport import (
+    RelayExecuteTransport,
+    RelaySyncExecuteTransport,
+    RelayTarget,
+    relay_timeout,
+)
+from noukai_sdk._requesting import RequestContext
+from noukai_sdk._results import (
+    ExecuteOutcome,
+    ExecuteResult,
+    PausedResult,
+    ResumeBinding,
+    ToolResults,
+)
+from noukai_sdk._retry import RetryPolicy
+from noukai_sdk._tool_calls import is_async_callable, resolve_max_tool_rounds
+
+if TYPE_CHECKING:
+    import httpx
+
+
+class _RelayFlowCore:
+    """Call building shared by ``RelayFlow`` and ``AsyncRelayFlow``."""
+
+    _target: RelayTarget
+    _context: RequestContext
+
+    def _setup(self, target: RelayTarget, timeout: float | httpx.Timeout) -> None:
+        self._target = target
+        # Relay calls are never retried: a POST may already have run (and billed) the flow.
+        self._context = RequestContext(retry=RetryPolicy(max_retries=0), timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    @property
+    def url(self) -> str:
+        """The relay route every call is POSTed to."""
+        return self._target.url
+
+    def _execute_call(
+        self,
+        *,
+        message: str | None,
+        messages: Sequence[MessageInput] | None,
+        parameters: Mapping[str, Any] | None,
+        tools: Sequence[Any] | None,
+        tool_choice: Any,
+        tool_handler: Callable[..., Any] | None,
+        max_tool_rounds: int | None,
+        trace: bool,
+        sync_client: bool,
+    ) -> ExecuteCall:
+        if message is not None and messages:
+            raise ValueError("Provide `message` or `messages`, not both.")
+        wire_messages = serialize_messages(messages)
+        if sync_client and tool_handler is not None and is_async_callable(tool_handler):
+            raise TypeError("Sync RelayFlow cannot use async tool_handler. Use AsyncRelayFlow.")
+        return ExecuteCall(
+            address=self._target,
+            version=None,
+            message=message,
+            messages=wire_messages,
+            parameters=dict(parameters) if parameters else {},
+            block_overrides=None,
+            attachments=None,
+            tools=list(tools) if tools is not None else None,
+            tool_choice=tool_choice,
+            trace=bool(trace),
+            timeout=None,
+            session_id=None,
+            tool_handler=tool_handler,
+            max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
+            sync_client=sync_client,
+        )
+
+
+class RelayFlow(_RelayFlowCore):
+    """A flow behind a relay route (blocking): ``RelayFlow("https://app.example/agent/execute")``.
+
+    No API key: the relay adds it server-side. ``client`` is an optional ``httpx.Client``
+    (not closed by :meth:`close`); ``timeout`` defaults to 300 s. One connection pool per
+    ``RelayFlow``; use it as a context manager or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: httpx.Client | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None:
+        self._transport = RelaySyncExecuteTransport(url, client=client, timeout=timeout)
+        self._setup(self._transport._target, relay_timeout(timeout))
+
+    @property
+    def transport(self) -> RelaySyncExecuteTransport:
+        """The transport doing the POSTs (for sending a ready payload yourself)."""
+        return self._transport
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+    ) -> ExecuteResult: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+    ) -> ExecuteResult | PausedResult: ...
+
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+    ) -> ExecuteResult | PausedResult:
+        """Run the relayed flow; with ``tool_handler`` every tool pause is answered automatically.
+
+        Without a handler a pause comes back as a :class:`PausedResult` to answer with
+        ``resume_sync()``.
+        """
+        call = self._execute_call(
+            message=message,
+            messages=messages,
+            parameters=parameters,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            sync_client=True,
+        )
+        outcome = run_sync(execute_protocol(call, self._context), self._transport._io)
+        return self._bind(outcome, call)
+
+    def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
+        if isinstance(outcome, PausedResult):
+
+            def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
+                protocol = resume_protocol(call, paused, tool_results, self._context)
+                return self._bind(run_sync(protocol, self._transport._io), call)
+
+            outcome._binding = ResumeBinding(is_async=False, resume=resume)
+        return outcome
+
+    def close(self) -> None:
+        """Release the connection pool (an injected ``client`` stays open); idempotent."""
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncRelayFlow(_RelayFlowCore):
+    """A flow behind a relay route (asyncio); see :class:`RelayFlow`. Handlers may be async."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None:
+        self._transport = RelayExecuteTransport(url, client=client, timeout=timeout)
+        self._setup(self._transport._target, relay_timeout(timeout))
+
+    @property
+    def transport(self) -> RelayExecuteTransport:
+        """The transport doing the POSTs (for sending a ready payload yourself)."""
+        return self._transport
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+    ) -> ExecuteResult: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+    ) -> ExecuteResult | PausedResult: ...
+
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+    ) -> ExecuteResult | PausedResult:
+        """Run the relayed flow; see :meth:`RelayFlow.execute`. A pause resumes with ``await resume()``."""
+        call = self._execute_call(
+            message=message,
+            messages=messages,
+            parameters=parameters,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            sync_client=False,
+        )
+        outcome = await run_async(execute_protocol(call, self._context), self._transport._io)
+        return self._bind(outcome, call)
+
+    def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
+        if isinstance(outcome, PausedResult):
+
+            async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
+                protocol = resume_protocol(call, paused, tool_results, self._context)
+                return self._bind(await run_async(protocol, self._transport._io), call)
+
+            outcome._binding = ResumeBinding(is_async=True, resume=resume)
+        return outcome
+
+    async def aclose(self) -> None:
+        """Release the connection pool (an injected ``client`` stays open); idempotent."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

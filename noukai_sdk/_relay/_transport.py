@@ -1,0 +1,194 @@
+"""Keyless I/O for a relay URL: the SDK's own transports, minus the key and the base URL.
+
+A relay holds the API key server-side, so nothing the SDK normally adds (``Authorization``, the
+API-version pin, the SDK user agent, ``X-Session-Id``) is sent to it. Connection pooling, timeouts
+and the mapping of network failures to :class:`~noukai_sdk.APIConnectionError` /
+:class:`~noukai_sdk.APITimeoutError` are the transport's, unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
+
+from typing_extensions import Self
+
+from noukai_sdk._config import validate_timeout
+from noukai_sdk._constants import DEFAULT_TIMEOUT
+from noukai_sdk._effects import run_async, run_sync, send
+from noukai_sdk._http_types import HttpRequest
+from noukai_sdk._transport import AsyncTransport, SyncTransport
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass(frozen=True, slots=True)
+class RelayTarget:
+    """The relay route as an execute target: every call and resume is ``POST <url>``.
+
+    The relay pins the flow and its version and never receives a session id, so ``version``
+    and ``session_id`` are not sent (relay calls are always built with ``None`` for both).
+    """
+
+    url: str
+
+    def operation_request(
+        self,
+        op: str,
+        *,
+        version: int | None,
+        body: Any,
+        session_id: str | None,
+        timeout: float | httpx.Timeout | None,
+    ) -> HttpRequest:
+        return HttpRequest("POST", self.url, json=_wire(body), timeout=timeout)
+
+
+def _wire(body: Any) -> Any:
+    to_wire = getattr(body, "to_wire", None)
+    return to_wire() if callable(to_wire) else body
+
+
+def relay_url(url: object) -> str:
+    """The relay URL as given (absolute, or relative to an injected client's ``base_url``)."""
+    if not isinstance(url, str):
+        raise TypeError(f"url must be a string, got {type(url).__name__}")
+    if not url.strip():
+        raise ValueError("url must not be empty")
+    return url
+
+
+def relay_timeout(timeout: float | httpx.Timeout | None) -> float | httpx.Timeout:
+    """``None`` means the default (300 s); otherwise a positive number or an ``httpx.Timeout``."""
+    return DEFAULT_TIMEOUT if timeout is None else validate_timeout(timeout)
+
+
+class KeylessSyncIO(SyncTransport):
+    """:class:`SyncTransport` without a base URL or any SDK header (the relay owns the key)."""
+
+    def __init__(self, *, timeout: float | httpx.Timeout, http_client: httpx.Client | None) -> None:
+        super().__init__(base_url="", api_key="", timeout=timeout, http_client=http_client)
+        self._headers = {}
+
+
+class KeylessAsyncIO(AsyncTransport):
+    """:class:`AsyncTransport` without a base URL or any SDK header (the relay owns the key)."""
+
+    def __init__(
+        self, *, timeout: float | httpx.Timeout, http_client: httpx.AsyncClient | None
+    ) -> None:
+        super().__init__(base_url="", api_key="", timeout=timeout, http_client=http_client)
+        self._headers = {}
+
+
+def json_object(content: bytes) -> dict[str, Any]:
+    """The body as a JSON object; anything else (not JSON, an array, empty) is ``{}``."""
+    try:
+        value = json.loads(content) if content else None
+    except ValueError:
+        return {}
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
+
+
+class RelaySyncExecuteTransport:
+    """One ``POST <url>`` per :meth:`send`, over one pooled ``httpx.Client`` (blocking).
+
+    ``client`` is an optional ``httpx.Client`` you configure (proxies, TLS, ``base_url`` for a
+    relative ``url``); it is not closed by :meth:`close`. Network failures raise
+    :class:`~noukai_sdk.APIConnectionError` / :class:`~noukai_sdk.APITimeoutError`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: httpx.Client | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None:
+        self._target = RelayTarget(relay_url(url))
+        self._io = KeylessSyncIO(timeout=relay_timeout(timeout), http_client=client)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    @property
+    def url(self) -> str:
+        return self._target.url
+
+    def send(self, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """POST ``payload`` (an ``ExecuteRequest`` in wire form); return the status and JSON object.
+
+        A body that is not a JSON object comes back as ``{}``; error statuses are returned, not
+        raised.
+        """
+        request = self._target.operation_request(
+            "execute", version=None, body=dict(payload), session_id=None, timeout=None
+        )
+        response = run_sync(send(request), self._io)
+        return response.status_code, json_object(response.content)
+
+    def close(self) -> None:
+        """Release the connection pool (only when this object created the httpx client)."""
+        self._io.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class RelayExecuteTransport:
+    """One ``POST <url>`` per :meth:`send`, over one pooled ``httpx.AsyncClient`` (asyncio).
+
+    See :class:`RelaySyncExecuteTransport`; ``client`` is an ``httpx.AsyncClient``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None:
+        self._target = RelayTarget(relay_url(url))
+        self._io = KeylessAsyncIO(timeout=relay_timeout(timeout), http_client=client)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    @property
+    def url(self) -> str:
+        return self._target.url
+
+    async def send(self, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """POST ``payload``; return the status and the JSON object (see the sync class)."""
+        request = self._target.operation_request(
+            "execute", version=None, body=dict(payload), session_id=None, timeout=None
+        )
+        response = await run_async(send(request), self._io)
+        return response.status_code, json_object(response.content)
+
+    async def aclose(self) -> None:
+        """Release the connection pool (only when this object created the httpx client)."""
+        await self._io.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
