@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -449,3 +450,74 @@ async def test_async_scope_with_a_sync_client_explains_the_mistake(
     with pytest.raises(TypeError, match="sync Noukai client"):
         async with trace_scope(client=client, replay_session_id=SESSION_ID):
             pass
+
+
+# --- steps() / events() in replay -----------------------------------------------------------
+
+
+def test_events_and_steps_replay_without_calling_the_step_endpoint(
+    api: respx.MockRouter, client: Noukai
+) -> None:
+    from noukai_sdk import FlowCompleted, RunStarted, StepCompleted
+
+    serve_session(
+        api,
+        execution("run-1", trigger="step", steps=[step("a", 1), step("b", 2)]),
+        execution("run-2", trigger="step", steps=[step("a", 10), step("b", 20)]),
+    )
+    step_route = api.post("/seq/acme/main/grade-3/step")
+    flow = client.flow("grade-3")
+    with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
+        events = list(flow.events(message="x"))
+        steps = list(flow.steps(message="x"))
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], FlowCompleted)
+    assert all(isinstance(event, StepCompleted) for event in steps)
+    assert [event.output for event in steps] == [10, 20]
+    assert [event.step_index for event in steps] == [0, 1]
+    assert not step_route.called
+
+
+def test_steps_raise_on_a_recorded_failure_and_events_end_with_it(
+    api: respx.MockRouter, client: Noukai
+) -> None:
+    from noukai_sdk import StepFailed
+
+    failed = [step("a", 1), step("b", error={"code": "BOOM", "message": "broken"})]
+    serve_session(
+        api,
+        execution("run-1", trigger="step", status="failed", error_at_step="b", steps=failed),
+        execution("run-2", trigger="step", status="failed", error_at_step="b", steps=failed),
+    )
+    flow = client.flow("grade-3")
+    with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
+        events = list(flow.events())
+        outputs: list[Any] = []
+        with pytest.raises(FlowExecutionError, match="broken"):
+            outputs.extend(event.output for event in flow.steps())
+    assert isinstance(events[-1], StepFailed)
+    assert outputs == [1]
+
+
+def test_sequential_iterations_do_not_warn_but_overlapping_ones_do(
+    api: respx.MockRouter, client: Noukai
+) -> None:
+    serve_session(api, *[execution(f"run-{n}", trigger="step") for n in range(4)])
+    flow = client.flow("grade-3")
+    with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            list(flow.events())
+            list(flow.events())
+        first, second = iter(flow.events()), iter(flow.events())
+        next(first)
+        with pytest.warns(UserWarning, match="Concurrent same-slug"):
+            next(second)
+        list(first)
+        list(second)
+
+
+async def test_async_events_replay(api: respx.MockRouter, async_client: AsyncNoukai) -> None:
+    serve_session(api, execution("run-1", trigger="step", steps=[step("a", "x")]))
+    async with trace_scope(client=async_client, replay_session_id=SESSION_ID):
+        outputs = [event.output async for event in async_client.flow("grade-3").steps()]
+    assert outputs == ["x"]
