@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Generator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal, cast
@@ -83,7 +83,9 @@ class RunState:
         return self.status in TERMINAL_STATUSES
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        data = shallow_dict(self)
+        data["tool"] = None if self.tool is None else shallow_dict(self.tool)
+        return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> RunState:
@@ -126,6 +128,11 @@ class StepRecord:
 
 EngineOutput = Wait | Event | StepRecord
 Engine = Generator[EngineOutput, None, StopReason]
+
+
+def shallow_dict(instance: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict without deep-copying their values (unlike ``asdict``)."""
+    return {f.name: getattr(instance, f.name) for f in fields(instance)}
 
 
 def new_run(

@@ -10,11 +10,10 @@ import json
 import sqlite3
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from noukai_sdk.devserver._engine import Event, RunState, StepRecord
+from noukai_sdk.devserver._engine import Event, RunState, StepRecord, shallow_dict
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -91,8 +90,8 @@ class Store:
     # step traces -----------------------------------------------------------------------------
 
     def record_step(self, execution_id: str, record: StepRecord) -> None:
-        data = asdict(record)
-        data["usage"] = None if record.usage is None else asdict(record.usage)
+        data = shallow_dict(record)
+        data["usage"] = None if record.usage is None else shallow_dict(record.usage)
         self._db.execute(
             "INSERT INTO steps (execution_id, step_id, attempt, loop_index, record) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (execution_id, step_id, attempt, loop_index) "
