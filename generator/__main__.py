@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from generator._pipeline import REPO_ROOT, check, generate
+from generator._pipeline import REPO_ROOT, GenerationError, check, generate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,8 +22,16 @@ def main(argv: list[str] | None = None) -> int:
         "--root", default=str(REPO_ROOT), help="repository root (default: this checkout)"
     )
     args = parser.parse_args(argv)
-    if args.check:
-        diff = check(root=args.root)
+    try:
+        return _run(check_only=args.check, root=args.root)
+    except GenerationError as error:
+        sys.stderr.write(f"generation failed: {error}\n")
+        return 2
+
+
+def _run(*, check_only: bool, root: str) -> int:
+    if check_only:
+        diff = check(root=root)
         if diff:
             sys.stdout.write(diff)
             sys.stderr.write(
@@ -32,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         sys.stderr.write("noukai_sdk_generated/ is up to date.\n")
         return 0
-    generate(root=args.root)
+    generate(root=root)
     sys.stderr.write("noukai_sdk_generated/ regenerated.\n")
     return 0
 
