@@ -486,6 +486,24 @@ def test_progress_and_loop_events_are_typed() -> None:
     assert isinstance(loop, LoopCompleted) and loop.iterations == 3 and loop.output == [1, 2, 3]
 
 
+def test_event_models_cover_every_event_type() -> None:
+    assert EVENT_DISCRIMINATOR == "eventType"
+    assert {name: model.__name__ for name, model in EVENT_MODELS.items()} == {
+        "run_started": "RunStarted",
+        "flow_started": "RunStarted",
+        "step_started": "StepStarted",
+        "step_input": "StepInput",
+        "step_output": "StepOutput",
+        "step_progress": "StepProgress",
+        "step_completed": "StepCompleted",
+        "step_error": "StepFailed",
+        "step_paused": "StepPaused",
+        "step_paused_for_tool_calls": "ToolCallsRequired",
+        "loop_completed": "LoopCompleted",
+        "flow_completed": "FlowCompleted",
+    }
+
+
 def test_every_event_model_defaults_its_event_type() -> None:
     for value, model in EVENT_MODELS.items():
         payload: dict[str, Any] = {
