@@ -27,9 +27,7 @@ def run_user_code(noukai: Noukai) -> tuple[object, list[object]]:
     flow = noukai.flow(FLOW)
     result = flow.execute("Replay makes tests deterministic.")
     assert isinstance(result, ExecuteResult), "two-step never pauses for tools"
-    outputs = [
-        event.output for event in flow.steps("And cheap.") if isinstance(event, StepCompleted)
-    ]
+    outputs = [event.output for event in flow.steps("And cheap.")]
     return result.output, outputs
 
 
