@@ -35,7 +35,9 @@ async def execute(request: Request) -> Response:
     access = server.check_flow(request, charge=True)
     with server.slot(access.key):
         body = await read_model(request, "ExecuteRequest")
-        if body.execution_id is not None:
+        if body.execution_id is None:
+            run, results = _fresh_run(request, access, body, trigger="execute"), None
+        else:
             run = _paused_run(server, access, body.execution_id, trigger="execute")
             results = check_resume(
                 access.flow,
@@ -43,24 +45,20 @@ async def execute(request: Request) -> Response:
                 paused_at_step=body.paused_at_step,
                 messages=list(body.tool_call_messages or []),
             )
+        server.claim(run)
+        try:
             engine = advance(
                 access.flow,
                 run,
                 pause_between_steps=False,
                 tool_results=results,
                 default_latency_ms=server.config.latency_ms,
-                announce=False,
+                announce=results is None,
             )
-        else:
-            run = _fresh_run(request, access, body, trigger="execute")
-            engine = advance(
-                access.flow,
-                run,
-                pause_between_steps=False,
-                default_latency_ms=server.config.latency_ms,
-            )
-        server.store.save_run(run)
-        reason = await server.run_to_stop(run, engine)
+            server.store.save_run(run)
+            reason = await server.run_to_stop(run, engine)
+        finally:
+            server.unclaim(run)
         return json_response(_execute_response(access, run, reason))
 
 
@@ -77,6 +75,7 @@ async def step(request: Request) -> Response:
     try:
         body = await read_model(request, "StepRequest")
         run, results = _step_cursor(request, server, access, body)
+        server.claim(run)
     except BaseException:
         server.accounts.release(access.key)
         raise
@@ -93,7 +92,11 @@ async def step(request: Request) -> Response:
         async for batch in server.drive(run, engine, Outcome()):
             yield b"".join(_wire.sse_frame(event.event_type, event.fields) for event in batch)
 
-    return event_stream(frames(), on_close=lambda: server.accounts.release(access.key))
+    def finished() -> None:
+        server.unclaim(run)
+        server.accounts.release(access.key)
+
+    return event_stream(frames(), on_close=finished)
 
 
 async def submit_job(request: Request) -> Response:

@@ -62,6 +62,7 @@ class DevServer:
         self.store = Store(config.db)
         self._changed = asyncio.Condition()
         self.jobs_waiting = asyncio.Event()
+        self._busy: set[str] = set()
 
     # request checks ---------------------------------------------------------------------------
 
@@ -96,6 +97,19 @@ class DevServer:
             yield
         finally:
             self.accounts.release(key)
+
+    def claim(self, run: RunState) -> None:
+        """Mark ``run`` as being advanced by one request; a second one at once gets 409."""
+        if run.execution_id in self._busy:
+            raise ApiError(
+                409,
+                "EXECUTION_BUSY",
+                f"Execution '{run.execution_id}' is being advanced by another request.",
+            )
+        self._busy.add(run.execution_id)
+
+    def unclaim(self, run: RunState) -> None:
+        self._busy.discard(run.execution_id)
 
     def find_run(self, flow: FlowSpec, execution_id: str) -> RunState | None:
         run = self.store.load_run(execution_id)

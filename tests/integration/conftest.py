@@ -75,6 +75,12 @@ blocks:
   - {id: lookup, type: tool, tool: get_weather, argument: city,
      choices: [Paris, London, Tokyo, Rome], template: "report: {tool_outputs}"}
 """,
+    "test/flows/slow-tool.yaml": """\
+published: [1]
+blocks:
+  - {id: lookup, type: tool, tool: get_weather, argument: city, latency_ms: 400,
+     choices: [Paris], template: "report: {tool_outputs}"}
+""",
     "test/flows/three-step.yaml": """\
 published: [1]
 blocks:

@@ -205,3 +205,17 @@ def test_tool_flow_without_tools_and_invalid_tools_are_400(http: httpx.Client) -
         path, json=fresh("Paris", tools=[{"type": "function", "function": {"name": "a b"}}])
     )
     assert bad_name.json()["detail"]["code"] == "TOOL_NAME_INVALID"
+
+
+def test_concurrent_resumes_of_one_execution_are_refused(http: httpx.Client) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = "seq/test/flows/slow-tool/execute"
+    paused = http.post(path, json=fresh("Paris", tools=[WEATHER_TOOL])).json()
+    body = resume(paused, [answer(paused["toolCalls"][0])])
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(lambda _: http.post(path, json=body), range(2)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 409]
+    refused = next(r for r in responses if r.status_code == 409).json()["detail"]["code"]
+    assert refused in ("EXECUTION_BUSY", "EXECUTION_ID_INVALID")
