@@ -1,0 +1,207 @@
+"""Relay routes: let keyless callers (a browser agent, ``RelayFlow``) run one pinned flow.
+
+``mount_flow_relay`` adds the route to a Starlette/FastAPI app (with ``AsyncNoukai``);
+``flow_relay_blueprint`` returns a Flask blueprint (with ``Noukai``). Each request is read under
+a byte cap, parsed, checked against the message caps, authorised by your ``authorize`` hook, and
+forwarded with the client's key to the flow's ``/execute``; the caller gets the upstream status
+and JSON body, plus ``X-Request-ID``. Inbound ``traceparent``/``tracestate`` are forwarded so one
+trace spans caller, relay and Noukai. The relay itself logs nothing; the client's ``log_handler``
+sees the upstream call as usual (keep ``log_payloads`` off on a relay client).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from noukai_sdk._effects import run_async, run_sync
+from noukai_sdk._paths import FlowAddress, Version, version_number
+from noukai_sdk._relay._server import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_MESSAGES,
+    DEFAULT_RELAY_PATH,
+    INVALID_JSON,
+    READ_CHUNK_BYTES,
+    BodyReader,
+    FlowRelay,
+    RelayBounds,
+    RelayRefused,
+    RelayReply,
+    check_registration,
+    parse_payload,
+    trace_context,
+)
+from noukai_sdk._relay._server import (
+    TRACE_CONTEXT_HEADERS as TRACE_CONTEXT_HEADERS,  # importable, not in __all__ (as in 0.5.2)
+)
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+    from flask.wrappers import Response as FlaskResponse
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_MESSAGES",
+    "DEFAULT_RELAY_PATH",
+    "RelayBounds",
+    "flow_relay_blueprint",
+    "mount_flow_relay",
+]
+
+
+def mount_flow_relay(
+    app: Any,
+    *,
+    client: Any,
+    org: str,
+    project: str,
+    slug: str,
+    path: str = DEFAULT_RELAY_PATH,
+    authorize: Callable[[Request], Awaitable[object] | object],
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_messages: int = DEFAULT_MAX_MESSAGES,
+    version: Version = "production",
+) -> None:
+    """Add ``POST path`` to a Starlette/FastAPI ``app``, relaying to ``org/project/slug``.
+
+    ``client`` is an ``AsyncNoukai`` holding the key. ``authorize(request)`` runs after the body
+    checks and before forwarding; raise (e.g. ``HTTPException(403)``) to deny. It may be a plain
+    or an async function. ``version`` follows ``execute(version=...)`` and is checked now.
+    """
+    try:
+        from starlette.responses import Response
+    except ImportError as exc:
+        raise ImportError(
+            "mount_flow_relay requires Starlette/FastAPI. Install with `pip install starlette` "
+            "(or `pip install fastapi`)."
+        ) from exc
+    from noukai_sdk._client import AsyncNoukai
+
+    check_registration(
+        client, expected=AsyncNoukai, adapter="mount_flow_relay", authorize=authorize
+    )
+    relay = FlowRelay(
+        FlowAddress(org, project, slug),
+        version_number(version),
+        RelayBounds(max_body_bytes=max_body_bytes, max_messages=max_messages),
+    )
+
+    def respond(reply: RelayReply) -> Response:
+        return Response(
+            reply.content(),
+            status_code=reply.status_code,
+            headers=dict(reply.headers),
+            media_type="application/json",
+        )
+
+    async def relay_endpoint(request: Request) -> Response:
+        try:
+            payload = parse_payload(await _read_starlette(request, relay.bounds), relay.bounds)
+        except RelayRefused as refused:
+            return respond(refused.reply)
+        decision = authorize(request)
+        if inspect.isawaitable(decision):
+            await decision
+        protocol = relay.forward(payload, trace_context(request.headers), client._context)
+        return respond(await run_async(protocol, client._transport))
+
+    app.add_route(path, relay_endpoint, methods=["POST"])
+
+
+async def _read_starlette(request: Request, bounds: RelayBounds) -> bytes:
+    reader = BodyReader(bounds.max_body_bytes)
+    try:
+        async for chunk in request.stream():
+            reader.feed(chunk)
+    except RelayRefused:
+        raise
+    except Exception:
+        raise RelayRefused(INVALID_JSON) from None
+    return reader.body()
+
+
+def flow_relay_blueprint(
+    *,
+    client: Any,
+    org: str,
+    project: str,
+    slug: str,
+    path: str = DEFAULT_RELAY_PATH,
+    authorize: Callable[[Any], object],
+    bounds: RelayBounds | None = None,
+    version: Version = "production",
+) -> Blueprint:
+    """A Flask blueprint with ``POST path`` relaying to ``org/project/slug``; register it on the app.
+
+    ``client`` is a ``Noukai`` holding the key. ``authorize(request)`` is a plain function run after
+    the body checks; raise (e.g. ``abort(403)``) to deny. The blueprint is named after the flow and
+    path, so one app can hold several relays.
+    """
+    try:
+        from flask import Blueprint, Response, request
+    except ImportError as exc:
+        raise ImportError(
+            "flow_relay_blueprint requires Flask. Install with `pip install flask`."
+        ) from exc
+    from noukai_sdk._client import Noukai
+
+    check_registration(client, expected=Noukai, adapter="flow_relay_blueprint", authorize=authorize)
+    if inspect.iscoroutinefunction(authorize):
+        raise TypeError(
+            "flow_relay_blueprint needs a plain authorize function; Flask cannot await it "
+            "(use mount_flow_relay with AsyncNoukai for async hooks)."
+        )
+    relay = FlowRelay(
+        FlowAddress(org, project, slug), version_number(version), bounds or RelayBounds()
+    )
+
+    def respond(reply: RelayReply) -> FlaskResponse:
+        return Response(
+            reply.content(),
+            status=reply.status_code,
+            headers=dict(reply.headers),
+            mimetype="application/json",
+        )
+
+    def relay_view() -> FlaskResponse:
+        try:
+            payload = parse_payload(_read_flask(request.stream, relay.bounds), relay.bounds)
+        except RelayRefused as refused:
+            return respond(refused.reply)
+        decision = authorize(request)
+        if inspect.isawaitable(decision):
+            _discard(decision)
+            raise TypeError("authorize returned an awaitable; Flask relays need a plain function.")
+        protocol = relay.forward(payload, trace_context(request.headers), client._context)
+        return respond(run_sync(protocol, client._transport))
+
+    blueprint = Blueprint(blueprint_name(org, project, slug, path), __name__)
+    blueprint.add_url_rule(path, endpoint="execute", view_func=relay_view, methods=["POST"])
+    return blueprint
+
+
+def blueprint_name(org: str, project: str, slug: str, path: str) -> str:
+    """``noukai_flow_relay_<org>_<project>_<slug>_<path>``, non-alphanumerics as ``_``."""
+    return "noukai_flow_relay_" + re.sub(r"[^A-Za-z0-9]", "_", f"{org}_{project}_{slug}_{path}")
+
+
+def _read_flask(stream: Any, bounds: RelayBounds) -> bytes:
+    reader = BodyReader(bounds.max_body_bytes)
+    try:
+        while chunk := stream.read(READ_CHUNK_BYTES):
+            reader.feed(chunk)
+    except RelayRefused:
+        raise
+    except Exception:
+        raise RelayRefused(INVALID_JSON) from None
+    return reader.body()
+
+
+def _discard(awaitable: object) -> None:
+    close = getattr(awaitable, "close", None)
+    if callable(close):
+        close()
