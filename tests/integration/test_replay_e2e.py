@@ -203,3 +203,20 @@ def test_record_to_writes_a_cassette_at_scope_exit(
         own_server.stop()
         with trace_scope_sync(cassette=target):
             assert flow.execute(message="offline").result == live.result
+
+
+def test_plugin_dev_server_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user_code="""
+        def test_sync(noukai_client):
+            result = noukai_client.flow("demo/examples/hello-world").execute("hi")
+            assert result.status == "completed"
+
+        async def test_async(noukai_async_client, noukai_dev_server):
+            result = await noukai_async_client.flow("demo/examples/hello-world").execute("hi")
+            assert result.status == "completed"
+            assert noukai_dev_server.port > 0
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=auto")
+    result.assert_outcomes(passed=2)
