@@ -58,6 +58,7 @@ class RunState:
     block_overrides: dict[str, Any] = field(default_factory=lambda: {})
     input_overrides: dict[str, Any] = field(default_factory=lambda: {})
     tool_names: list[str] = field(default_factory=lambda: [])
+    tool_choice: Any = None
     session_id: str | None = None
     status: RunStatus = "pending"
     step_index: int = 0
@@ -441,7 +442,8 @@ def _tool_round(
     """Advance a tool block by one round; ``True`` when it paused for a tool call."""
     assert block.tool is not None
     if run.tool is None:
-        if block.tool not in run.tool_names:
+        use_tools = run.tool_choice != "none"
+        if use_tools and block.tool not in run.tool_names:
             raise RunFailure(
                 "TOOLS_NOT_ENABLED",
                 f"Step '{block.id}' needs the tool '{block.tool}'; pass it in `tools`.",
@@ -449,7 +451,7 @@ def _tool_round(
             )
         run.tool = ToolRound(
             step_id=block.id,
-            planned=_blocks.plan_tool_calls(block, run.message),
+            planned=_blocks.plan_tool_calls(block, run.message) if use_tools else [],
             conversation=[{"role": "user", "content": run.message}],
         )
     tool = run.tool

@@ -138,6 +138,7 @@ def _fresh_run(request: Request, access: FlowAccess, body: Any, *, trigger: Trig
     run.parameters = dict(body.parameters or {})
     run.block_overrides = dict(body.block_overrides or {})
     run.tool_names = _tool_names(body.tools)
+    run.tool_choice = body.tool_choice
     run.trace_io = bool(body.trace)
     return run
 

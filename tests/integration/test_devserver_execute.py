@@ -219,3 +219,10 @@ def test_concurrent_resumes_of_one_execution_are_refused(http: httpx.Client) -> 
     assert statuses == [200, 409]
     refused = next(r for r in responses if r.status_code == 409).json()["detail"]["code"]
     assert refused in ("EXECUTION_BUSY", "EXECUTION_ID_INVALID")
+
+
+def test_tool_choice_none_answers_without_calling_tools(http: httpx.Client) -> None:
+    body = fresh("Paris", tools=[WEATHER_TOOL], toolChoice="none")
+    result = http.post("seq/demo/examples/tools-enabled/execute", json=body).json()
+    assert result["status"] == "completed"
+    assert result["result"] == "Weather report: "
