@@ -12,12 +12,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Union
 
 from noukai_sdk._errors import NoukaiError, ReplaySessionNotFoundError
 from noukai_sdk.replay._sessions import parse_session, replay_error, validate_session_id
 
 if TYPE_CHECKING:
+    from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._effects import Protocol
     from noukai_sdk._requesting import RequestContext
     from noukai_sdk_generated.models import SessionResponse
@@ -72,7 +73,7 @@ def record_session(session_id: str, path: PathLike, ctx: RequestContext) -> Prot
     return write_cassette(path, response.content)
 
 
-def export_session(client: Any, session_id: str, path: PathLike) -> Path:
+def export_session(client: Noukai, session_id: str, path: PathLike) -> Path:
     """Write the recorded session ``session_id`` to the cassette file ``path`` (``Noukai``)."""
     from noukai_sdk._effects import run_sync
     from noukai_sdk.replay._client_access import request_context, sync_io
@@ -80,7 +81,7 @@ def export_session(client: Any, session_id: str, path: PathLike) -> Path:
     return run_sync(record_session(session_id, path, request_context(client)), sync_io(client))
 
 
-async def aexport_session(client: Any, session_id: str, path: PathLike) -> Path:
+async def aexport_session(client: AsyncNoukai, session_id: str, path: PathLike) -> Path:
     """Write the recorded session ``session_id`` to the cassette file ``path`` (``AsyncNoukai``)."""
     from noukai_sdk._effects import run_async
     from noukai_sdk.replay._client_access import async_io, request_context

@@ -30,6 +30,7 @@ from noukai_sdk.replay._gate import GATE_VARIABLE, replay_enabled
 if TYPE_CHECKING:
     from contextvars import Token
 
+    from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._effects import AsyncIO, AsyncStream, SyncIO, SyncStream
     from noukai_sdk.replay._cassettes import PathLike
     from noukai_sdk_generated.models import SessionResponse
@@ -264,7 +265,7 @@ class AsyncScope:
 
 def trace_scope(
     *,
-    client: Any = None,
+    client: AsyncNoukai | None = None,
     replay_session_id: str | None = None,
     capture: bool = True,
     cassette: PathLike | None = None,
@@ -290,7 +291,7 @@ def trace_scope(
 
 def trace_scope_sync(
     *,
-    client: Any = None,
+    client: Noukai | None = None,
     replay_session_id: str | None = None,
     capture: bool = True,
     cassette: PathLike | None = None,
@@ -311,12 +312,16 @@ def trace_scope_sync(
 @overload
 def trace(func: F, /) -> F: ...
 @overload
-def trace(*, client: Any = None) -> Callable[[F], F]: ...
-def trace(func: F | None = None, /, *, client: Any = None) -> F | Callable[[F], F]:
+def trace(*, client: Noukai | AsyncNoukai | None = None) -> Callable[[F], F]: ...
+def trace(
+    func: F | None = None, /, *, client: Noukai | AsyncNoukai | None = None
+) -> F | Callable[[F], F]:
     """Run each call of the decorated function in a capture scope, or join the active scope.
 
     Works on plain, coroutine, generator and async-generator functions; generators are scoped
     for their whole iteration, and the scope is visible only while the generator's own code runs.
+    ``client`` (optional) receives the scope log events; give the kind that matches the function
+    (``Noukai`` for plain and generator functions, ``AsyncNoukai`` for async ones).
     """
 
     def decorate(function: F) -> F:
@@ -425,7 +430,7 @@ def _wrap_async_generator(function: Callable[..., Any], client: Any) -> Callable
 async def _async_generator_in_scope(
     scope: Scope | None, inner: AsyncGenerator[Any, Any]
 ) -> AsyncGenerator[Any, Any]:
-    """Delegate to ``inner`` (sends and throws too), with ``scope`` active only while it runs."""
+    """Delegate to ``inner``, with ``scope`` (if any) active only while its code runs."""
     to_send: Any = None
     to_throw: BaseException | None = None
     while True:
