@@ -321,3 +321,32 @@ def test_flask_excluded_paths_get_no_scope(api: respx.MockRouter) -> None:
 def test_flask_requires_the_sync_client() -> None:
     with pytest.raises(TypeError, match="Noukai"):
         init_noukai_trace(Flask(__name__), client=AsyncNoukai("nk_test"))
+
+
+def test_missing_frameworks_are_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "starlette", None)
+    monkeypatch.setitem(sys.modules, "flask", None)
+    with pytest.raises(ImportError, match="pip install fastapi"):
+        NoukaiTraceMiddleware(FastAPI(), client=AsyncNoukai("nk_test"))
+    with pytest.raises(ImportError, match="pip install flask"):
+        init_noukai_trace(Flask(__name__), client=Noukai("nk_test"))
+
+
+async def test_non_http_scopes_pass_straight_through() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    middleware = NoukaiTraceMiddleware(app, client=AsyncNoukai("nk_test"))
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Any) -> None:
+        return None
+
+    await middleware({"type": "lifespan"}, receive, send)
+    assert seen == ["lifespan"]
