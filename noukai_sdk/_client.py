@@ -8,7 +8,7 @@ performs no network I/O.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
@@ -23,12 +23,15 @@ from noukai_sdk._transport import AsyncTransport, SyncTransport
 if TYPE_CHECKING:
     import httpx
 
+    from noukai_sdk._otel import OtelSettings
+
 
 class _ClientCore:
     """Configuration and request context shared by both clients."""
 
     _config: ClientConfig
     _context: RequestContext
+    _otel: OtelSettings | None
 
     def _setup(
         self,
@@ -43,6 +46,10 @@ class _ClientCore:
         log_handler: LogHandler | None,
         log_payloads: bool,
         dev_port: int | None,
+        otel: bool = False,
+        tracer: Any = None,
+        otel_steps: bool = False,
+        otel_step_payloads: bool = False,
     ) -> None:
         if (org is None) != (project is None):
             raise ValueError("`org` and `project` must be provided together, or both omitted.")
@@ -58,6 +65,13 @@ class _ClientCore:
             timeout=self._config.timeout,
             secrets=(self._config.api_key,),
         )
+        self._otel = None
+        if otel or otel_steps or otel_step_payloads:  # otherwise OpenTelemetry is never imported
+            from noukai_sdk._otel import OtelSettings
+
+            self._otel = OtelSettings.create(
+                tracer=tracer, steps=otel_steps, payloads=otel_step_payloads
+            )
 
     def __repr__(self) -> str:
         return (
@@ -107,7 +121,9 @@ class Noukai(_ClientCore):
     local dev server at ``http://localhost:8080/api/v1`` (port override: ``dev_port=`` or
     ``NOUKAI_DEV_PORT``). ``http_client`` lets you supply a configured ``httpx.Client`` (proxies,
     TLS, limits); requests still go only to the Noukai base URL, and the client you pass is not
-    closed by :meth:`close`.
+    closed by :meth:`close`. ``otel=True`` wraps every ``execute``/``execute_async`` in an
+    OpenTelemetry span (``tracer=`` to choose the tracer); ``otel_steps`` adds a child span per
+    block and ``otel_step_payloads`` puts bounded step inputs/outputs on them (may contain PII).
     """
 
     def __init__(
@@ -124,6 +140,10 @@ class Noukai(_ClientCore):
         log_payloads: bool = False,
         http_client: httpx.Client | None = None,
         dev_port: int | None = None,
+        otel: bool = False,
+        tracer: Any = None,
+        otel_steps: bool = False,
+        otel_step_payloads: bool = False,
     ) -> None:
         self._setup(
             api_key=api_key,
@@ -136,6 +156,10 @@ class Noukai(_ClientCore):
             log_handler=log_handler,
             log_payloads=log_payloads,
             dev_port=dev_port,
+            otel=otel,
+            tracer=tracer,
+            otel_steps=otel_steps,
+            otel_step_payloads=otel_step_payloads,
         )
         self._transport = SyncTransport(
             base_url=self._config.base_url,
@@ -148,6 +172,10 @@ class Noukai(_ClientCore):
         self, slug: str | None = None, *, org: str | None = None, project: str | None = None
     ) -> Flow:
         """A flow by ``"slug"`` (with client defaults), ``"org/project/slug"`` or keywords."""
+        if self._otel is not None:
+            from noukai_sdk._otel import TracedFlow
+
+            return TracedFlow(self, self._address(slug, org, project))
         return Flow(self, self._address(slug, org, project))
 
     def close(self) -> None:
@@ -183,6 +211,10 @@ class AsyncNoukai(_ClientCore):
         log_payloads: bool = False,
         http_client: httpx.AsyncClient | None = None,
         dev_port: int | None = None,
+        otel: bool = False,
+        tracer: Any = None,
+        otel_steps: bool = False,
+        otel_step_payloads: bool = False,
     ) -> None:
         self._setup(
             api_key=api_key,
@@ -195,6 +227,10 @@ class AsyncNoukai(_ClientCore):
             log_handler=log_handler,
             log_payloads=log_payloads,
             dev_port=dev_port,
+            otel=otel,
+            tracer=tracer,
+            otel_steps=otel_steps,
+            otel_step_payloads=otel_step_payloads,
         )
         self._transport = AsyncTransport(
             base_url=self._config.base_url,
@@ -207,6 +243,10 @@ class AsyncNoukai(_ClientCore):
         self, slug: str | None = None, *, org: str | None = None, project: str | None = None
     ) -> AsyncFlow:
         """A flow by ``"slug"`` (with client defaults), ``"org/project/slug"`` or keywords."""
+        if self._otel is not None:
+            from noukai_sdk._otel import AsyncTracedFlow
+
+            return AsyncTracedFlow(self, self._address(slug, org, project))
         return AsyncFlow(self, self._address(slug, org, project))
 
     async def aclose(self) -> None:
