@@ -146,6 +146,9 @@ def test_flask_capture_then_replay_and_the_pytest_plugin(
         export_session(exporter, session_id, tmp_path / f"{session_id}.json")
     own_server.stop()
 
+    cached = http.get("/draft", query_string={"text": "x"}, headers={"X-Noukai-Replay": session_id})
+    assert cached.json == live.json
+
     offline = make_flask_app(own_server, cassette_dir=tmp_path).test_client()
     again = offline.get(
         "/draft", query_string={"text": "x"}, headers={"X-Noukai-Replay": session_id}
