@@ -521,3 +521,23 @@ async def test_async_events_replay(api: respx.MockRouter, async_client: AsyncNou
     async with trace_scope(client=async_client, replay_session_id=SESSION_ID):
         outputs = [event.output async for event in async_client.flow("grade-3").steps()]
     assert outputs == ["x"]
+
+
+def test_threads_with_a_copied_context_share_the_replay_scope(
+    api: respx.MockRouter, client: Noukai
+) -> None:
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    serve_session(api, execution("exec-1"), execution("exec-2"))
+    flow = client.flow("grade-3")
+    with (
+        trace_scope_sync(client=client, replay_session_id=SESSION_ID),
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        futures = [
+            pool.submit(contextvars.copy_context().run, lambda: flow.execute().execution_id)
+            for _ in range(2)
+        ]
+        served = sorted(future.result() for future in futures)
+    assert served == ["exec-1", "exec-2"]
