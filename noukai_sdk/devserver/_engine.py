@@ -12,87 +12,19 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, cast
 
 from noukai_sdk.devserver import _blocks
 from noukai_sdk.devserver._blocks import TemplateContext, Usage
-from noukai_sdk.devserver._errors import ApiError, RunFailure
+from noukai_sdk.devserver._errors import RunFailure
 from noukai_sdk.devserver._flows import BlockSpec, FlowSpec
+from noukai_sdk.devserver._runs import RunState, ToolRound, now_iso
+from noukai_sdk.devserver._tool_rounds import next_tool_round
 
-RunStatus = Literal["pending", "running", "paused", "paused_for_tools", "completed", "failed"]
-Trigger = Literal["execute", "step", "job"]
 StopReason = Literal["step_paused", "tool_pause", "completed", "failed"]
-TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
-
-
-@dataclass
-class ToolRound:
-    """A tool block waiting for (or collecting) tool results."""
-
-    step_id: str
-    planned: list[dict[str, Any]]
-    next_call: int = 0
-    conversation: list[dict[str, Any]] = field(default_factory=lambda: [])
-    pending: list[dict[str, Any]] = field(default_factory=lambda: [])
-    outputs: list[str] = field(default_factory=lambda: [])
-
-
-@dataclass
-class RunState:
-    """Everything about one execution that must survive between requests and restarts."""
-
-    execution_id: str
-    run_id: str
-    flow_key: str
-    flow_id: str
-    version: int
-    trigger: Trigger
-    api_key: str
-    message: str = ""
-    parameters: dict[str, Any] = field(default_factory=lambda: {})
-    block_overrides: dict[str, Any] = field(default_factory=lambda: {})
-    input_overrides: dict[str, Any] = field(default_factory=lambda: {})
-    tool_names: list[str] = field(default_factory=lambda: [])
-    tool_choice: Any = None
-    session_id: str | None = None
-    status: RunStatus = "pending"
-    step_index: int = 0
-    accumulated_outputs: dict[str, Any] = field(default_factory=lambda: {})
-    iterations_used: int = 0
-    tool: ToolRound | None = None
-    attempts: dict[str, int] = field(default_factory=lambda: {})
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: str = "0"
-    started_at: str | None = None
-    completed_at: str | None = None
-    duration_ms: int = 0
-    result: Any = None
-    error: dict[str, str] | None = None
-    error_status: int | None = None
-    error_at_step: str | None = None
-    capture: str = "full"
-    trace_io: bool = False
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
-
-    def to_json(self) -> str:
-        data = shallow_dict(self)
-        data["tool"] = None if self.tool is None else shallow_dict(self.tool)
-        return json.dumps(data)
-
-    @classmethod
-    def from_json(cls, text: str) -> RunState:
-        data = json.loads(text)
-        tool = data.pop("tool")
-        return cls(**data, tool=None if tool is None else ToolRound(**tool))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,85 +61,6 @@ class StepRecord:
 
 EngineOutput = Wait | Event | StepRecord
 Engine = Generator[EngineOutput, None, StopReason]
-
-
-def shallow_dict(instance: Any) -> dict[str, Any]:
-    """A dataclass's fields as a dict without deep-copying their values (unlike ``asdict``)."""
-    return {f.name: getattr(instance, f.name) for f in fields(instance)}
-
-
-def new_run(
-    flow: FlowSpec, *, version: int, trigger: Trigger, api_key: str, session_id: str | None
-) -> RunState:
-    return RunState(
-        execution_id=f"exec_{uuid.uuid4().hex}",
-        run_id=f"run_{uuid.uuid4().hex}",
-        flow_key=flow.key,
-        flow_id=flow.flow_id,
-        version=version,
-        trigger=trigger,
-        api_key=api_key,
-        session_id=session_id,
-        capture=flow.capture,
-    )
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def tool_result_id(message: Mapping[str, Any]) -> str | None:
-    """The call id a tool-result message answers, in any of the shapes SDKs have sent."""
-    for key in ("tool_call_id", "toolCallId"):
-        value = message.get(key)
-        if isinstance(value, str):
-            return value
-    return None
-
-
-def tool_result_text(message: Mapping[str, Any]) -> str:
-    value = message.get("content", message.get("output"))
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def check_resume(
-    flow: FlowSpec, run: RunState, *, paused_at_step: str | None, messages: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Validate a tool-result resume against the paused run; return the new tool messages.
-
-    The caller sends back the conversation of the pause followed by one result per pending
-    call. Raises the contract's errors (PAUSED_STEP_INVALID, TOOL_RESULTS_MISMATCH,
-    TOOL_ITERATION_LIMIT) before anything runs.
-    """
-    tool = run.tool
-    if run.status != "paused_for_tools" or tool is None:
-        raise ApiError(
-            409,
-            "EXECUTION_ID_INVALID",
-            f"Execution {run.execution_id} is not waiting for tool results.",
-        )
-    if paused_at_step is not None and paused_at_step != tool.step_id:
-        raise ApiError(
-            400,
-            "PAUSED_STEP_INVALID",
-            f"Execution {run.execution_id} is paused at step '{tool.step_id}', not '{paused_at_step}'.",
-        )
-    results = messages[len(tool.conversation) :]
-    answered = [tool_result_id(m) for m in results]
-    expected = [call["id"] for call in tool.pending]
-    if len(results) != len(answered) or sorted(a or "" for a in answered) != sorted(expected):
-        raise ApiError(
-            400,
-            "TOOL_RESULTS_MISMATCH",
-            f"Expected one tool result for each pending call {expected}, got results for {answered}.",
-        )
-    if tool.next_call + 1 < len(tool.planned) and run.iterations_used >= flow.max_tool_iterations:
-        raise ApiError(
-            409,
-            "TOOL_ITERATION_LIMIT",
-            f"Execution {run.execution_id} reached the limit of {flow.max_tool_iterations} tool iterations.",
-        )
-    return results
 
 
 def advance(
@@ -341,8 +194,9 @@ def _run_block(
                 loop_index=loop_index or 0,
             )
             if block.kind == "tool":
-                paused = yield from _tool_round(flow, run, block, tool_results)
-                if paused:
+                if next_tool_round(flow, run, block, tool_results):
+                    assert run.tool is not None
+                    yield _tool_pause_event(run, run.tool)
                     return False
                 context = TemplateContext(
                     message=run.message,
@@ -436,55 +290,6 @@ def _run_block(
     return True
 
 
-def _tool_round(
-    flow: FlowSpec, run: RunState, block: BlockSpec, tool_results: list[dict[str, Any]] | None
-) -> Generator[EngineOutput, None, bool]:
-    """Advance a tool block by one round; ``True`` when it paused for a tool call."""
-    assert block.tool is not None
-    if run.tool is None:
-        use_tools = run.tool_choice != "none"
-        if use_tools and block.tool not in run.tool_names:
-            raise RunFailure(
-                "TOOLS_NOT_ENABLED",
-                f"Step '{block.id}' needs the tool '{block.tool}'; pass it in `tools`.",
-                http_status=400,
-            )
-        run.tool = ToolRound(
-            step_id=block.id,
-            planned=_blocks.plan_tool_calls(block, run.message) if use_tools else [],
-            conversation=[{"role": "user", "content": run.message}],
-        )
-    tool = run.tool
-    if tool_results is not None:
-        tool.conversation.extend(tool_results)
-        tool.outputs.extend(_blocks_text(tool_results))
-        tool.pending = []
-        tool.next_call += 1
-    elif tool.pending:
-        yield _tool_pause_event(run, tool)
-        run.status = "paused_for_tools"
-        return True
-    if tool.next_call >= len(tool.planned):
-        return False
-    if run.iterations_used >= flow.max_tool_iterations:
-        raise RunFailure(
-            "TOOL_ITERATION_LIMIT",
-            f"Execution {run.execution_id} reached the limit of {flow.max_tool_iterations} tool iterations.",
-            http_status=409,
-        )
-    call = {
-        "id": f"call_{uuid.uuid4().hex[:16]}",
-        "type": "function",
-        "function": {"name": block.tool, "arguments": json.dumps(tool.planned[tool.next_call])},
-    }
-    tool.pending = [call]
-    tool.conversation.append({"role": "assistant", "content": None, "tool_calls": [call]})
-    run.iterations_used += 1
-    run.status = "paused_for_tools"
-    yield _tool_pause_event(run, tool)
-    return True
-
-
 def _tool_pause_event(run: RunState, tool: ToolRound) -> Event:
     return Event(
         "step_paused_for_tool_calls",
@@ -499,10 +304,6 @@ def _tool_pause_event(run: RunState, tool: ToolRound) -> Event:
             "accumulated_outputs": dict(run.accumulated_outputs),
         },
     )
-
-
-def _blocks_text(results: list[dict[str, Any]]) -> list[str]:
-    return [tool_result_text(message) for message in results]
 
 
 def _block_output(block: BlockSpec, template: str, context: TemplateContext) -> tuple[Any, str]:

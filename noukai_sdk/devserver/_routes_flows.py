@@ -11,17 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from noukai_sdk.devserver import _wire
-from noukai_sdk.devserver._engine import (
-    RunState,
-    StopReason,
-    Trigger,
-    advance,
-    check_resume,
-    new_run,
-)
+from noukai_sdk.devserver._engine import StopReason, advance
 from noukai_sdk.devserver._errors import ApiError
 from noukai_sdk.devserver._http import event_stream, json_response, read_model
+from noukai_sdk.devserver._runs import RunState, Trigger, new_run
 from noukai_sdk.devserver._service import DevServer, FlowAccess, Outcome, server_of
+from noukai_sdk.devserver._tool_rounds import check_resume
 
 MAX_MESSAGES_BYTES = 1_000_000
 MAX_TOOLS = 64

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from noukai_sdk.devserver import _snapshots, _wire
-from noukai_sdk.devserver._engine import RunState
 from noukai_sdk.devserver._errors import ApiError
 from noukai_sdk.devserver._flows import FlowSpec
 from noukai_sdk.devserver._http import event_stream, json_response
+from noukai_sdk.devserver._runs import RunState
 from noukai_sdk.devserver._service import FlowAccess, server_of
 
 _JOB_STATUS = {"paused": "running", "paused_for_tools": "running"}

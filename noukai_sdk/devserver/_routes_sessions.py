@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from noukai_sdk.devserver import _snapshots, _wire
-from noukai_sdk.devserver._engine import RunState
 from noukai_sdk.devserver._errors import ApiError
 from noukai_sdk.devserver._http import json_response
+from noukai_sdk.devserver._runs import RunState
 from noukai_sdk.devserver._service import DevServer, server_of
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

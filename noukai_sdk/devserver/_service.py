@@ -11,16 +11,10 @@ from typing import TYPE_CHECKING
 
 from noukai_sdk.devserver._accounts import Accounts, KeySpec
 from noukai_sdk.devserver._config import ServerConfig
-from noukai_sdk.devserver._engine import (
-    Engine,
-    Event,
-    RunState,
-    StepRecord,
-    StopReason,
-    Wait,
-)
+from noukai_sdk.devserver._engine import Engine, Event, StepRecord, StopReason, Wait
 from noukai_sdk.devserver._errors import ApiError
 from noukai_sdk.devserver._flows import FlowCatalog, FlowSpec, load_catalog
+from noukai_sdk.devserver._runs import RunState
 from noukai_sdk.devserver._store import Store
 
 if TYPE_CHECKING:

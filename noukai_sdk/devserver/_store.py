@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from noukai_sdk.devserver._engine import Event, RunState, StepRecord, shallow_dict
+from noukai_sdk.devserver._engine import Event, StepRecord
+from noukai_sdk.devserver._runs import RunState, shallow_dict
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
