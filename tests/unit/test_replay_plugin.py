@@ -19,7 +19,9 @@ def cassette_project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def test_marker_replays_from_the_cassette_without_network(cassette_project: pytest.Pytester) -> None:
+def test_marker_replays_from_the_cassette_without_network(
+    cassette_project: pytest.Pytester,
+) -> None:
     cassette_project.makepyfile(
         test_user_code="""
         import pytest
@@ -48,7 +50,9 @@ def test_marker_replays_from_the_cassette_without_network(cassette_project: pyte
             assert current_session_id() is None
         """
     )
-    result = cassette_project.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=auto")
+    result = cassette_project.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-o", "asyncio_mode=auto"
+    )
     result.assert_outcomes(passed=3)
 
 
