@@ -17,6 +17,8 @@ import pytest
 
 from noukai_sdk.devserver.process import DevServerProcess
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 SCRIPT = Path(__file__).with_name("compat_script_0_2_0.py")
 PORT = 8080
 
