@@ -1,0 +1,169 @@
+"""The relay end to end: RelayFlow → relay route (real HTTP server) → dev server, tool loop included."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from conftest import DevServerProcess
+from flask import Flask
+from starlette.applications import Starlette
+from starlette.requests import Request
+from werkzeug.serving import make_server
+
+import noukai_sdk
+from noukai_sdk import AsyncRelayFlow, ExecuteResult, FlowNotFoundError, PausedResult, RelayFlow
+from noukai_sdk.adapters.relay import RelayBounds, flow_relay_blueprint, mount_flow_relay
+
+WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather"}}
+
+
+def weather(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "toolCallId": call["id"],
+            "output": f"sunny in {json.loads(call['function']['arguments'])['city']}",
+        }
+        for call in calls
+    ]
+
+
+async def async_weather(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return weather(calls)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def starlette_relay(dev_server: DevServerProcess) -> Iterator[str]:
+    """A Starlette app with two relays (tools flow, missing flow) served by uvicorn."""
+    app = Starlette()
+    client = noukai_sdk.AsyncNoukai(dev_server.api_key, env="dev", dev_port=dev_server.port)
+
+    async def allow_with_token(request: Request) -> None:
+        from starlette.exceptions import HTTPException
+
+        if request.headers.get("authorization") != "Bearer app-user":
+            raise HTTPException(403, "not signed in")
+
+    mount_flow_relay(
+        app,
+        client=client,
+        org="demo",
+        project="examples",
+        slug="tools-enabled",
+        authorize=allow_with_token,
+    )
+    mount_flow_relay(
+        app,
+        client=client,
+        org="demo",
+        project="examples",
+        slug="no-such-flow",
+        path="/missing",
+        authorize=allow_with_token,
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def flask_relay(dev_server: DevServerProcess) -> Iterator[str]:
+    """A Flask app with a relay to the tools flow, served by werkzeug in a thread."""
+    app = Flask(__name__)
+    client = noukai_sdk.Noukai(dev_server.api_key, env="dev", dev_port=dev_server.port)
+    app.register_blueprint(
+        flow_relay_blueprint(
+            client=client,
+            org="demo",
+            project="examples",
+            slug="tools-enabled",
+            authorize=lambda request: None,
+            bounds=RelayBounds(max_messages=5),
+        )
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        client.close()
+
+
+def signed_in() -> httpx.Client:
+    return httpx.Client(headers={"Authorization": "Bearer app-user"}, timeout=30)
+
+
+def test_relay_flow_runs_the_tool_loop_through_a_starlette_relay(starlette_relay: str) -> None:
+    with signed_in() as http, RelayFlow(starlette_relay + "/agent/execute", client=http) as flow:
+        result = flow.execute("Paris then Oslo", tools=[WEATHER_TOOL], tool_handler=weather)
+    assert isinstance(result, ExecuteResult)
+    assert result.output == "Weather report: sunny in Paris; sunny in Oslo"
+    assert result.session_id is None
+
+
+async def test_async_relay_flow_manual_resume(starlette_relay: str) -> None:
+    async with (
+        httpx.AsyncClient(headers={"Authorization": "Bearer app-user"}, timeout=30) as http,
+        AsyncRelayFlow(starlette_relay + "/agent/execute", client=http) as flow,
+    ):
+        outcome = await flow.execute("Rome", tools=[WEATHER_TOOL])
+        assert isinstance(outcome, PausedResult)
+        final = await outcome.resume(await async_weather(outcome.tool_calls))
+    assert isinstance(final, ExecuteResult)
+    assert final.output == "Weather report: sunny in Rome"
+
+
+def test_the_relays_authorize_hook_denies(starlette_relay: str) -> None:
+    with RelayFlow(starlette_relay + "/agent/execute") as flow:
+        with pytest.raises(noukai_sdk.PermissionDeniedError) as info:
+            flow.execute("Paris")
+    assert info.value.status_code == 403
+
+
+def test_upstream_errors_reach_the_caller_with_the_request_id(starlette_relay: str) -> None:
+    with signed_in() as http, RelayFlow(starlette_relay + "/missing", client=http) as flow:
+        with pytest.raises(FlowNotFoundError) as info:
+            flow.execute("hi")
+    assert info.value.request_id
+
+
+def test_relay_flow_through_a_flask_relay(flask_relay: str) -> None:
+    with RelayFlow(flask_relay + "/agent/execute") as flow:
+        result = flow.execute("Tokyo", tools=[WEATHER_TOOL], tool_handler=weather)
+        assert result.output == "Weather report: sunny in Tokyo"
+        with pytest.raises(noukai_sdk.FlowExecutionError) as info:
+            flow.execute(messages=[{"role": "user", "content": "x"}] * 6)
+    assert (info.value.status_code, info.value.message) == (413, "TOO_MANY_MESSAGES")
+
+
+def test_async_relay_flow_is_usable_from_a_fresh_event_loop(flask_relay: str) -> None:
+    async def main() -> str:
+        async with AsyncRelayFlow(flask_relay + "/agent/execute") as flow:
+            result = await flow.execute("Oslo", tools=[WEATHER_TOOL], tool_handler=async_weather)
+            return str(result.output)
+
+    assert asyncio.run(main()) == "Weather report: sunny in Oslo"
