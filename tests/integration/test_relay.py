@@ -138,16 +138,21 @@ async def test_async_relay_flow_manual_resume(starlette_relay: str) -> None:
 
 
 def test_the_relays_authorize_hook_denies(starlette_relay: str) -> None:
-    with RelayFlow(starlette_relay + "/agent/execute") as flow:
-        with pytest.raises(noukai_sdk.PermissionDeniedError) as info:
-            flow.execute("Paris")
+    with (
+        RelayFlow(starlette_relay + "/agent/execute") as flow,
+        pytest.raises(noukai_sdk.PermissionDeniedError) as info,
+    ):
+        flow.execute("Paris")
     assert info.value.status_code == 403
 
 
 def test_upstream_errors_reach_the_caller_with_the_request_id(starlette_relay: str) -> None:
-    with signed_in() as http, RelayFlow(starlette_relay + "/missing", client=http) as flow:
-        with pytest.raises(FlowNotFoundError) as info:
-            flow.execute("hi")
+    with (
+        signed_in() as http,
+        RelayFlow(starlette_relay + "/missing", client=http) as flow,
+        pytest.raises(FlowNotFoundError) as info,
+    ):
+        flow.execute("hi")
     assert info.value.request_id
 
 
