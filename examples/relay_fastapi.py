@@ -1,0 +1,52 @@
+"""A FastAPI relay: browsers (or ``RelayFlow``) run one flow without ever seeing the API key.
+
+    python examples/relay_fastapi.py          # dev server + relay on http://127.0.0.1:8000
+
+The app below is all a real deployment needs: an ``AsyncNoukai`` holding the key, and
+``mount_flow_relay`` pinned to one flow with your own ``authorize`` check. Try it with
+``python examples/relay_client.py http://127.0.0.1:8000/agent/execute``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException, Request
+
+from noukai_sdk import AsyncNoukai
+from noukai_sdk.adapters.relay import mount_flow_relay
+
+DEMO_USER_TOKEN = "Bearer demo-user"
+"""Stands in for your app's own session check (cookie, JWT, ...)."""
+
+
+def create_app(noukai: AsyncNoukai) -> FastAPI:
+    """The relay app: ``POST /agent/execute`` runs ``demo/examples/tools-enabled``."""
+    app = FastAPI()
+
+    async def authorize(request: Request) -> None:
+        if request.headers.get("authorization") != DEMO_USER_TOKEN:
+            raise HTTPException(status_code=403, detail="sign in first")
+
+    mount_flow_relay(
+        app,
+        client=noukai,
+        org="demo",
+        project="examples",
+        slug="tools-enabled",
+        authorize=authorize,
+    )
+    return app
+
+
+def main() -> None:
+    import uvicorn
+
+    from noukai_sdk.devserver.process import DevServerProcess
+
+    with DevServerProcess(latency_ms=0) as server:
+        noukai = AsyncNoukai(server.api_key, env="dev", dev_port=server.port)
+        print("relay on http://127.0.0.1:8000/agent/execute (Ctrl-C to stop)")
+        uvicorn.run(create_app(noukai), host="127.0.0.1", port=8000, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

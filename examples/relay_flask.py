@@ -1,0 +1,53 @@
+"""A Flask relay: ``flow_relay_blueprint`` pinned to one flow, with the key kept server-side.
+
+    python examples/relay_flask.py            # dev server + relay on http://127.0.0.1:5000
+
+Then ``python examples/relay_client.py http://127.0.0.1:5000/agent/execute``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort
+
+from noukai_sdk import Noukai
+from noukai_sdk.adapters.relay import RelayBounds, flow_relay_blueprint
+
+DEMO_USER_TOKEN = "Bearer demo-user"
+"""Stands in for your app's own session check."""
+
+
+def create_app(noukai: Noukai) -> Flask:
+    """The relay app: ``POST /agent/execute`` runs ``demo/examples/tools-enabled``."""
+    app = Flask(__name__)
+
+    def authorize(request: Any) -> None:
+        if request.headers.get("Authorization") != DEMO_USER_TOKEN:
+            abort(403)
+
+    app.register_blueprint(
+        flow_relay_blueprint(
+            client=noukai,
+            org="demo",
+            project="examples",
+            slug="tools-enabled",
+            authorize=authorize,
+            bounds=RelayBounds(max_body_bytes=64 * 1024, max_messages=20),
+        )
+    )
+    return app
+
+
+def main() -> None:
+    from noukai_sdk.devserver.process import DevServerProcess
+
+    with (
+        DevServerProcess(latency_ms=0) as server,
+        Noukai(server.api_key, env="dev", dev_port=server.port) as noukai,
+    ):
+        create_app(noukai).run(host="127.0.0.1", port=5000)
+
+
+if __name__ == "__main__":
+    main()
