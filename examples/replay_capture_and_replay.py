@@ -17,7 +17,7 @@ from pathlib import Path
 
 from noukai_sdk import ExecuteResult, Noukai, replay_scope_sync, trace_scope_sync
 from noukai_sdk.devserver.process import DevServerProcess
-from noukai_sdk.replay import export_session
+from noukai_sdk.cassettes import export_session
 
 FLOW = "demo/examples/two-step"
 

@@ -69,7 +69,7 @@ if TYPE_CHECKING:
         RelayFlow,
         RelaySyncExecuteTransport,
     )
-    from noukai_sdk.replay import (
+    from noukai_sdk._replay import (
         replay,
         replay_scope,
         replay_scope_sync,
@@ -98,7 +98,7 @@ _LAZY: dict[str, str] = {
     ),
     **dict.fromkeys(
         ("trace", "trace_scope", "trace_scope_sync", "replay", "replay_scope", "replay_scope_sync"),
-        "noukai_sdk.replay",
+        "noukai_sdk._replay",
     ),
     **dict.fromkeys(
         ("RelayFlow", "AsyncRelayFlow", "RelayExecuteTransport", "RelaySyncExecuteTransport"),

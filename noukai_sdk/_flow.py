@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._events import StepCompleted, StreamEvent
-    from noukai_sdk.replay import ReplayCall
+    from noukai_sdk._replay import ReplayCall
 
 ToolHandler = Callable[[list[dict[str, Any]]], ToolResults]
 AsyncToolHandler = Callable[[list[dict[str, Any]]], ToolResults | Awaitable[ToolResults]]
@@ -337,7 +337,7 @@ class _FlowCore:
             )
         scope = _replay_scope()
         if scope is not None:
-            from noukai_sdk.replay import replay_events
+            from noukai_sdk._replay import replay_events
 
             return replay_events(scope, self._replay_call(session_id), only_steps=only_steps)
         if sync_client:
@@ -366,7 +366,7 @@ class _FlowCore:
         return step_protocol(call, self._client._context)
 
     def _replay_call(self, session_id: str | None) -> ReplayCall:
-        from noukai_sdk.replay import ReplayCall
+        from noukai_sdk._replay import ReplayCall
 
         return ReplayCall(
             slug=self._address.slug,
@@ -490,7 +490,7 @@ class Flow(_FlowCore):
         )
         scope = _replay_scope()
         if scope is not None:
-            from noukai_sdk.replay import replay_execute
+            from noukai_sdk._replay import replay_execute
 
             replayed = replay_execute(scope, self._replay_call(session_id))
             return run_sync(replayed, self._client._transport)
@@ -520,7 +520,7 @@ class Flow(_FlowCore):
         )
         scope = _replay_scope()
         if scope is not None:
-            from noukai_sdk.replay import replay_job
+            from noukai_sdk._replay import replay_job
 
             replayed = run_sync(
                 replay_job(scope, self._replay_call(session_id)), self._client._transport
@@ -711,7 +711,7 @@ class AsyncFlow(_FlowCore):
         )
         scope = _replay_scope()
         if scope is not None:
-            from noukai_sdk.replay import replay_execute
+            from noukai_sdk._replay import replay_execute
 
             replayed = replay_execute(scope, self._replay_call(session_id))
             return await run_async(replayed, self._client._transport)
@@ -741,7 +741,7 @@ class AsyncFlow(_FlowCore):
         )
         scope = _replay_scope()
         if scope is not None:
-            from noukai_sdk.replay import replay_job
+            from noukai_sdk._replay import replay_job
 
             replayed = await run_async(
                 replay_job(scope, self._replay_call(session_id)), self._client._transport

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk.replay import ReplayedJob
+    from noukai_sdk._replay import ReplayedJob
 
 Timeout = Union[float, "httpx.Timeout", None]
 Clock = Callable[[], float]

@@ -2,7 +2,7 @@
 
 The client and the step protocol only need to know *whether* a scope is active, its mode and its
 session id; everything heavier (fetching sessions, matching, reconstruction) lives in
-:mod:`noukai_sdk.replay` and is imported only when a scope is actually in replay mode.
+:mod:`noukai_sdk._replay` and is imported only when a scope is actually in replay mode.
 
 The scope lives in a :class:`contextvars.ContextVar`, so nested calls and asyncio tasks created
 inside a scope see it. Threads do not inherit it: run work in another thread with
@@ -24,7 +24,7 @@ class Scope:
     """One entered trace/replay scope.
 
     ``session_id`` is the capture UUID or the replayed session's id (``None`` in normal mode).
-    ``replay_state`` is owned by :mod:`noukai_sdk.replay` (the fetched session, match cursors,
+    ``replay_state`` is owned by :mod:`noukai_sdk._replay` (the fetched session, match cursors,
     consumed executions); other modules must treat it as opaque. ``client`` is the client the
     scope was opened with, if any (used for scope log events and session fetches).
     """

@@ -21,9 +21,9 @@ from noukai_sdk._errors import (
     ReplaySessionExpiredError,
     ReplaySessionNotFoundError,
 )
-from noukai_sdk.replay._cassettes import PathLike, cassette_path
-from noukai_sdk.replay._gate import replay_enabled
-from noukai_sdk.replay._sessions import validate_session_id
+from noukai_sdk._replay._cassettes import PathLike, cassette_path
+from noukai_sdk._replay._gate import replay_enabled
+from noukai_sdk._replay._sessions import validate_session_id
 
 REPLAY_HEADER = "X-Noukai-Replay"
 SESSION_HEADER = "X-Noukai-Session"

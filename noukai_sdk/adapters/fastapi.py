@@ -26,8 +26,8 @@ from noukai_sdk.adapters._requests import (
     logger,
     scope_request,
 )
-from noukai_sdk.replay._cassettes import PathLike
-from noukai_sdk.replay._scopes import trace_scope
+from noukai_sdk._replay._cassettes import PathLike
+from noukai_sdk._replay._scopes import trace_scope
 
 ASGIScope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -25,7 +25,7 @@ from noukai_sdk.adapters._requests import (
     logger,
     scope_request,
 )
-from noukai_sdk.replay._scopes import SyncScope, trace_scope_sync
+from noukai_sdk._replay._scopes import SyncScope, trace_scope_sync
 
 if TYPE_CHECKING:
     from contextvars import Token
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from flask.wrappers import Response
 
-    from noukai_sdk.replay._cassettes import PathLike
+    from noukai_sdk._replay._cassettes import PathLike
 
 _STATE = "_noukai_trace"
 

@@ -30,7 +30,7 @@ def add_parser(commands: Any) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     from noukai_sdk import NoukaiError  # type: ignore[attr-defined, unused-ignore]
-    from noukai_sdk.replay import export_session  # type: ignore[attr-defined, unused-ignore]
+    from noukai_sdk.cassettes import export_session
 
     try:
         with build_client(args) as client:

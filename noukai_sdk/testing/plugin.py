@@ -42,7 +42,7 @@ def noukai_replay_scope(request: pytest.FixtureRequest) -> Iterator[Scope | None
     if marker is None:
         yield None
         return
-    from noukai_sdk.replay import trace_scope_sync
+    from noukai_sdk._replay import trace_scope_sync
 
     with trace_scope_sync(cassette=cassette_location(request, marker)) as scope:
         yield scope

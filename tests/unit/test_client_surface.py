@@ -118,7 +118,7 @@ def test_exception_hierarchy() -> None:
 def test_import_is_light() -> None:
     code = (
         "import sys, noukai_sdk; "
-        "heavy = [m for m in sys.modules if m.startswith(('noukai_sdk.replay', 'noukai_sdk.adapters', "
+        "heavy = [m for m in sys.modules if m.startswith(('noukai_sdk._replay', 'noukai_sdk.adapters', "
         "'noukai_sdk.devserver', 'noukai_sdk.cli', 'opentelemetry', 'starlette', 'fastapi', 'flask', "
         "'noukai_sdk._step_protocol', 'noukai_sdk._sse'))]; "
         "print(heavy)"

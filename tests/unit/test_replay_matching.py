@@ -8,7 +8,7 @@ import pytest
 from test_replay_helpers import execution, session
 
 from noukai_sdk._errors import ReplayMissError, ReplayNoSnapshotsError
-from noukai_sdk.replay._matching import SessionMatcher, check_snapshots
+from noukai_sdk._replay._matching import SessionMatcher, check_snapshots
 
 
 def matcher_for(*executions: object) -> SessionMatcher:

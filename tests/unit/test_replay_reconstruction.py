@@ -7,8 +7,8 @@ from test_replay_helpers import execution, step
 
 from noukai_sdk._errors import FlowExecutionError
 from noukai_sdk._events import FlowCompleted, RunStarted, StepCompleted, StepFailed, StepStarted
-from noukai_sdk.replay._building import replayed_events, replayed_result, replayed_steps
-from noukai_sdk.replay._reconstruction import plan_replay, strip_rendered_prompt
+from noukai_sdk._replay._building import replayed_events, replayed_result, replayed_steps
+from noukai_sdk._replay._reconstruction import plan_replay, strip_rendered_prompt
 
 
 def test_the_rendered_prompt_sidecar_is_dropped_at_the_top_level_only() -> None:

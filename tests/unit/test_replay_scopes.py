@@ -28,7 +28,7 @@ from noukai_sdk import (
     ReplaySessionExpiredError,
     ReplaySessionNotFoundError,
 )
-from noukai_sdk.replay import (
+from noukai_sdk._replay import (
     current_session_id,
     replay,
     replay_scope,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from noukai_sdk._errors import NoukaiError, ReplaySessionNotFoundError
-from noukai_sdk.replay._sessions import parse_session, replay_error, validate_session_id
+from noukai_sdk._replay._sessions import parse_session, replay_error, validate_session_id
 
 if TYPE_CHECKING:
     from noukai_sdk._client import AsyncNoukai, Noukai
@@ -76,7 +76,7 @@ def record_session(session_id: str, path: PathLike, ctx: RequestContext) -> Prot
 def export_session(client: Noukai, session_id: str, path: PathLike) -> Path:
     """Write the recorded session ``session_id`` to the cassette file ``path`` (``Noukai``)."""
     from noukai_sdk._effects import run_sync
-    from noukai_sdk.replay._client_access import request_context, sync_io
+    from noukai_sdk._replay._client_access import request_context, sync_io
 
     return run_sync(record_session(session_id, path, request_context(client)), sync_io(client))
 
@@ -84,7 +84,7 @@ def export_session(client: Noukai, session_id: str, path: PathLike) -> Path:
 async def aexport_session(client: AsyncNoukai, session_id: str, path: PathLike) -> Path:
     """Write the recorded session ``session_id`` to the cassette file ``path`` (``AsyncNoukai``)."""
     from noukai_sdk._effects import run_async
-    from noukai_sdk.replay._client_access import async_io, request_context
+    from noukai_sdk._replay._client_access import async_io, request_context
 
     protocol = record_session(session_id, path, request_context(client))
     return await run_async(protocol, async_io(client))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from noukai_sdk._errors import FlowExecutionError
-from noukai_sdk.replay._reconstruction import PlannedFailure, ReplayPlan
+from noukai_sdk._replay._reconstruction import PlannedFailure, ReplayPlan
 
 M = TypeVar("M", bound=BaseModel)
 

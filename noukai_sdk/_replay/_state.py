@@ -6,10 +6,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from noukai_sdk.replay._matching import SessionMatcher
+from noukai_sdk._replay._matching import SessionMatcher
 
 if TYPE_CHECKING:
-    from noukai_sdk.replay._sessions import SessionCache
+    from noukai_sdk._replay._sessions import SessionCache
 
 
 @dataclass(eq=False)

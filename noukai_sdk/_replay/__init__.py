@@ -8,16 +8,16 @@
 from __future__ import annotations
 
 from noukai_sdk._scope import current_session_id
-from noukai_sdk.replay._cassettes import aexport_session, export_session, load_cassette
-from noukai_sdk.replay._dispatch import (
+from noukai_sdk._replay._cassettes import aexport_session, export_session, load_cassette
+from noukai_sdk._replay._dispatch import (
     ReplayCall,
     ReplayedJob,
     replay_events,
     replay_execute,
     replay_job,
 )
-from noukai_sdk.replay._gate import replay_enabled
-from noukai_sdk.replay._scopes import (
+from noukai_sdk._replay._gate import replay_enabled
+from noukai_sdk._replay._scopes import (
     AsyncScope,
     SyncScope,
     replay,

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from noukai_sdk._effects import Emit, Protocol
 from noukai_sdk._scope import Scope
-from noukai_sdk.replay._building import (
+from noukai_sdk._replay._building import (
     build,
     failure_error,
     replayed_events,
     replayed_result,
     replayed_steps,
 )
-from noukai_sdk.replay._matching import RecordedExecution, SessionMatcher, Trigger
-from noukai_sdk.replay._reconstruction import ReplayPlan, plan_replay
-from noukai_sdk.replay._state import ReplayState
+from noukai_sdk._replay._matching import RecordedExecution, SessionMatcher, Trigger
+from noukai_sdk._replay._reconstruction import ReplayPlan, plan_replay
+from noukai_sdk._replay._state import ReplayState
 
 if TYPE_CHECKING:
     from noukai_sdk._requesting import RequestContext
@@ -141,7 +141,7 @@ def _served(
 def _explicit_matcher(
     state: ReplayState, session_id: str, call: ReplayCall
 ) -> Protocol[SessionMatcher]:
-    from noukai_sdk.replay._sessions import (
+    from noukai_sdk._replay._sessions import (
         SessionCache,
         cache_for,
         cached_fetch,

@@ -25,14 +25,14 @@ from noukai_sdk._effects import Protocol, run_async, run_sync
 from noukai_sdk._errors import ReplayDisabledError, ReplayLeftoverError
 from noukai_sdk._http_types import HttpRequest, HttpResponse
 from noukai_sdk._scope import Scope, ScopeMode, active_scope, enter_scope, exit_scope
-from noukai_sdk.replay._gate import GATE_VARIABLE, replay_enabled
+from noukai_sdk._replay._gate import GATE_VARIABLE, replay_enabled
 
 if TYPE_CHECKING:
     from contextvars import Token
 
     from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._effects import AsyncIO, AsyncStream, SyncIO, SyncStream
-    from noukai_sdk.replay._cassettes import PathLike
+    from noukai_sdk._replay._cassettes import PathLike
     from noukai_sdk_generated.models import SessionResponse
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,7 +62,7 @@ class _ScopeCore:
 
     def open(self) -> Protocol[Scope]:
         """Decide the mode, load the session for replay, log ``scope_open``."""
-        from noukai_sdk.replay._state import ReplayState
+        from noukai_sdk._replay._state import ReplayState
 
         session: SessionResponse | None = None
         if self.cassette is not None:
@@ -71,8 +71,8 @@ class _ScopeCore:
             session = yield from self._fetch(self.replay_session_id)
         mode: ScopeMode
         if session is not None:
-            from noukai_sdk.replay._matching import SessionMatcher, check_snapshots
-            from noukai_sdk.replay._sessions import cache_for
+            from noukai_sdk._replay._matching import SessionMatcher, check_snapshots
+            from noukai_sdk._replay._sessions import cache_for
 
             check_snapshots(session.session_id, session.executions)
             mode, session_id = "replay", session.session_id
@@ -96,8 +96,8 @@ class _ScopeCore:
             if scope.mode == "replay":
                 _raise_on_leftovers(scope)
             elif self.record_to is not None and scope.session_id is not None:
-                from noukai_sdk.replay._cassettes import record_session
-                from noukai_sdk.replay._client_access import request_context
+                from noukai_sdk._replay._cassettes import record_session
+                from noukai_sdk._replay._client_access import request_context
 
                 ctx = request_context(self.client)
                 yield from record_session(scope.session_id, self.record_to, ctx)
@@ -105,7 +105,7 @@ class _ScopeCore:
             self._log("scope_close", scope)
 
     def _load_cassette(self) -> SessionResponse:
-        from noukai_sdk.replay._cassettes import load_cassette
+        from noukai_sdk._replay._cassettes import load_cassette
 
         assert self.cassette is not None
         session = load_cassette(self.cassette)
@@ -118,8 +118,8 @@ class _ScopeCore:
         return session
 
     def _fetch(self, session_id: str) -> Protocol[SessionResponse]:
-        from noukai_sdk.replay._client_access import request_context
-        from noukai_sdk.replay._sessions import cache_for, cached_fetch, validate_session_id
+        from noukai_sdk._replay._client_access import request_context
+        from noukai_sdk._replay._sessions import cache_for, cached_fetch, validate_session_id
 
         if not replay_enabled():
             raise ReplayDisabledError(
@@ -138,14 +138,14 @@ class _ScopeCore:
     def _log(self, phase: str, scope: Scope) -> None:
         if self.client is None:
             return
-        from noukai_sdk.replay._client_access import request_context
+        from noukai_sdk._replay._client_access import request_context
 
         event = {"phase": phase, "mode": scope.mode, "session_id": scope.session_id}
         request_context(self.client).log.emit(event)
 
 
 def _raise_on_leftovers(scope: Scope) -> None:
-    from noukai_sdk.replay._state import ReplayState
+    from noukai_sdk._replay._state import ReplayState
 
     state = scope.replay_state
     assert isinstance(state, ReplayState)
@@ -208,7 +208,7 @@ class SyncScope:
         run_sync(self._core.close(scope, body_failed=body_failed), self._io())
 
     def _io(self) -> SyncIO:
-        from noukai_sdk.replay._client_access import is_async_client, sync_io
+        from noukai_sdk._replay._client_access import is_async_client, sync_io
 
         client = self._core.client
         if client is None:
@@ -250,7 +250,7 @@ class AsyncScope:
         await run_async(self._core.close(scope, body_failed=body_failed), self._io())
 
     def _io(self) -> AsyncIO:
-        from noukai_sdk.replay._client_access import async_io, is_async_client
+        from noukai_sdk._replay._client_access import async_io, is_async_client
 
         client = self._core.client
         if client is None:
