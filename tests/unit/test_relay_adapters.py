@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,7 @@ class Relay:
     authorized: list[Any] = field(default_factory=list[Any])
     deny: bool = False
     bounds: RelayBounds | None = None
+    log_handler: Callable[[dict[str, Any]], object] | None = None
     options: dict[str, Any] = field(default_factory=dict[str, Any])
 
     def record(self, request: httpx.Request) -> httpx.Response:
@@ -62,7 +63,9 @@ class Relay:
         if self.framework == "flask":
             app = Flask(__name__)
             noukai = Noukai(
-                KEY, http_client=httpx.Client(transport=httpx.MockTransport(self.record))
+                KEY,
+                http_client=httpx.Client(transport=httpx.MockTransport(self.record)),
+                log_handler=self.log_handler,
             )
             app.register_blueprint(
                 flow_relay_blueprint(
@@ -78,7 +81,9 @@ class Relay:
             return app.test_client()
         starlette_app = Starlette()
         async_noukai = AsyncNoukai(
-            KEY, http_client=httpx.AsyncClient(transport=httpx.MockTransport(self.record))
+            KEY,
+            http_client=httpx.AsyncClient(transport=httpx.MockTransport(self.record)),
+            log_handler=self.log_handler,
         )
 
         async def authorize(request: Request) -> None:
@@ -352,3 +357,110 @@ def test_blueprint_names_allow_several_relays_per_app() -> None:
     app.register_blueprint(first)
     app.register_blueprint(second)
     assert {rule.rule for rule in app.url_map.iter_rules()} >= {"/agent/execute", "/t"}
+
+
+class BrokenInput:
+    """A WSGI input that fails mid-body, like a client that disconnects."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise OSError("connection reset")
+
+    def readline(self, size: int = -1) -> bytes:
+        raise OSError("connection reset")
+
+
+def test_flask_read_error_is_invalid_json() -> None:
+    relay = Relay("flask")
+    client = relay.client()
+    response = client.post(
+        DEFAULT_RELAY_PATH,
+        environ_overrides={"wsgi.input": BrokenInput(), "CONTENT_LENGTH": "100"},
+    )
+    assert (response.status_code, response.get_json()) == (400, {"detail": "INVALID_JSON"})
+    assert relay.sent == [] and relay.authorized == []
+
+
+async def test_starlette_client_disconnect_is_invalid_json() -> None:
+    seen: list[Any] = []
+    app = Starlette()
+
+    async def authorize(request: Request) -> None:
+        seen.append(request)
+
+    mount_flow_relay(
+        app,
+        client=AsyncNoukai(KEY, http_client=httpx.AsyncClient(transport=httpx.MockTransport(ok))),
+        org="o",
+        project="p",
+        slug="s",
+        authorize=authorize,
+    )
+    messages: list[MutableMapping[str, Any]] = []
+    incoming: list[MutableMapping[str, Any]] = [
+        {"type": "http.request", "body": b'{"mess', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> MutableMapping[str, Any]:
+        return incoming.pop(0)
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        messages.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": DEFAULT_RELAY_PATH,
+        "headers": [],
+        "query_string": b"",
+    }
+    await app(scope, receive, send)
+    assert messages[0]["status"] == 400
+    assert json.loads(messages[1]["body"]) == {"detail": "INVALID_JSON"}
+    assert seen == []
+
+
+def test_the_client_log_handler_sees_only_forwarded_requests(relay: Relay) -> None:
+    events: list[dict[str, Any]] = []
+    relay.log_handler = events.append
+    relay.bounds = RelayBounds(max_body_bytes=10)
+    relay.post(b'{"message":"far too long"}')
+    assert events == []
+    relay.post(b"{}")
+    assert [(e["phase"], e["path"]) for e in events] == [
+        ("request", "/seq/o/p/s/execute"),
+        ("response", "/seq/o/p/s/execute"),
+    ]
+    assert KEY not in repr(events)
+
+
+@pytest.mark.parametrize(
+    ("blocked", "code", "message"),
+    [
+        (
+            "starlette",
+            "from noukai_sdk.adapters.relay import mount_flow_relay\n"
+            "mount_flow_relay(object(), client=None, org='o', project='p', slug='s', authorize=print)",
+            "pip install starlette",
+        ),
+        (
+            "flask",
+            "from noukai_sdk.adapters.relay import flow_relay_blueprint\n"
+            "flow_relay_blueprint(client=None, org='o', project='p', slug='s', authorize=print)",
+            "pip install flask",
+        ),
+    ],
+)
+def test_a_missing_framework_is_a_clear_import_error(blocked: str, code: str, message: str) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        f"import sys\nsys.modules[{blocked!r}] = None\ntry:\n"
+        + "".join(f"    {line}\n" for line in code.splitlines())
+        + "except ImportError as error:\n    print(error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert message in result.stdout

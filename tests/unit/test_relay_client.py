@@ -319,3 +319,21 @@ async def test_async_transport_returns_status_and_json_object() -> None:
     async with RelayExecuteTransport(RELAY) as transport:
         assert await transport.send({"message": "hi"}) == (200, COMPLETED)
     assert route.calls.last.request.content == b'{"message":"hi"}'
+
+
+def test_import_noukai_sdk_does_not_load_the_relay() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, noukai_sdk\n"
+        "print(sorted(m for m in sys.modules if 'relay' in m))\n"
+        "noukai_sdk.RelayFlow\n"
+        "print(sorted(m for m in sys.modules if 'relay' in m))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    before, after = result.stdout.splitlines()
+    assert before == "[]"
+    assert "noukai_sdk._relay" in after and "noukai_sdk.adapters.relay" not in after
