@@ -71,6 +71,7 @@ class KeylessSyncIO(SyncTransport):
     """:class:`SyncTransport` without a base URL or any SDK header (the relay owns the key)."""
 
     def __init__(self, *, timeout: float | httpx.Timeout, http_client: httpx.Client | None) -> None:
+        _check_client(http_client, "Client", "RelayFlow / RelaySyncExecuteTransport")
         super().__init__(base_url="", api_key="", timeout=timeout, http_client=http_client)
         self._headers = {}
 
@@ -81,8 +82,16 @@ class KeylessAsyncIO(AsyncTransport):
     def __init__(
         self, *, timeout: float | httpx.Timeout, http_client: httpx.AsyncClient | None
     ) -> None:
+        _check_client(http_client, "AsyncClient", "AsyncRelayFlow / RelayExecuteTransport")
         super().__init__(base_url="", api_key="", timeout=timeout, http_client=http_client)
         self._headers = {}
+
+
+def _check_client(client: object, expected: str, owner: str) -> None:
+    import httpx
+
+    if client is not None and not isinstance(client, getattr(httpx, expected)):
+        raise TypeError(f"client= must be an httpx.{expected} for {owner}, got {client!r}")
 
 
 def json_object(content: bytes) -> dict[str, Any]:

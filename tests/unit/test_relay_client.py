@@ -337,3 +337,9 @@ def test_import_noukai_sdk_does_not_load_the_relay() -> None:
     before, after = result.stdout.splitlines()
     assert before == "[]"
     assert "noukai_sdk._relay" in after and "noukai_sdk.adapters.relay" not in after
+
+
+def test_the_injected_client_must_match_the_flavour() -> None:
+    wrong = httpx.AsyncClient()
+    with pytest.raises(TypeError, match=r"httpx\.Client for RelayFlow"):
+        RelayFlow(RELAY, client=wrong)  # type: ignore[arg-type]
