@@ -21,7 +21,7 @@ from noukai_sdk._effects import Protocol
 from noukai_sdk._errors import APIConnectionError, NoukaiError, RateLimitError, parse_body
 from noukai_sdk._paths import FlowAddress
 from noukai_sdk._requesting import RequestContext, send_with_retries
-from noukai_sdk_generated.models import ExecuteRequest
+from noukai_sdk_generated.models import ErrorBody, ExecuteRequest
 
 DEFAULT_RELAY_PATH = "/agent/execute"
 DEFAULT_MAX_BODY_BYTES = 262_144
@@ -33,6 +33,7 @@ READ_CHUNK_BYTES = 65_536
 _COUNTED_FIELDS = tuple(
     ExecuteRequest.model_fields[name].alias or name for name in ("messages", "tool_call_messages")
 )
+_DETAIL = ErrorBody.model_fields["detail"].alias or "detail"
 _REQUEST_ID_HEADER = "X-Request-ID"
 _RETRY_AFTER_HEADER = "Retry-After"
 
@@ -67,7 +68,7 @@ class RelayReply:
 
 
 def _refusal(status_code: int, detail: str) -> RelayReply:
-    return RelayReply(status_code, {"detail": detail})
+    return RelayReply(status_code, {_DETAIL: detail})
 
 
 BODY_TOO_LARGE = _refusal(413, "BODY_TOO_LARGE")
@@ -199,7 +200,7 @@ def upstream_reply(
     if retry_after is not None:
         headers[_RETRY_AFTER_HEADER] = str(math.ceil(retry_after))
     if not isinstance(body, (dict, list)):
-        body = {"detail": UPSTREAM_NON_JSON}
+        body = {_DETAIL: UPSTREAM_NON_JSON}
     return RelayReply(status_code, body, headers)
 
 
