@@ -16,13 +16,11 @@ from typing import Protocol as TypingProtocol
 from noukai_sdk._config import validate_timeout
 from noukai_sdk._constants import ALLOWED_MESSAGE_ROLES, MESSAGES_MAX_BYTES, MESSAGES_WARN_BYTES
 from noukai_sdk._effects import Protocol, call_user, run_async, run_sync
-from noukai_sdk._http_types import HttpRequest, HttpResponse
+from noukai_sdk._http_types import HttpRequest
 from noukai_sdk._jobs import AsyncJob, Job, JobSubmission, submit_protocol
 from noukai_sdk._paths import FlowAddress, Version, version_number
 from noukai_sdk._requesting import (
     RequestContext,
-    parse_json,
-    response_validation_error,
     send_with_retries,
 )
 from noukai_sdk._results import (
@@ -31,6 +29,7 @@ from noukai_sdk._results import (
     PausedResult,
     ResumeBinding,
     ToolResults,
+    parse_execute_response,
 )
 from noukai_sdk._run import AsyncRun, Run
 from noukai_sdk._scope import Scope, active_scope, resolve_session_id
@@ -45,7 +44,6 @@ from noukai_sdk._tool_calls import (
     warn_if_history_too_long,
 )
 from noukai_sdk_generated.models import ChatMessage, ExecuteRequest
-from noukai_sdk_generated.unions import EXECUTE_RESPONSE_DISCRIMINATOR
 
 if TYPE_CHECKING:
     import httpx
@@ -60,7 +58,6 @@ MessageInput = Union[ChatMessage, Mapping[str, Any]]  # noqa: UP007 (runtime ali
 Timeout = Union[float, "httpx.Timeout", None]
 ExecuteStatus = Literal["completed", "failed"]
 
-_PAUSED = "tool_calls_required"
 _ROLE = ChatMessage.model_fields["role"].alias or "role"
 
 
@@ -173,27 +170,6 @@ def resume_protocol(
     )
     response = yield from send_with_retries(request, ctx)
     return parse_execute_response(response, session_id=call.session_id)
-
-
-def parse_execute_response(response: HttpResponse, *, session_id: str | None) -> ExecuteOutcome:
-    """An ``ExecuteResult`` or ``PausedResult`` by ``status``; anything else is a validation error."""
-    from pydantic import ValidationError
-
-    data = parse_json(response, what="execute")
-    if not isinstance(data, dict):
-        raise response_validation_error(response, what="execute", problem="not a JSON object")
-    fields = cast("dict[str, Any]", data)
-    model = PausedResult if fields.get(EXECUTE_RESPONSE_DISCRIMINATOR) == _PAUSED else ExecuteResult
-    try:
-        outcome: ExecuteOutcome = model.model_validate(data)
-    except ValidationError as exc:
-        problem = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-            for e in exc.errors(include_url=False)[:3]
-        )
-        raise response_validation_error(response, what="execute", problem=problem) from exc
-    outcome._session_id = session_id
-    return outcome
 
 
 def serialize_messages(messages: Sequence[MessageInput] | None) -> list[dict[str, Any]] | None:

@@ -2,16 +2,18 @@
 
 ``ExecuteResult``/``PausedResult``/``JobAccepted`` subclass the generated models (no field list is
 written twice) and add what the wire does not carry: the resolved ``session_id``, the ``output``
-alias, and ``resume()``/``resume_sync()`` on a paused result.
+alias, and ``resume()``/``resume_sync()`` on a paused result. :func:`parse_execute_response`
+turns an execute/resume response body into one of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal, Union, cast
 
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, ValidationError
 
 from noukai_sdk_generated.models import (
     ExecuteResult as _ExecuteResultModel,
@@ -22,6 +24,11 @@ from noukai_sdk_generated.models import (
 from noukai_sdk_generated.models import (
     PausedResult as _PausedResultModel,
 )
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
+    from noukai_sdk._http_types import HttpResponse
 
 ToolResults = Sequence[Mapping[str, Any]]
 
@@ -113,3 +120,51 @@ ExecuteOutcome = Union[ExecuteResult, PausedResult]  # noqa: UP007 (runtime alia
 """What ``execute()`` returns without a ``tool_handler``."""
 
 AsyncResume = Callable[[PausedResult, ToolResults], Awaitable[ExecuteOutcome]]
+
+
+def parse_execute_response(response: HttpResponse, *, session_id: str | None) -> ExecuteOutcome:
+    """An ``ExecuteResult`` or ``PausedResult`` by ``status``; anything else is a validation error.
+
+    The body is validated straight from bytes (one pass in pydantic-core, the model chosen by the
+    ``status`` tag); only a body that fails there takes the slower path that explains the problem.
+    """
+    try:
+        outcome = _execute_response_adapter().validate_json(response.content)
+    except ValidationError:
+        outcome = _parse_or_explain(response)
+    if session_id is not None:
+        outcome._session_id = session_id
+    return outcome
+
+
+@cache
+def _execute_response_adapter() -> TypeAdapter[ExecuteOutcome]:
+    from typing import Annotated
+
+    from pydantic import Field, TypeAdapter
+
+    tagged = Annotated[Union[ExecuteResult, PausedResult], Field(discriminator="status")]  # noqa: UP007
+    return TypeAdapter(tagged)
+
+
+def _parse_or_explain(response: HttpResponse) -> ExecuteOutcome:
+    """Parse as JSON, pick the model by the discriminator, validate; raise a readable error."""
+    from noukai_sdk._requesting import parse_json, response_validation_error
+    from noukai_sdk_generated.unions import EXECUTE_RESPONSE_DISCRIMINATOR, EXECUTE_RESPONSE_MODELS
+
+    data = parse_json(response, what="execute")
+    if not isinstance(data, dict):
+        raise response_validation_error(response, what="execute", problem="not a JSON object")
+    fields = cast("dict[str, Any]", data)
+    tag = fields.get(EXECUTE_RESPONSE_DISCRIMINATOR)
+    paused = isinstance(tag, str) and EXECUTE_RESPONSE_MODELS.get(tag) is _PausedResultModel
+    model = PausedResult if paused else ExecuteResult
+    try:
+        outcome: ExecuteOutcome = model.model_validate(data)
+    except ValidationError as exc:
+        problem = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+            for e in exc.errors(include_url=False)[:3]
+        )
+        raise response_validation_error(response, what="execute", problem=problem) from exc
+    return outcome
