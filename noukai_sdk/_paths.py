@@ -3,28 +3,25 @@
 ``FlowAddress`` is the one place that turns ``org/project/slug`` plus a version into request
 paths. Segments are validated (non-empty, no ``/``, not ``.``/``..``) and percent-encoded, so no
 user value can change the route or the query string (CONTRACT W11).
+
+The generated request builders are imported when a request is first built, not with this
+module, so ``import noukai_sdk`` does not load the generated models behind them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 from noukai_sdk._http_types import HttpRequest
-from noukai_sdk_generated._runtime import BuiltRequest
-from noukai_sdk_generated.api.flows import (
-    execute_flow,
-    execute_flow_version,
-    step_flow,
-    step_flow_version,
-)
-from noukai_sdk_generated.api.jobs import get_job, submit_job, submit_job_version
-from noukai_sdk_generated.api.runs import get_run_trace, get_step_trace, stream_run_trace
-from noukai_sdk_generated.api.sessions import get_session
 
 if TYPE_CHECKING:
     import httpx
+
+    from noukai_sdk_generated._runtime import BuiltRequest
 
 Version = Literal["production", "draft"] | int | None
 """What callers pass as ``version=``: omitted/"production", "draft" (= ``/v0``) or ``N >= 0``."""
@@ -131,30 +128,47 @@ class FlowAddress:
         ``body`` is the wire-shaped JSON value (or a generated request model); ``session_id``
         (when not ``None``) is sent as ``X-Session-Id``. ``step`` requests are streaming.
         """
+        key = (op, self.org, self.project, self.slug, version, session_id)
+        shape = _REQUEST_SHAPES.get(key)
+        if shape is None:
+            built = self._build_operation(op, version=version, body=body, session_id=session_id)
+            _remember_shape(key, built)
+            return _http_request(built, timeout=timeout, streaming=op == "step")
+        method, url, headers = shape
+        return HttpRequest(
+            method,
+            url,
+            json=_AsWire(body).to_wire(),
+            headers=headers,
+            timeout=timeout,
+            streaming=op == "step",
+        )
+
+    def _build_operation(
+        self, op: FlowOperation, *, version: int | None, body: Any, session_id: str | None
+    ) -> BuiltRequest:
         unversioned, versioned = _OPERATIONS[op]
         wire = _AsWire(body)
         if version is None:
-            built = unversioned(
+            return _builder(unversioned)(
                 org=self.org,
                 project=self.project,
                 slug=self.slug,
                 body=wire,
                 x_session_id=session_id,
             )
-        else:
-            built = versioned(
-                org=self.org,
-                project=self.project,
-                slug=self.slug,
-                version=version,
-                body=wire,
-                x_session_id=session_id,
-            )
-        return _http_request(built, timeout=timeout, streaming=op == "step")
+        return _builder(versioned)(
+            org=self.org,
+            project=self.project,
+            slug=self.slug,
+            version=version,
+            body=wire,
+            x_session_id=session_id,
+        )
 
     def job_status_request(self, execution_id: str, *, timeout: RequestTimeout) -> HttpRequest:
         """``GET …/jobs/{executionId}`` (never versioned)."""
-        built = get_job.build_request(
+        built = _builder("jobs.get_job")(
             org=self.org,
             project=self.project,
             slug=self.slug,
@@ -164,7 +178,7 @@ class FlowAddress:
 
     def run_trace_request(self, execution_id: str, *, timeout: RequestTimeout) -> HttpRequest:
         """``GET …/runs/{executionId}/trace``."""
-        built = get_run_trace.build_request(
+        built = _builder("runs.get_run_trace")(
             org=self.org,
             project=self.project,
             slug=self.slug,
@@ -182,7 +196,7 @@ class FlowAddress:
         timeout: RequestTimeout,
     ) -> HttpRequest:
         """``GET …/runs/{executionId}/steps/{stepId}/trace`` with its query (CONTRACT §3.6)."""
-        built = get_step_trace.build_request(
+        built = _builder("runs.get_step_trace")(
             org=self.org,
             project=self.project,
             slug=self.slug,
@@ -197,7 +211,7 @@ class FlowAddress:
 
     def live_trace_request(self, execution_id: str, *, timeout: RequestTimeout) -> HttpRequest:
         """``GET …/runs/{executionId}/trace/stream`` (SSE)."""
-        built = stream_run_trace.build_request(
+        built = _builder("runs.stream_run_trace")(
             org=self.org,
             project=self.project,
             slug=self.slug,
@@ -208,7 +222,9 @@ class FlowAddress:
 
 def session_request(session_id: str, *, timeout: RequestTimeout = None) -> HttpRequest:
     """``GET /seq/sessions/{sessionId}`` (not flow-scoped, never versioned)."""
-    built = get_session.build_request(session_id=validate_segment(session_id, name="session_id"))
+    built = _builder("sessions.get_session")(
+        session_id=validate_segment(session_id, name="session_id")
+    )
     return _http_request(built, timeout=timeout)
 
 
@@ -225,11 +241,39 @@ class _AsWire:
         return to_wire() if callable(to_wire) else self._value
 
 
-_OPERATIONS: dict[str, tuple[Callable[..., BuiltRequest], Callable[..., BuiltRequest]]] = {
-    "execute": (execute_flow.build_request, execute_flow_version.build_request),
-    "step": (step_flow.build_request, step_flow_version.build_request),
-    "jobs": (submit_job.build_request, submit_job_version.build_request),
+_OPERATIONS: dict[str, tuple[str, str]] = {
+    "execute": ("flows.execute_flow", "flows.execute_flow_version"),
+    "step": ("flows.step_flow", "flows.step_flow_version"),
+    "jobs": ("jobs.submit_job", "jobs.submit_job_version"),
 }
+"""Operation -> generated endpoint modules (unversioned, versioned) under ``noukai_sdk_generated.api``."""
+
+
+@cache
+def _builder(endpoint: str) -> Callable[..., BuiltRequest]:
+    """The ``build_request`` of generated endpoint module ``endpoint`` (imported on first use)."""
+    module = importlib.import_module(f"noukai_sdk_generated.api.{endpoint}")
+    builder: Callable[..., BuiltRequest] = module.build_request
+    return builder
+
+
+_ShapeKey = tuple[str, str, str, str, "int | None", "str | None"]
+_Shape = tuple[Literal["GET", "POST"], str, Mapping[str, str]]
+
+_REQUEST_SHAPES: dict[_ShapeKey, _Shape] = {}
+"""Method, path and headers the generated builder produced for a flow operation, by
+(operation, org, project, slug, version, session id): they depend on nothing else, so later calls
+reuse them and only serialise the body. Bounded: cleared when full."""
+
+_REQUEST_SHAPES_SIZE = 256
+
+
+def _remember_shape(key: _ShapeKey, built: BuiltRequest) -> None:
+    if "params" in built:
+        return
+    if len(_REQUEST_SHAPES) >= _REQUEST_SHAPES_SIZE:
+        _REQUEST_SHAPES.clear()
+    _REQUEST_SHAPES[key] = (built["method"], built["url"], built.get("headers", _NO_HEADERS))
 
 
 def _http_request(
