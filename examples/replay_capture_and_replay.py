@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from noukai_sdk import ExecuteResult, Noukai, replay_scope_sync, trace_scope_sync
-from noukai_sdk.devserver.process import DevServerProcess
 from noukai_sdk.cassettes import export_session
+from noukai_sdk.devserver.process import DevServerProcess
 
 FLOW = "demo/examples/two-step"
 

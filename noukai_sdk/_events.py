@@ -99,7 +99,7 @@ class ToolCallsRequired(_generated.ToolCallsRequired):
     stages the results; the next ``/step`` request goes out when iteration continues.
     """
 
-    type: ClassVar[Literal["step_paused_for_tool_calls"]] = "step_paused_for_tool_calls"
+    type: ClassVar[Literal["tool_calls_required"]] = "tool_calls_required"
 
     _stage_results: Callable[[ToolResults], None] | None = PrivateAttr(default=None)
     _async_client: bool = PrivateAttr(default=False)
@@ -232,13 +232,20 @@ def _invalid(
     cls: type[StreamEvent], data: bytes, error: ValidationError, request_id: str | None
 ) -> None:
     problem = _describe(error)
+    name = wire_event_type(cls)
     if cls in CONTROL_EVENTS:
         raise APIResponseValidationError(
-            f"The server sent a {cls.type} event that does not match its schema: {problem}",
+            f"The server sent a {name} event that does not match its schema: {problem}",
             request_id=request_id,
             raw_body=data,
         ) from error
-    logger.warning("Skipping invalid %s event: %s", cls.type, problem)
+    logger.warning("Skipping invalid %s event: %s", name, problem)
+
+
+def wire_event_type(cls: type[StreamEvent]) -> str:
+    """The event type the server names ``cls`` with (its generated ``event_type`` default)."""
+    default: str = cls.model_fields["event_type"].default
+    return default
 
 
 def _describe(error: ValidationError) -> str:

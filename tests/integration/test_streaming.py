@@ -90,7 +90,7 @@ def test_tools_enabled_via_events_with_a_handler(client: Noukai) -> None:
 
     events = list(client.flow(TOOLS).events("Paris", tools=[WEATHER_TOOL], tool_handler=handler))
     assert calls, "the handler was never called"
-    assert "step_paused_for_tool_calls" not in kinds(events)
+    assert "tool_calls_required" not in kinds(events)
     assert isinstance(events[-1], FlowCompleted)
     assert "sunny in" in json.dumps(events[-1].result)
 
@@ -120,7 +120,7 @@ async def test_async_events_with_manual_resume(async_client: AsyncNoukai) -> Non
                         for call in event.tool_calls
                     ]
                 )
-    assert "step_paused_for_tool_calls" in seen and seen[-1] == "flow_completed"
+    assert "tool_calls_required" in seen and seen[-1] == "flow_completed"
 
 
 async def test_async_steps_two_step(async_client: AsyncNoukai) -> None:

@@ -22,6 +22,7 @@ from noukai_sdk._events import (
     StreamEvent,
     ToolCallsRequired,
     parse_event,
+    wire_event_type,
 )
 
 
@@ -136,7 +137,9 @@ def test_every_server_event_type_has_a_public_class() -> None:
         "flow_completed",
     }
     for name, cls in EVENT_TYPES.items():
-        assert cls.type == name or (name == "flow_started" and cls is RunStarted)
+        assert wire_event_type(cls) == name or (name == "flow_started" and cls is RunStarted)
+        readme_name = "tool_calls_required" if cls is ToolCallsRequired else wire_event_type(cls)
+        assert cls.type == readme_name
 
 
 def describe(event: StreamEvent) -> str:

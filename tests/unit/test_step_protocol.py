@@ -34,6 +34,7 @@ from noukai_sdk import (
     ToolCallLimitError,
     ToolCallsRequired,
 )
+from noukai_sdk._events import wire_event_type
 from noukai_sdk._streams import AsyncEventStream, EventStream
 
 Mode = Literal["sync", "async"]
@@ -43,7 +44,7 @@ MODES: list[Mode] = ["sync", "async"]
 def sse(cls: type[StreamEvent], **fields: Any) -> bytes:
     """One SSE frame for an event, its payload serialised by the generated model."""
     payload = cls.model_validate(fields).to_wire()
-    return f"event: {cls.type}\ndata: {json.dumps(payload)}\n\n".encode()
+    return f"event: {wire_event_type(cls)}\ndata: {json.dumps(payload)}\n\n".encode()
 
 
 class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -445,7 +446,7 @@ def test_auto_mode_answers_tool_pauses_with_the_handler_and_hides_them() -> None
 
     server = StepServer(tool_pause("c1"), tool_pause("c2", iterations=2), DONE)
     events = drain("sync", server, tool_handler=handler, session_id="sess")
-    assert "step_paused_for_tool_calls" not in kinds(events)
+    assert "tool_calls_required" not in kinds(events)
     assert [calls[0]["id"] for calls in seen] == ["c1", "c2"]
     resume = server.bodies_sent[2]
     assert resume["toolCallMessages"][-1] == {
@@ -530,7 +531,7 @@ def test_sync_manual_resume_stages_results_for_the_next_call() -> None:
             if isinstance(event, ToolCallsRequired):
                 assert event.tool_calls[0]["id"] == "c1"
                 event.resume_sync([{"toolCallId": "c1", "output": "42"}])  # the 0.4.0 README shape
-    assert seen == ["step_paused_for_tool_calls", "step_completed", "flow_completed"]
+    assert seen == ["tool_calls_required", "step_completed", "flow_completed"]
     assert server.bodies_sent[1]["toolCallMessages"][-1] == {
         "role": "tool",
         "tool_call_id": "c1",
@@ -548,7 +549,7 @@ async def test_async_manual_resume_stages_results_for_the_next_call() -> None:
                 with pytest.raises(TypeError, match="resume"):
                     event.resume_sync([])
                 await event.resume([{"role": "tool", "tool_call_id": "c1", "content": "42"}])
-    assert seen == ["step_paused_for_tool_calls", "step_completed", "flow_completed"]
+    assert seen == ["tool_calls_required", "step_completed", "flow_completed"]
     assert server.bodies_sent[1]["iterationsUsed"] == 1
 
 
