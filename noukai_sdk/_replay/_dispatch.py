@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from noukai_sdk._effects import Emit, Protocol
-from noukai_sdk._scope import Scope
 from noukai_sdk._replay._building import (
     build,
     failure_error,
@@ -25,6 +24,7 @@ from noukai_sdk._replay._building import (
 from noukai_sdk._replay._matching import RecordedExecution, SessionMatcher, Trigger
 from noukai_sdk._replay._reconstruction import ReplayPlan, plan_replay
 from noukai_sdk._replay._state import ReplayState
+from noukai_sdk._scope import Scope
 
 if TYPE_CHECKING:
     from noukai_sdk._requesting import RequestContext

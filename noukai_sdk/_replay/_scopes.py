@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from noukai_sdk._effects import Protocol, run_async, run_sync
 from noukai_sdk._errors import ReplayDisabledError, ReplayLeftoverError
 from noukai_sdk._http_types import HttpRequest, HttpResponse
-from noukai_sdk._scope import Scope, ScopeMode, active_scope, enter_scope, exit_scope
 from noukai_sdk._replay._gate import GATE_VARIABLE, replay_enabled
+from noukai_sdk._scope import Scope, ScopeMode, active_scope, enter_scope, exit_scope
 
 if TYPE_CHECKING:
     from contextvars import Token

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
 from noukai_sdk._errors import ReplayError
+from noukai_sdk._replay._cassettes import PathLike
+from noukai_sdk._replay._scopes import trace_scope
 from noukai_sdk._scope import Scope, enter_scope, exit_scope
 from noukai_sdk.adapters._requests import (
     REPLAY_HEADER,
@@ -26,8 +28,6 @@ from noukai_sdk.adapters._requests import (
     logger,
     scope_request,
 )
-from noukai_sdk._replay._cassettes import PathLike
-from noukai_sdk._replay._scopes import trace_scope
 
 ASGIScope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

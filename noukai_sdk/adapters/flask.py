@@ -14,6 +14,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from noukai_sdk._errors import ReplayError
+from noukai_sdk._replay._scopes import SyncScope, trace_scope_sync
 from noukai_sdk._scope import Scope, enter_scope, exit_scope
 from noukai_sdk.adapters._requests import (
     REPLAY_HEADER,
@@ -25,7 +26,6 @@ from noukai_sdk.adapters._requests import (
     logger,
     scope_request,
 )
-from noukai_sdk._replay._scopes import SyncScope, trace_scope_sync
 
 if TYPE_CHECKING:
     from contextvars import Token

@@ -26,10 +26,10 @@ from noukai_sdk import (
     StepFailed,
     trace_scope_sync,
 )
+from noukai_sdk._replay import export_session
 from noukai_sdk.adapters.fastapi import NoukaiTraceMiddleware
 from noukai_sdk.adapters.flask import init_noukai_trace
 from noukai_sdk.devserver.process import DevServerProcess
-from noukai_sdk._replay import export_session
 
 pytest_plugins = ["pytester"]
 FLOW = "demo/examples/two-step"

@@ -18,9 +18,9 @@ from starlette.testclient import TestClient
 from test_replay_helpers import SESSION_ID, execution, session, step, wire_bytes
 
 from noukai_sdk import AsyncNoukai, Noukai
+from noukai_sdk._replay import current_session_id
 from noukai_sdk.adapters.fastapi import NoukaiTraceMiddleware
 from noukai_sdk.adapters.flask import init_noukai_trace
-from noukai_sdk._replay import current_session_id
 
 BASE = "https://api.noukai.dev/api/v1"
 EXECUTE_PATH = "/seq/acme/main/grade-3/execute"
