@@ -271,20 +271,45 @@ async def iterate_async(protocol: Protocol[Any], io: AsyncIO) -> AsyncIterator[A
 
 def run_sync(protocol: Protocol[T], io: SyncIO) -> T:
     """Drive ``protocol`` to its return value with blocking I/O."""
-    step = _Step(protocol)
-    for value in iterate_sync(_returning(protocol, step), io):
-        raise TypeError(f"protocol emitted {value!r} outside an iterator")
-    return step.result  # type: ignore[no-any-return]
+    effects = _SyncEffects(io)
+    value: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                effect = protocol.send(value) if error is None else protocol.throw(error)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            value = error = None
+            if isinstance(effect, Emit):
+                raise TypeError(f"protocol emitted {effect.value!r} outside an iterator")
+            try:
+                value = effects.perform(effect)
+            except Exception as exc:  # delivered to the protocol at its yield
+                error = exc
+    finally:
+        protocol.close()
+        effects.close()
 
 
 async def run_async(protocol: Protocol[T], io: AsyncIO) -> T:
     """Drive ``protocol`` to its return value with asyncio I/O."""
-    step = _Step(protocol)
-    async for value in iterate_async(_returning(protocol, step), io):
-        raise TypeError(f"protocol emitted {value!r} outside an iterator")
-    return step.result  # type: ignore[no-any-return]
-
-
-def _returning(protocol: Protocol[Any], step: _Step) -> Protocol[None]:
-    """Wrap ``protocol`` so its return value lands in ``step.result``."""
-    step.result = yield from protocol
+    effects = _AsyncEffects(io)
+    value: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                effect = protocol.send(value) if error is None else protocol.throw(error)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            value = error = None
+            if isinstance(effect, Emit):
+                raise TypeError(f"protocol emitted {effect.value!r} outside an iterator")
+            try:
+                value = await effects.perform(effect)
+            except Exception as exc:  # delivered to the protocol at its yield
+                error = exc
+    finally:
+        protocol.close()
+        await effects.close()
