@@ -212,6 +212,26 @@ class _JobCore:
     def accepted(self) -> JobAccepted:
         return self._accepted
 
+    def _poll_protocol(self, timeout: Timeout) -> Protocol[JobStatus]:
+        if self._replayed is not None:
+            return _answered(self._replayed)
+        checked = None if timeout is None else validate_timeout(timeout)
+        return poll_protocol(self._ref, self._client._context, timeout=checked)
+
+    def _wait_protocol(self, timeout: float, poll_interval: float) -> Protocol[JobStatus]:
+        timeout, poll_interval = _check_wait_args(timeout, poll_interval)
+        if self._replayed is not None:
+            return _answered(self._replayed)
+        return wait_protocol(
+            self._ref, self._client._context, timeout=timeout, poll_interval=poll_interval
+        )
+
+
+def _answered(status: JobStatus) -> Protocol[JobStatus]:
+    """A protocol that needs no I/O: a replayed job already knows its final status."""
+    return status
+    yield  # makes this a generator
+
 
 class Job(_JobCore):
     """A queued execution on the blocking client."""
@@ -222,14 +242,7 @@ class Job(_JobCore):
 
     def poll(self, *, timeout: Timeout = None) -> JobStatus:
         """Fetch the job's current status once."""
-        if self._replayed is not None:
-            return self._replayed
-        protocol = poll_protocol(
-            self._ref,
-            self._client._context,
-            timeout=None if timeout is None else validate_timeout(timeout),
-        )
-        return run_sync(protocol, self._client._transport)
+        return run_sync(self._poll_protocol(timeout), self._client._transport)
 
     def wait(
         self, *, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
@@ -238,13 +251,7 @@ class Job(_JobCore):
 
         A failed job is returned (check ``status`` and ``error``), not raised.
         """
-        timeout, poll_interval = _check_wait_args(timeout, poll_interval)
-        if self._replayed is not None:
-            return self._replayed
-        protocol = wait_protocol(
-            self._ref, self._client._context, timeout=timeout, poll_interval=poll_interval
-        )
-        return run_sync(protocol, self._client._transport)
+        return run_sync(self._wait_protocol(timeout, poll_interval), self._client._transport)
 
 
 class AsyncJob(_JobCore):
@@ -256,23 +263,10 @@ class AsyncJob(_JobCore):
 
     async def poll(self, *, timeout: Timeout = None) -> JobStatus:
         """Fetch the job's current status once."""
-        if self._replayed is not None:
-            return self._replayed
-        protocol = poll_protocol(
-            self._ref,
-            self._client._context,
-            timeout=None if timeout is None else validate_timeout(timeout),
-        )
-        return await run_async(protocol, self._client._transport)
+        return await run_async(self._poll_protocol(timeout), self._client._transport)
 
     async def wait(
         self, *, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
     ) -> JobStatus:
         """Poll until the job is completed, failed or cancelled; see :meth:`Job.wait`."""
-        timeout, poll_interval = _check_wait_args(timeout, poll_interval)
-        if self._replayed is not None:
-            return self._replayed
-        protocol = wait_protocol(
-            self._ref, self._client._context, timeout=timeout, poll_interval=poll_interval
-        )
-        return await run_async(protocol, self._client._transport)
+        return await run_async(self._wait_protocol(timeout, poll_interval), self._client._transport)

@@ -54,26 +54,31 @@ class _RunCore:
     def execution_id(self) -> str:
         return self._execution_id
 
-    def _trace_request(self, timeout: Timeout) -> HttpRequest:
-        return self._address.run_trace_request(
-            self._execution_id, timeout=None if timeout is None else validate_timeout(timeout)
-        )
+    def _trace_protocol(self, timeout: Timeout) -> Protocol[Trace]:
+        request = self._address.run_trace_request(self._execution_id, timeout=_checked(timeout))
+        return trace_protocol(request, self._client._context)
 
-    def _live_request(self, timeout: Timeout) -> HttpRequest:
-        return self._address.live_trace_request(
-            self._execution_id, timeout=None if timeout is None else validate_timeout(timeout)
-        )
-
-    def _step_trace_request(
+    def _step_trace_protocol(
         self, step_id: str, attempt: Attempt, loop_index: int | None, timeout: Timeout
-    ) -> HttpRequest:
-        return self._address.step_trace_request(
+    ) -> Protocol[StepTrace | StepAttempts]:
+        request = self._address.step_trace_request(
             self._execution_id,
             step_id,
             attempt=attempt,
             loop_index=loop_index,
-            timeout=None if timeout is None else validate_timeout(timeout),
+            timeout=_checked(timeout),
         )
+        return step_trace_protocol(request, self._client._context, all_attempts=attempt == "all")
+
+    def _live_trace_protocol(self, timeout: Timeout) -> Protocol[None]:
+        from noukai_sdk._step_protocol import live_trace_protocol
+
+        request = self._address.live_trace_request(self._execution_id, timeout=_checked(timeout))
+        return live_trace_protocol(request, self._client._context)
+
+
+def _checked(timeout: Timeout) -> float | httpx.Timeout | None:
+    return None if timeout is None else validate_timeout(timeout)
 
 
 class Run(_RunCore):
@@ -85,8 +90,7 @@ class Run(_RunCore):
 
     def trace(self, *, timeout: Timeout = None) -> Trace:
         """The run and the latest attempt of each step."""
-        protocol = trace_protocol(self._trace_request(timeout), self._client._context)
-        return run_sync(protocol, self._client._transport)
+        return run_sync(self._trace_protocol(timeout), self._client._transport)
 
     def step_trace(
         self,
@@ -97,18 +101,12 @@ class Run(_RunCore):
         timeout: Timeout = None,
     ) -> StepTrace | StepAttempts:
         """One step's trace: the latest attempt, attempt ``N``, or ``"all"`` attempts."""
-        request = self._step_trace_request(step_id, attempt, loop_index, timeout)
-        protocol = step_trace_protocol(
-            request, self._client._context, all_attempts=attempt == "all"
-        )
+        protocol = self._step_trace_protocol(step_id, attempt, loop_index, timeout)
         return run_sync(protocol, self._client._transport)
 
     def live_trace(self, *, timeout: Timeout = None) -> EventStream[StreamEvent]:
         """Stream the run's events: stored ones first, then live ones until the run ends."""
-        from noukai_sdk._step_protocol import live_trace_protocol
-
-        protocol = live_trace_protocol(self._live_request(timeout), self._client._context)
-        return EventStream(protocol, self._client._transport)
+        return EventStream(self._live_trace_protocol(timeout), self._client._transport)
 
 
 class AsyncRun(_RunCore):
@@ -120,8 +118,7 @@ class AsyncRun(_RunCore):
 
     async def trace(self, *, timeout: Timeout = None) -> Trace:
         """The run and the latest attempt of each step."""
-        protocol = trace_protocol(self._trace_request(timeout), self._client._context)
-        return await run_async(protocol, self._client._transport)
+        return await run_async(self._trace_protocol(timeout), self._client._transport)
 
     async def step_trace(
         self,
@@ -132,15 +129,9 @@ class AsyncRun(_RunCore):
         timeout: Timeout = None,
     ) -> StepTrace | StepAttempts:
         """One step's trace: the latest attempt, attempt ``N``, or ``"all"`` attempts."""
-        request = self._step_trace_request(step_id, attempt, loop_index, timeout)
-        protocol = step_trace_protocol(
-            request, self._client._context, all_attempts=attempt == "all"
-        )
+        protocol = self._step_trace_protocol(step_id, attempt, loop_index, timeout)
         return await run_async(protocol, self._client._transport)
 
     def live_trace(self, *, timeout: Timeout = None) -> AsyncEventStream[StreamEvent]:
         """Stream the run's events: stored ones first, then live ones until the run ends."""
-        from noukai_sdk._step_protocol import live_trace_protocol
-
-        protocol = live_trace_protocol(self._live_request(timeout), self._client._context)
-        return AsyncEventStream(protocol, self._client._transport)
+        return AsyncEventStream(self._live_trace_protocol(timeout), self._client._transport)
