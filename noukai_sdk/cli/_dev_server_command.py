@@ -58,6 +58,12 @@ def add_parser(commands: Any) -> None:
         metavar="MS",
         help=f"default simulated block latency (default: {DEFAULT_BLOCK_LATENCY_MS})",
     )
+    parser.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="do not write the JSON access log (one line per request) to stderr",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -79,5 +85,6 @@ def run(args: argparse.Namespace) -> int:
         flow_dirs=tuple(args.flows),
         keys_file=args.keys,
         latency_ms=args.latency,
+        access_log=args.access_log,
     )
     return serve(config)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -24,6 +26,7 @@ from noukai_sdk.devserver._service import DevServer
 from noukai_sdk.devserver._worker import run_jobs
 
 _log = logging.getLogger("noukai_sdk.devserver")
+access_log = logging.getLogger("noukai_sdk.devserver.access")
 _FLOW = API_PREFIX + "/seq/{org}/{project}/{slug}"
 _VERSIONED = _FLOW + "/v{version:int}"
 
@@ -96,7 +99,8 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 
 class RequestIdMiddleware:
-    """Adds ``X-Request-ID`` to every HTTP response, error pages and crashes included."""
+    """Adds ``X-Request-ID`` to every HTTP response (error pages and crashes included) and writes
+    one structured access-log record (a JSON object) per request when the response ends."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -107,11 +111,29 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = f"req_{uuid.uuid4().hex}".encode()
+        started = time.perf_counter()
+        status = 0
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
                 message = {**message, "headers": [*headers, (b"x-request-id", request_id)]}
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    json.dumps(
+                        {
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                            "request_id": request_id.decode(),
+                        }
+                    )
+                )

@@ -28,3 +28,4 @@ class ServerConfig:
     keys_file: Path | None = None
     latency_ms: int = DEFAULT_BLOCK_LATENCY_MS
     job_workers: int = 1
+    access_log: bool = True

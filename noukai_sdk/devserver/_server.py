@@ -15,7 +15,21 @@ from noukai_sdk.devserver._config import API_PREFIX, READY_MARKER, ServerConfig
 
 def serve(config: ServerConfig) -> int:
     """Serve until SIGINT/SIGTERM; returns the process exit status."""
+    if config.access_log:
+        _log_access_to_stderr()
     return asyncio.run(_serve(config))
+
+
+def _log_access_to_stderr() -> None:
+    """One JSON object per request on stderr (the records are built by the app's middleware)."""
+    import logging
+
+    access = logging.getLogger("noukai_sdk.devserver.access")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
 
 
 async def _serve(config: ServerConfig) -> int:
