@@ -23,7 +23,7 @@ _logger = logging.getLogger("noukai_sdk.log_hook")
 class LogHook:
     """Builds log events and delivers them to the user's handler, isolating its failures."""
 
-    __slots__ = ("_handler", "_reported", "_secrets", "payloads")
+    __slots__ = ("_handler", "_reported", "_secrets", "enabled", "payloads")
 
     def __init__(
         self,
@@ -33,13 +33,11 @@ class LogHook:
         secrets: tuple[str, ...] = (),
     ) -> None:
         self._handler = handler
+        self.enabled = handler is not None
+        """Whether a handler is set; request code checks it before building an event's fields."""
         self._reported = False
         self._secrets = tuple(s.encode() for s in secrets if s)
         self.payloads = payloads
-
-    @property
-    def enabled(self) -> bool:
-        return self._handler is not None
 
     def request(self, request: HttpRequest, *, attempt: int) -> None:
         """A request attempt is about to be sent."""

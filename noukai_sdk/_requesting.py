@@ -57,10 +57,12 @@ def send_with_retries(
     With a ``deadline`` every attempt's timeout is bounded by the time left, and no retry is
     started that could not finish before it (used by ``Job.wait``).
     """
+    log = ctx.log
     attempt = 0
     while True:
         sent = request if deadline is None else deadline.bound(request, ctx)
-        ctx.log.request(sent, attempt=attempt)
+        if log.enabled:
+            log.request(sent, attempt=attempt)
         try:
             response = yield from send(sent)
         except APIConnectionError as error:
@@ -71,14 +73,15 @@ def send_with_retries(
                 raise
             attempt = yield from _back_off(request, ctx, attempt, type(error).__name__)
             continue
-        ctx.log.response(
-            request,
-            status_code=response.status_code,
-            request_id=response.request_id,
-            attempt=attempt,
-            content=response.content,
-        )
-        if response.is_success:
+        if log.enabled:
+            log.response(
+                request,
+                status_code=response.status_code,
+                request_id=response.request_id,
+                attempt=attempt,
+                content=response.content,
+            )
+        if 200 <= response.status_code < 300:
             return response
         if not ctx.retry.retries_status(
             request, response.status_code, attempt=attempt
