@@ -20,6 +20,10 @@ previous one) and returns its :class:`~noukai_sdk._http_types.StreamHead`; :clas
 returns the next chunk of body bytes (``b""`` at the end); :class:`CloseStream` releases it. The
 drivers always close an open stream when the protocol finishes, fails, or the caller stops
 iterating early (``break``, ``close()``), so connections go back to the pool at once.
+
+Effects are named tuples: immutable like frozen dataclasses, but far cheaper to define at import
+time and to create on the hot path. Drivers tell them apart by type (``isinstance``), never by
+equality.
 """
 
 from __future__ import annotations
@@ -27,8 +31,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from typing import Protocol as TypingProtocol
 
 from noukai_sdk._http_types import HttpRequest, HttpResponse, StreamHead
@@ -37,47 +40,40 @@ T = TypeVar("T")
 E = TypeVar("E")
 
 
-@dataclass(frozen=True, slots=True)
-class SendRequest:
+class SendRequest(NamedTuple):
     """Perform one HTTP attempt (no retries); result: :class:`HttpResponse` of any status."""
 
     request: HttpRequest
 
 
-@dataclass(frozen=True, slots=True)
-class OpenStream:
+class OpenStream(NamedTuple):
     """Open a streaming request; result: its :class:`StreamHead` (body not yet read)."""
 
     request: HttpRequest
 
 
-@dataclass(frozen=True, slots=True)
-class ReadStream:
+class ReadStream(NamedTuple):
     """Read the next body chunk of the open stream; result: ``bytes`` (``b""`` at the end)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CloseStream:
+class CloseStream(NamedTuple):
     """Close the open stream (no-op when none is open); result: ``None``."""
 
 
-@dataclass(frozen=True, slots=True)
-class Sleep:
+class Sleep(NamedTuple):
     """Wait ``seconds``; result: ``None``."""
 
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
-class CallUser:
+class CallUser(NamedTuple):
     """Call user code (a tool handler); the async driver awaits an awaitable result."""
 
     func: Callable[..., Any]
     args: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Emit:
+class Emit(NamedTuple):
     """Hand ``value`` to the consumer of an iterating protocol; result: ``None``."""
 
     value: Any
