@@ -32,21 +32,8 @@ from noukai_sdk._errors import (
     StreamInterruptedError,
     ToolCallLimitError,
 )
-from noukai_sdk._flow import AsyncFlow, Flow
-from noukai_sdk._jobs import AsyncJob, Job
-from noukai_sdk._results import ExecuteResult, JobAccepted, PausedResult
-from noukai_sdk._run import AsyncRun, Run
 from noukai_sdk._scope import current_session_id
 from noukai_sdk._version import __version__
-from noukai_sdk_generated.models import (
-    ChatMessage,
-    JobStatus,
-    RunSummary,
-    StepAttempts,
-    StepTrace,
-    TokenBreakdown,
-    Trace,
-)
 
 if TYPE_CHECKING:
     from noukai_sdk._events import (
@@ -63,6 +50,8 @@ if TYPE_CHECKING:
         StreamEvent,
         ToolCallsRequired,
     )
+    from noukai_sdk._flow import AsyncFlow, Flow
+    from noukai_sdk._jobs import AsyncJob, Job
     from noukai_sdk._relay import (
         AsyncRelayFlow,
         RelayExecuteTransport,
@@ -77,8 +66,38 @@ if TYPE_CHECKING:
         trace_scope,
         trace_scope_sync,
     )
+    from noukai_sdk._results import ExecuteResult, JobAccepted, PausedResult
+    from noukai_sdk._run import AsyncRun, Run
+    from noukai_sdk_generated.models import (
+        ChatMessage,
+        JobStatus,
+        RunSummary,
+        StepAttempts,
+        StepTrace,
+        TokenBreakdown,
+        Trace,
+    )
 
 _LAZY: dict[str, str] = {
+    "Flow": "noukai_sdk._flow",
+    "AsyncFlow": "noukai_sdk._flow",
+    "Job": "noukai_sdk._jobs",
+    "AsyncJob": "noukai_sdk._jobs",
+    "Run": "noukai_sdk._run",
+    "AsyncRun": "noukai_sdk._run",
+    **dict.fromkeys(("ExecuteResult", "JobAccepted", "PausedResult"), "noukai_sdk._results"),
+    **dict.fromkeys(
+        (
+            "ChatMessage",
+            "JobStatus",
+            "RunSummary",
+            "StepAttempts",
+            "StepTrace",
+            "TokenBreakdown",
+            "Trace",
+        ),
+        "noukai_sdk_generated.models",
+    ),
     **dict.fromkeys(
         (
             "StreamEvent",

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import Self
 
 from noukai_sdk._config import ClientConfig, resolve_config
-from noukai_sdk._flow import AsyncFlow, Flow
 from noukai_sdk._log_hook import LogHandler, LogHook
 from noukai_sdk._paths import FlowAddress, parse_flow_address
 from noukai_sdk._requesting import RequestContext
@@ -23,6 +22,7 @@ from noukai_sdk._transport import AsyncTransport, SyncTransport
 if TYPE_CHECKING:
     import httpx
 
+    from noukai_sdk._flow import AsyncFlow, Flow
     from noukai_sdk._otel import OtelSettings
 
 
@@ -176,6 +176,8 @@ class Noukai(_ClientCore):
             from noukai_sdk._otel import TracedFlow
 
             return TracedFlow(self, self._address(slug, org, project))
+        from noukai_sdk._flow import Flow
+
         return Flow(self, self._address(slug, org, project))
 
     def close(self) -> None:
@@ -247,6 +249,8 @@ class AsyncNoukai(_ClientCore):
             from noukai_sdk._otel import AsyncTracedFlow
 
             return AsyncTracedFlow(self, self._address(slug, org, project))
+        from noukai_sdk._flow import AsyncFlow
+
         return AsyncFlow(self, self._address(slug, org, project))
 
     async def aclose(self) -> None:
