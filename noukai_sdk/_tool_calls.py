@@ -17,11 +17,14 @@ from typing import Any, cast
 
 from noukai_sdk._constants import DEFAULT_MAX_TOOL_ROUNDS, TOOL_HISTORY_SOFT_LIMIT
 from noukai_sdk._errors import ToolCallLimitError
+from noukai_sdk_generated.models.chat_message import ChatMessage
 
 TOOL_ROLE = "tool"
 # Keys of an OpenAI tool message and the README shapes (chat-message content, not API fields).
 _ROLE, _ID, _CONTENT = "role", "tool_call_id", "content"
-_OUTPUT, _CAMEL_ID, _NAME = "output", "toolCallId", "name"
+_OUTPUT, _NAME = "output", "name"
+_CAMEL_ID: str = ChatMessage.model_fields["tool_call_id"].alias or "tool_call_id"
+"""The 0.4.0 README's ``toolCallId``: ChatMessage's wire name for ``tool_call_id``."""
 
 
 def normalize_tool_results(

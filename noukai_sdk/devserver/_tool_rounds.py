@@ -17,11 +17,17 @@ from noukai_sdk.devserver import _blocks
 from noukai_sdk.devserver._errors import ApiError, RunFailure
 from noukai_sdk.devserver._flows import BlockSpec, FlowSpec
 from noukai_sdk.devserver._runs import RunState, ToolRound
+from noukai_sdk_generated.models.chat_message import ChatMessage
+
+_TOOL_CALL_ID_KEYS = (
+    "tool_call_id",
+    ChatMessage.model_fields["tool_call_id"].alias or "tool_call_id",
+)
 
 
 def tool_result_id(message: Mapping[str, Any]) -> str | None:
     """The call id a tool-result message answers, in any of the shapes SDKs have sent."""
-    for key in ("tool_call_id", "toolCallId"):
+    for key in _TOOL_CALL_ID_KEYS:
         value = message.get(key)
         if isinstance(value, str):
             return value
