@@ -161,7 +161,7 @@ def _explicit_matcher(
     session = yield from cached_fetch(session_id, call.context, cache)
     with state.lock:
         matcher = state.explicit.setdefault(
-            session_id, SessionMatcher(session.session_id, session.executions)
+            session_id, SessionMatcher(session.session_id, session.executions, explicit=True)
         )
     return matcher
 

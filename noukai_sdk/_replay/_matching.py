@@ -70,8 +70,12 @@ def check_snapshots(session_id: str, executions: Sequence[RecordedExecution]) ->
 class SessionMatcher:
     """Positional matching state for one session inside one scope (thread-safe)."""
 
-    def __init__(self, session_id: str, executions: Sequence[RecordedExecution]) -> None:
+    def __init__(
+        self, session_id: str, executions: Sequence[RecordedExecution], *, explicit: bool = False
+    ) -> None:
         self.session_id = session_id
+        self.explicit = explicit
+        """True for a session named by a per-call ``session_id=`` (its misses say so)."""
         self.executions = list(executions)
         self._slugs = effective_slugs(self.executions)
         self._calls: Counter[tuple[str, str]] = Counter()
@@ -141,16 +145,18 @@ class SessionMatcher:
         ]
 
     def _miss_message(self, slug: str, trigger: str, position: int, available: int) -> str:
+        where = f" (explicit session_id='{self.session_id}')" if self.explicit else ""
         message = (
-            f"Replay miss in session '{self.session_id}': call #{position + 1} to slug "
-            f"'{slug}' ({trigger}), but the session has only {available} recorded {trigger} "
-            f"execution(s) for that slug out of {len(self.executions)} total. Either the code "
-            "has diverged from the recording, or the recording is incomplete."
+            f"Replay miss{where}: user code made call #{position + 1} to slug '{slug}' "
+            f"({trigger}), but the session has only {available} recorded {trigger} "
+            f"execution(s) for that slug out of {len(self.executions)} total. Either the user "
+            "code has diverged from the recording, or the recording is incomplete."
         )
         unmatched = sum(1 for s in self._slugs if not s)
         if unmatched:
             message += (
-                f" Note: {unmatched} recorded execution(s) belong to a deleted flow whose slug "
-                "is unknown; they cannot be matched by slug."
+                f" Note: {unmatched} recorded execution(s) have a null/empty slug (deleted flow) "
+                "and no flowId that another recording names; they cannot be matched by slug "
+                "name. Use a session captured while the flow still existed."
             )
         return message

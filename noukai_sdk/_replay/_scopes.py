@@ -152,7 +152,7 @@ def _raise_on_leftovers(scope: Scope) -> None:
     leftovers = state.matcher.leftovers()
     if leftovers:
         raise ReplayLeftoverError(
-            f"Session '{scope.session_id}' has {len(leftovers)} unconsumed execution(s) at "
+            f"Session '{scope.session_id}' has {len(leftovers)} unconsumed executions at "
             f"scope exit: {leftovers}. The code made fewer calls than were recorded; it has "
             "diverged from the recording."
         )

@@ -44,7 +44,8 @@ def validate_session_id(session_id: object) -> str:
     if isinstance(session_id, str) and _UUID.fullmatch(session_id):
         return session_id
     raise ReplayInvalidSessionError(
-        f"Invalid session id {session_id!r}: expected a UUID (8-4-4-4-12 hexadecimal digits).",
+        f"Invalid session id '{session_id}': Invalid session id format (expected UUID): "
+        f"'{session_id}' (expected a UUID: 8-4-4-4-12 hexadecimal digits)",
         status_code=400,
     )
 
