@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -21,6 +21,10 @@ from noukai_sdk._http_types import HttpRequest, HttpResponse, StreamHead
 from noukai_sdk._version import __version__
 
 ClientT = TypeVar("ClientT", httpx.Client, httpx.AsyncClient)
+
+_SEND_OPTIONS: dict[str, Any] = {"auth": None, "follow_redirects": False}
+"""Overrides of an injected client's ``auth`` and ``follow_redirects``: the SDK's bearer key is the
+only credential sent, and a redirect never takes a request (or the key) away from the base URL."""
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -244,7 +248,7 @@ class SyncTransport(_TransportBase[httpx.Client]):
     def send(self, request: HttpRequest) -> HttpResponse:
         built = self._build(request)
         try:
-            response = self._client.send(built)
+            response = self._client.send(built, **_SEND_OPTIONS)
             try:
                 content = response.read()
             finally:
@@ -256,7 +260,7 @@ class SyncTransport(_TransportBase[httpx.Client]):
     def open_stream(self, request: HttpRequest) -> _SyncStream:
         built = self._build(request)
         try:
-            response = self._client.send(built, stream=True)
+            response = self._client.send(built, stream=True, **_SEND_OPTIONS)
         except httpx.RequestError as exc:
             raise _connection_error(exc) from exc
         return _SyncStream(response)
@@ -288,7 +292,7 @@ class AsyncTransport(_TransportBase[httpx.AsyncClient]):
     async def send(self, request: HttpRequest) -> HttpResponse:
         built = self._build(request)
         try:
-            response = await self._client.send(built)
+            response = await self._client.send(built, **_SEND_OPTIONS)
             try:
                 content = await response.aread()
             finally:
@@ -300,7 +304,7 @@ class AsyncTransport(_TransportBase[httpx.AsyncClient]):
     async def open_stream(self, request: HttpRequest) -> _AsyncStream:
         built = self._build(request)
         try:
-            response = await self._client.send(built, stream=True)
+            response = await self._client.send(built, stream=True, **_SEND_OPTIONS)
         except httpx.RequestError as exc:
             raise _connection_error(exc) from exc
         return _AsyncStream(response)
