@@ -10,6 +10,7 @@ from noukai_sdk.devserver._config import (
     DEFAULT_BLOCK_LATENCY_MS,
     DEFAULT_DB,
     DEFAULT_HOST,
+    DEFAULT_JOB_PICKUP_MS,
     DEFAULT_PORT,
     READY_MARKER,
 )
@@ -49,7 +50,7 @@ def add_parser(commands: Any) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="API keys YAML file (default: one key, nk_dev_local)",
+        help="API keys YAML file (default: nk_dev_local, and nk_dev_no_credits with no credits)",
     )
     parser.add_argument(
         "--latency",
@@ -57,6 +58,13 @@ def add_parser(commands: Any) -> None:
         default=DEFAULT_BLOCK_LATENCY_MS,
         metavar="MS",
         help=f"default simulated block latency (default: {DEFAULT_BLOCK_LATENCY_MS})",
+    )
+    parser.add_argument(
+        "--job-pickup",
+        type=int,
+        default=DEFAULT_JOB_PICKUP_MS,
+        metavar="MS",
+        help=f"how long an idle job worker takes to pick up a new job (default: {DEFAULT_JOB_PICKUP_MS})",
     )
     parser.add_argument(
         "--no-access-log",
@@ -72,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"noukai dev-server: invalid --port {args.port}")
     if args.latency < 0:
         raise SystemExit(f"noukai dev-server: --latency must be >= 0, got {args.latency}")
+    if args.job_pickup < 0:
+        raise SystemExit(f"noukai dev-server: --job-pickup must be >= 0, got {args.job_pickup}")
     try:
         from noukai_sdk.devserver import ServerConfig, serve
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -85,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         flow_dirs=tuple(args.flows),
         keys_file=args.keys,
         latency_ms=args.latency,
+        job_pickup_ms=args.job_pickup,
         access_log=args.access_log,
     )
     return serve(config)

@@ -9,7 +9,8 @@ The keys file (``--keys``) is YAML::
         max_concurrency: 16        # requests in flight at once
         requests_per_minute: 6000
 
-Without a keys file the server knows one key, ``nk_dev_local``, with the values above.
+Without a keys file the server knows two keys: ``nk_dev_local`` with the values above, and
+``nk_dev_no_credits``, the same with a zero balance (for trying the 402 path).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any, cast
 from noukai_sdk.devserver._errors import ApiError
 
 DEFAULT_API_KEY = "nk_dev_local"
+NO_CREDITS_API_KEY = "nk_dev_no_credits"
 _RATE_WINDOW_SECONDS = 60.0
 _WWW_AUTHENTICATE = 'Bearer realm="noukai"'
 
@@ -60,7 +62,12 @@ class Accounts:
     @classmethod
     def from_file(cls, path: Path | None) -> Accounts:
         if path is None:
-            return cls({DEFAULT_API_KEY: KeySpec(DEFAULT_API_KEY)})
+            return cls(
+                {
+                    DEFAULT_API_KEY: KeySpec(DEFAULT_API_KEY),
+                    NO_CREDITS_API_KEY: KeySpec(NO_CREDITS_API_KEY, credits_usd=Decimal(0)),
+                }
+            )
         import yaml
 
         with path.open(encoding="utf-8") as handle:

@@ -9,6 +9,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_DB = "noukai-dev.sqlite3"
 DEFAULT_BLOCK_LATENCY_MS = 300
+DEFAULT_JOB_PICKUP_MS = 100
 API_PREFIX = "/api/v1"
 READY_MARKER = "NOUKAI_DEV_SERVER_READY"
 
@@ -19,6 +20,8 @@ class ServerConfig:
 
     ``latency_ms`` is the default simulated duration of a block; a block that sets its own
     ``latency_ms`` in YAML keeps it (that is what makes the ``slow`` demo flow slow).
+    ``job_pickup_ms`` is how long an idle job worker takes to notice a newly queued job, as a
+    hosted queue does: a job is always seen ``pending`` right after it is submitted.
     """
 
     host: str = DEFAULT_HOST
@@ -28,4 +31,5 @@ class ServerConfig:
     keys_file: Path | None = None
     latency_ms: int = DEFAULT_BLOCK_LATENCY_MS
     job_workers: int = 1
+    job_pickup_ms: int = DEFAULT_JOB_PICKUP_MS
     access_log: bool = True

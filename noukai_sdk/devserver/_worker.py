@@ -13,13 +13,21 @@ _log = logging.getLogger("noukai_sdk.devserver")
 
 
 async def run_jobs(server: DevServer) -> None:
-    """Process the queue forever (cancel the task to stop); survives a failing job."""
+    """Process the queue forever (cancel the task to stop); survives a failing job.
+
+    An idle worker notices a new job only after the configured pickup delay, so a client polling
+    right after submitting sees ``pending`` (0.2.0's own suite relies on that), whatever the
+    block latency.
+    """
+    pickup_seconds = server.config.job_pickup_ms / 1000
     while True:
         execution_id = server.store.next_pending_job()
         if execution_id is None:
             server.jobs_waiting.clear()
             with suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.jobs_waiting.wait(), timeout=1.0)
+            if server.jobs_waiting.is_set() and pickup_seconds > 0:
+                await asyncio.sleep(pickup_seconds)
             continue
         try:
             await _run_job(server, execution_id)
