@@ -14,7 +14,7 @@ from typing_extensions import Self
 
 from noukai_sdk._config import ClientConfig, resolve_config
 from noukai_sdk._log_hook import LogHandler, LogHook
-from noukai_sdk._paths import FlowAddress, parse_flow_address
+from noukai_sdk._paths import FlowAddress, parse_flow_address, validate_session_header
 from noukai_sdk._requesting import RequestContext
 from noukai_sdk._retry import RetryPolicy
 from noukai_sdk._transport import AsyncTransport, SyncTransport
@@ -58,7 +58,7 @@ class _ClientCore:
         )
         self._default_org = org
         self._default_project = project
-        self._session_id = session_id
+        self._session_id = None if session_id is None else validate_session_header(session_id)
         self._context = RequestContext(
             retry=RetryPolicy(max_retries=self._config.max_retries),
             log=LogHook(log_handler, payloads=log_payloads, secrets=(self._config.api_key,)),

@@ -240,12 +240,12 @@ class Job(_JobCore):
 
     _client: Noukai
 
-    def poll(self, *, timeout: Timeout = None) -> JobStatus:
+    def poll(self, timeout: Timeout = None) -> JobStatus:
         """Fetch the job's current status once."""
         return run_sync(self._poll_protocol(timeout), self._client._transport)
 
     def wait(
-        self, *, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
+        self, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
     ) -> JobStatus:
         """Poll until the job is completed, failed or cancelled; ``APITimeoutError`` after ``timeout`` s.
 
@@ -261,12 +261,12 @@ class AsyncJob(_JobCore):
 
     _client: AsyncNoukai
 
-    async def poll(self, *, timeout: Timeout = None) -> JobStatus:
+    async def poll(self, timeout: Timeout = None) -> JobStatus:
         """Fetch the job's current status once."""
         return await run_async(self._poll_protocol(timeout), self._client._transport)
 
     async def wait(
-        self, *, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
+        self, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
     ) -> JobStatus:
         """Poll until the job is completed, failed or cancelled; see :meth:`Job.wait`."""
         return await run_async(self._wait_protocol(timeout, poll_interval), self._client._transport)

@@ -11,6 +11,7 @@ module, so ``import noukai_sdk`` does not load the generated models behind them.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -42,6 +43,26 @@ def validate_segment(value: object, *, name: str) -> str:
     if value in (".", ".."):
         raise ValueError(f"{name} must not be {value!r}")
     return value
+
+
+_HEADER_UNSAFE = re.compile(r"[^\t\x20-\x7e]")
+
+
+def validate_session_header(session_id: object) -> str:
+    """A session id is sent as the ``X-Session-Id`` header: a string of printable ASCII.
+
+    Checked before any request so that a bad id is a clear error rather than an encoding or
+    protocol failure inside the HTTP library (and can never inject another header line).
+    """
+    if not isinstance(session_id, str):
+        raise TypeError(f"session_id must be a string, got {type(session_id).__name__}")
+    bad = _HEADER_UNSAFE.search(session_id)
+    if bad is not None:
+        raise ValueError(
+            "session_id is sent as the X-Session-Id header and must be printable ASCII; "
+            f"got {bad.group()!r} at position {bad.start()} in {session_id!r}"
+        )
+    return session_id
 
 
 def version_number(version: object) -> int | None:
@@ -131,6 +152,8 @@ class FlowAddress:
         key = (op, self.org, self.project, self.slug, version, session_id)
         shape = _REQUEST_SHAPES.get(key)
         if shape is None:
+            if session_id is not None:
+                validate_session_header(session_id)
             built = self._build_operation(op, version=version, body=body, session_id=session_id)
             _remember_shape(key, built)
             return _http_request(built, timeout=timeout, streaming=op == "step")

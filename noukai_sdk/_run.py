@@ -88,7 +88,7 @@ class Run(_RunCore):
 
     _client: Noukai
 
-    def trace(self, *, timeout: Timeout = None) -> Trace:
+    def trace(self, timeout: Timeout = None) -> Trace:
         """The run and the latest attempt of each step."""
         return run_sync(self._trace_protocol(timeout), self._client._transport)
 
@@ -97,7 +97,6 @@ class Run(_RunCore):
         step_id: str,
         attempt: Attempt = "latest",
         loop_index: int | None = None,
-        *,
         timeout: Timeout = None,
     ) -> StepTrace | StepAttempts:
         """One step's trace: the latest attempt, attempt ``N``, or ``"all"`` attempts."""
@@ -116,7 +115,7 @@ class AsyncRun(_RunCore):
 
     _client: AsyncNoukai
 
-    async def trace(self, *, timeout: Timeout = None) -> Trace:
+    async def trace(self, timeout: Timeout = None) -> Trace:
         """The run and the latest attempt of each step."""
         return await run_async(self._trace_protocol(timeout), self._client._transport)
 
@@ -125,7 +124,6 @@ class AsyncRun(_RunCore):
         step_id: str,
         attempt: Attempt = "latest",
         loop_index: int | None = None,
-        *,
         timeout: Timeout = None,
     ) -> StepTrace | StepAttempts:
         """One step's trace: the latest attempt, attempt ``N``, or ``"all"`` attempts."""

@@ -1,0 +1,230 @@
+"""Black-box checks of edge cases: session-id header safety, 0.2.0 call forms, streams' errors and
+log events, job polling windows. Written from CONTRACT §2, §4, §6, §10, §11, §14 and DESIGN §3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+import httpx
+import pytest
+
+from noukai_sdk import (
+    AsyncNoukai,
+    AuthenticationError,
+    Noukai,
+    RateLimitError,
+    RunStarted,
+)
+
+KEY = "nk_edges_secret_42"
+KINDS = ["sync", "async"]
+COMPLETED = {"status": "completed", "result": 1, "flowId": "f", "blockCount": 1, "executionId": "e"}
+ACCEPTED = {"executionId": "job-1", "flowId": "f", "status": "started", "blockCount": 1}
+SSE = (
+    b'event: run_started\ndata: {"runId": "r", "executionId": "e"}\n\n'
+    b'event: flow_completed\ndata: {"runId": "r", "result": 1}\n\n'
+)
+
+
+def run(value: Any) -> Any:
+    if inspect.isawaitable(value):
+
+        async def wait() -> Any:
+            return await value
+
+        return asyncio.run(wait())
+    return value
+
+
+class Wire:
+    def __init__(self, *responses: httpx.Response) -> None:
+        self.responses = list(responses)
+        self.requests: list[httpx.Request] = []
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        return self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
+
+    def client(self, kind: str, **kwargs: Any) -> Any:
+        if kind == "sync":
+            return Noukai(
+                KEY, http_client=httpx.Client(transport=httpx.MockTransport(self.answer)), **kwargs
+            )
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            return self.answer(request)
+
+        return AsyncNoukai(
+            KEY, http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)), **kwargs
+        )
+
+
+def collect(kind: str, stream: Any) -> list[Any]:
+    if kind == "sync":
+        with stream:
+            return list(stream)
+
+    async def drain() -> list[Any]:
+        async with stream:
+            return [event async for event in stream]
+
+    return asyncio.run(drain())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("bad", ["é", "a\nb", "a\r\nX-Evil: 1", "nul\x00"])
+def test_a_session_id_that_cannot_be_a_header_is_refused_before_any_request(
+    kind: str, bad: str
+) -> None:
+    wire = Wire(httpx.Response(200, json=COMPLETED))
+    flow = wire.client(kind).flow("o/p/s")
+    with pytest.raises(ValueError, match="X-Session-Id"):
+        run(flow.execute("hi", session_id=bad))
+    with pytest.raises(ValueError, match="X-Session-Id"):
+        run(flow.execute_async("hi", session_id=bad))
+    with pytest.raises(ValueError, match="X-Session-Id"):
+        collect(kind, flow.events("hi", session_id=bad))
+    assert not wire.requests
+
+
+def test_a_client_default_session_id_is_checked_at_construction() -> None:
+    with pytest.raises(ValueError, match="X-Session-Id"):
+        Noukai(KEY, session_id="line\nbreak")
+    with pytest.raises(TypeError):
+        AsyncNoukai(KEY, session_id=5)  # type: ignore[arg-type]
+    assert Noukai(KEY, session_id="").session_id == ""
+    assert Noukai(KEY, session_id="a b\tc").session_id == "a b\tc"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_positional_timeouts_of_the_0_2_0_signatures(kind: str) -> None:
+    step = {"stepId": "s", "attempt": 2, "status": "completed"}
+    trace: dict[str, Any] = {
+        "flowRun": {"id": "r", "flowId": "f", "status": "completed"},
+        "steps": [],
+    }
+    wire = Wire(
+        httpx.Response(200, json=trace),
+        httpx.Response(200, json=step),
+        httpx.Response(202, json=ACCEPTED),
+        httpx.Response(200, json={"executionId": "job-1", "status": "completed"}),
+    )
+    flow = wire.client(kind).flow("o/p/s")
+    handle = flow.run("e")
+    assert run(handle.trace(5.0)).flow_run.id == "r"
+    assert run(handle.step_trace("s", 2, 1, 4.0)).attempt == 2
+    job = run(flow.execute_async("hi"))
+    assert run(job.poll(3.0)).status == "completed"
+    assert run(job.wait(2.0, 0.01)).status == "completed"
+    timeouts = [r.extensions["timeout"]["read"] for r in wire.requests[:4]]
+    assert timeouts[:2] == [5.0, 4.0]
+    assert timeouts[3] == 3.0
+    assert str(wire.requests[1].url).endswith("/runs/e/steps/s/trace?attempt=2&loop_index=1")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("bad", [0, -1, "5", True])
+def test_per_call_timeouts_are_validated(kind: str, bad: Any) -> None:
+    wire = Wire(httpx.Response(200, json=COMPLETED))
+    flow = wire.client(kind).flow("o/p/s")
+    with pytest.raises((ValueError, TypeError)):
+        run(flow.execute("hi", timeout=bad))
+    with pytest.raises((ValueError, TypeError)):
+        run(flow.run("e").trace(timeout=bad))
+    assert not wire.requests
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stream_401_and_429_carry_their_header_attributes(kind: str) -> None:
+    wire = Wire(
+        httpx.Response(
+            401, json={"detail": "no"}, headers={"WWW-Authenticate": "Bearer", "X-Request-ID": "q1"}
+        ),
+        httpx.Response(429, json={"detail": "slow"}, headers={"Retry-After": "7"}),
+    )
+    flow = wire.client(kind).flow("o/p/s")
+    with pytest.raises(AuthenticationError) as auth:
+        collect(kind, flow.events("hi"))
+    assert (auth.value.status_code, auth.value.www_authenticate) == (401, "Bearer")
+    assert auth.value.request_id == "q1" and str(auth.value) == "no"
+    with pytest.raises(RateLimitError) as limited:
+        collect(kind, flow.run("e").live_trace())
+    assert limited.value.retry_after == 7.0
+    assert len(wire.requests) == 2  # streams are never retried
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stream_log_events_have_no_bodies(kind: str) -> None:
+    events: list[dict[str, Any]] = []
+    wire = Wire(
+        httpx.Response(
+            200, content=SSE, headers={"Content-Type": "text/event-stream", "X-Request-ID": "sr"}
+        )
+    )
+    flow = wire.client(kind, log_handler=events.append, log_payloads=True).flow("o/p/s")
+    received = collect(kind, flow.run("e").live_trace())
+    assert isinstance(received[0], RunStarted)
+    path = "/seq/o/p/s/runs/e/trace/stream"
+    assert events == [
+        {"phase": "request", "method": "GET", "path": path, "attempt": 0, "streaming": True},
+        {
+            "phase": "response",
+            "method": "GET",
+            "path": path,
+            "status_code": 200,
+            "request_id": "sr",
+            "attempt": 0,
+            "streaming": True,
+        },
+    ]
+    live = wire.requests[0]
+    assert live.headers["accept"] == "application/json" and "x-session-id" not in live.headers
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_log_path_has_no_query_string(kind: str) -> None:
+    events: list[dict[str, Any]] = []
+    step = {"stepId": "s", "attempt": 1, "status": "completed"}
+    wire = Wire(httpx.Response(200, json=step))
+    flow = wire.client(kind, log_handler=events.append).flow("o/p/s")
+    run(flow.run("e").step_trace("s", attempt=1, loop_index=2))
+    assert {e["path"] for e in events} == {"/seq/o/p/s/runs/e/steps/s/trace"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_404_right_after_submission_reads_as_pending(kind: str) -> None:
+    wire = Wire(
+        httpx.Response(202, json=ACCEPTED),
+        httpx.Response(404, json={"detail": {"code": "JOB_NOT_FOUND", "message": "not yet"}}),
+    )
+    job = run(wire.client(kind).flow("o/p/s").execute_async("hi", session_id="sx"))
+    status = run(job.poll())
+    assert (status.execution_id, status.status) == ("job-1", "pending")
+    assert (job.status, job.session_id) == ("started", "sx")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_job_wait_that_only_sees_404s_still_honours_its_deadline(kind: str) -> None:
+    from noukai_sdk import APITimeoutError
+
+    wire = Wire(
+        httpx.Response(202, json=ACCEPTED),
+        httpx.Response(404, json={"detail": "nope"}),
+    )
+    job = run(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    with pytest.raises(APITimeoutError):
+        run(job.wait(timeout=0.05, poll_interval=0.01))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_other_job_poll_errors_propagate(kind: str) -> None:
+    wire = Wire(httpx.Response(202, json=ACCEPTED), httpx.Response(403, json={"detail": "no"}))
+    job = run(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    from noukai_sdk import PermissionDeniedError
+
+    with pytest.raises(PermissionDeniedError):
+        run(job.wait(timeout=5, poll_interval=0.01))
