@@ -133,10 +133,8 @@ class _TransportBase(Generic[ClientT]):
         """The general path: ``client.build_request`` merges base URL, query, cookies and headers."""
         headers = dict(self._headers)
         headers.update(allowed_request_headers(request.headers))
-        if content is not None:
-            headers["Content-Type"] = "application/json"
         timeout = self._timeout if request.timeout is None else as_httpx_timeout(request.timeout)
-        return self._client.build_request(
+        built = self._client.build_request(
             request.method,
             self._base_url + request.path,
             content=content,
@@ -144,6 +142,9 @@ class _TransportBase(Generic[ClientT]):
             headers=headers,
             timeout=timeout,
         )
+        if content is not None:  # after Content-Length, as httpx's json= adds them
+            built.headers["Content-Type"] = "application/json"
+        return built
 
     def _url(self, path: str) -> httpx.URL:
         url = self._urls.get(path)
@@ -155,6 +156,12 @@ class _TransportBase(Generic[ClientT]):
 
 
 _URL_CACHE_SIZE = 256
+
+
+_JSON_ONLY: dict[str, str] = {"Content-Type": "application/json"}
+_JSON_FRAMING: dict[str, str] = {"Content-Length": "0", **_JSON_ONLY}
+"""Body headers in the order httpx's ``json=`` adds them (``Content-Length`` first, its value
+replaced in place per request), so the request bytes match a plain ``httpx`` JSON POST."""
 
 
 class _HeaderSets:
@@ -204,12 +211,13 @@ class _HeaderSets:
             return headers
 
         plain = merged({})
+        sets_length = "Content-Length" in plain or "Transfer-Encoding" in plain
         return cls(
             own=own,
             client_raw=client_headers.raw,
             plain=plain,
-            json=merged({"Content-Type": "application/json"}),
-            sets_length="Content-Length" in plain or "Transfer-Encoding" in plain,
+            json=merged(_JSON_ONLY if sets_length else _JSON_FRAMING),
+            sets_length=sets_length,
         )
 
     def valid_for(self, own: Mapping[str, str], client_headers: httpx.Headers) -> bool:
@@ -220,12 +228,10 @@ class _HeaderSets:
         base = self.json if has_body else self.plain
         if not extra:
             return base
-        headers = httpx.Headers(base)
-        if has_body:
-            headers.pop("Content-Type")
+        headers = httpx.Headers(self.plain)
         headers.update(extra)
         if has_body:
-            headers["Content-Type"] = "application/json"
+            headers.update(_JSON_ONLY if self.sets_length else _JSON_FRAMING)
         return headers
 
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from noukai_sdk import (
@@ -177,7 +178,7 @@ def call(kind: str, port: int, action: str, **client_kwargs: Any) -> Any:
             if action == "execute":
                 return flow.execute("hi")
             if action == "poll":
-                return flow.run("e").trace() if False else _job(flow).poll()
+                return _job(flow).poll()
             if action == "trace":
                 return flow.run("e").trace()
             if action == "steps":
@@ -396,3 +397,72 @@ def test_a_step_stream_error_status_is_mapped(
         "nope",
     )
     assert info.value.request_id == "rq"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_job_wait_is_bounded_by_its_deadline_when_a_poll_hangs(
+    kind: str, server_factory: Callable[[list[Script]], ScriptedServer]
+) -> None:
+    accepted = json.dumps({"executionId": "e", "flowId": "f", "status": "queued", "blockCount": 1})
+    server = server_factory([respond(202, accepted.encode()), silent(5.0)])
+
+    async def wait_async() -> Any:
+        async with AsyncNoukai(KEY, env="dev", dev_port=server.port, timeout=30) as client:
+            job = await client.flow("o/p/s").execute_async("hi")
+            return await job.wait(timeout=0.5, poll_interval=0.05)
+
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError) as info:
+        if kind == "sync":
+            with Noukai(KEY, env="dev", dev_port=server.port, timeout=30) as client:
+                client.flow("o/p/s").execute_async("hi").wait(timeout=0.5, poll_interval=0.05)
+        else:
+            asyncio.run(wait_async())
+    assert time.monotonic() - started < 2.5
+    assert str(info.value) == "Job e did not complete within 0.5s"
+
+
+def _user_agent(raw: bytes) -> str:
+    for line in raw.split(b"\r\n"):
+        if line.lower().startswith(b"user-agent:"):
+            return line.split(b":", 1)[1].strip().decode()
+    raise AssertionError("no User-Agent")
+
+
+@pytest.mark.parametrize("session_id", [None, "sid-1"])
+@pytest.mark.parametrize("cookies", [False, True])
+def test_request_bytes_match_a_plain_httpx_json_post(
+    session_id: str | None, cookies: bool, server_factory: Callable[[list[Script]], ScriptedServer]
+) -> None:
+    """Header order, compact JSON and raw UTF-8: byte for byte what ``httpx`` ``json=`` sends."""
+    server = server_factory([respond(200, COMPLETED)])
+    body = {
+        "message": "héllo ✓",
+        "parameters": {"b": [1, 2], "a": None},
+        "iterationsUsed": 0,
+        "accumulatedOutputs": {},
+        "trace": False,
+    }
+    jar = httpx.Cookies()
+    if cookies:
+        jar.set("lb", "n1", domain="localhost")
+    with Noukai(
+        KEY, env="dev", dev_port=server.port, http_client=httpx.Client(cookies=jar)
+    ) as client:
+        client.flow("o/p/s").execute(
+            "héllo ✓", parameters={"b": [1, 2], "a": None}, session_id=session_id
+        )
+    headers = {
+        "Authorization": f"Bearer {KEY}",
+        "X-Noukai-API-Version": "2026-05-31",
+        "User-Agent": _user_agent(server.requests[0]),
+        "Accept": "application/json",
+    }
+    if session_id is not None:
+        headers["X-Session-Id"] = session_id
+    with httpx.Client(cookies=jar) as plain:
+        plain.post(
+            f"http://localhost:{server.port}/api/v1/seq/o/p/s/execute", json=body, headers=headers
+        )
+    ours, reference = server.requests
+    assert ours == reference
