@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from noukai_sdk import (
     AsyncNoukai,
     AuthenticationError,
+    FlowExecutionError,
     Noukai,
     RateLimitError,
     RunStarted,
@@ -228,3 +230,65 @@ def test_other_job_poll_errors_propagate(kind: str) -> None:
 
     with pytest.raises(PermissionDeniedError):
         run(job.wait(timeout=5, poll_interval=0.01))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_get_backoff_doubles_from_half_a_second_capped_at_eight_with_jitter(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+
+    async def fake_async_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("time.sleep", slept.append)
+    monkeypatch.setattr("asyncio.sleep", fake_async_sleep)
+    events: list[dict[str, Any]] = []
+    wire = Wire(httpx.Response(503, json={"detail": "busy"}))
+    flow = wire.client(kind, max_retries=6, log_handler=events.append).flow("o/p/s")
+    with pytest.raises(FlowExecutionError) as info:
+        run(flow.run("e").trace())
+    assert info.value.status_code == 503
+    assert len(wire.requests) == 7
+    nominal = [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    delays = [e["delay"] for e in events if e["phase"] == "retry"]
+    assert len(delays) == 6 and slept == delays
+    for delay, expected in zip(delays, nominal, strict=True):
+        assert expected * 0.75 <= delay <= expected * 1.25
+    retry = next(e for e in events if e["phase"] == "retry")
+    assert (retry["method"], retry["path"], retry["attempt"]) == (
+        "GET",
+        "/seq/o/p/s/runs/e/trace",
+        0,
+    )
+
+
+PAUSED = {
+    "status": "tool_calls_required",
+    "executionId": "e",
+    "pausedAtStep": "s1",
+    "iterationsUsed": 1,
+    "toolCallMessages": [],
+    "toolCalls": [{"id": "t", "function": {"name": "f", "arguments": "{}"}}],
+    "flowId": "f",
+    "blockCount": 2,
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_resumes_reuse_the_original_calls_timeout_and_version(kind: str) -> None:
+    wire = Wire(
+        httpx.Response(200, json=PAUSED),
+        httpx.Response(200, json=PAUSED),
+        httpx.Response(200, json=COMPLETED),
+    )
+    flow = wire.client(kind).flow("o/p/s")
+
+    def handler(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"tool_call_id": call["id"], "output": "ok"} for call in calls]
+
+    result = run(flow.execute("hi", tool_handler=handler, timeout=7.0, version=4))
+    assert result.output == 1
+    assert [r.extensions["timeout"]["read"] for r in wire.requests] == [7.0, 7.0, 7.0]
+    assert {r.url.path for r in wire.requests} == {"/api/v1/seq/o/p/s/v4/execute"}
+    assert "message" not in json.loads(wire.requests[1].content)
