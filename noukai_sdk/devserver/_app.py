@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -72,7 +72,12 @@ def create_app(config: ServerConfig) -> ASGIApp:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
+            Exception: _crash,
+        },
     )
     app.state.devserver = server
     return RequestIdMiddleware(app)
@@ -91,6 +96,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "BAD_REQUEST")
     return error_response(ApiError(exc.status_code, code, str(exc.detail), dict(exc.headers or {})))
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away while sending its body: nobody reads the answer, nothing is logged."""
+    return error_response(ApiError(400, "CLIENT_DISCONNECTED", "The request body was cut short."))
 
 
 async def _crash(request: Request, exc: Exception) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -14,6 +14,10 @@ from noukai_sdk.devserver import _wire
 from noukai_sdk.devserver._errors import ApiError
 
 JSON_MEDIA_TYPE = "application/json"
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# Values are echoed in events and traces, whose serialiser stops at about 255 levels.
+MAX_NESTING = 200
+_MAX_DRAIN_BYTES = 256 * 1024 * 1024
 
 
 def json_response(body: Any, *, status: int = 200) -> Response:
@@ -47,12 +51,20 @@ def event_stream(frames: AsyncIterator[bytes], *, on_close: Callable[[], None]) 
 
 
 async def read_model(request: Request, schema: Literal["ExecuteRequest", "StepRequest"]) -> Any:
-    """The request body validated into its generated model (400 bad JSON, 422 wrong shape)."""
-    raw = await request.body()
+    """The request body validated into its generated model (400 bad JSON, 413 too large, 422 wrong
+    shape)."""
+    raw = await read_body(request)
     try:
-        document: Any = json.loads(raw) if raw.strip() else {}
-    except ValueError as exc:
-        raise ApiError(400, "INVALID_JSON", f"The request body is not JSON: {exc}.") from exc
+        document: Any = json.loads(raw, parse_constant=_reject_constant) if raw.strip() else {}
+    except (ValueError, RecursionError) as exc:
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ApiError(400, "INVALID_JSON", f"The request body is not JSON: {reason}.") from None
+    if _nesting_depth(document) > MAX_NESTING:
+        raise ApiError(
+            400,
+            "INVALID_JSON",
+            f"The request body is nested more than {MAX_NESTING} levels deep.",
+        )
     if not isinstance(document, dict):
         raise ApiError(422, "INVALID_REQUEST", "The request body must be a JSON object.")
     try:
@@ -61,4 +73,53 @@ async def read_model(request: Request, schema: Literal["ExecuteRequest", "StepRe
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
         )
-        raise ApiError(422, "INVALID_REQUEST", f"Invalid request body: {problems}.") from exc
+        raise ApiError(422, "INVALID_REQUEST", f"Invalid request body: {problems}.") from None
+
+
+async def read_body(request: Request) -> bytes:
+    """The whole body, or 413 ``PAYLOAD_TOO_LARGE`` beyond :data:`MAX_BODY_BYTES`.
+
+    An oversized body is still read to its end (up to a bound) so that the client, which may
+    still be sending, receives the 413 instead of a reset connection.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size <= MAX_BODY_BYTES:
+            chunks.append(chunk)
+        elif size > _MAX_DRAIN_BYTES:
+            break
+    if size > MAX_BODY_BYTES:
+        raise _too_large()
+    return b"".join(chunks)
+
+
+def _too_large() -> ApiError:
+    return ApiError(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _nesting_depth(document: Any) -> int:
+    """How many arrays/objects deep ``document`` goes (iteratively: no recursion limit)."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children: Any
+        if isinstance(value, dict):
+            children = cast(dict[str, Any], value).values()
+        elif isinstance(value, list):
+            children = cast(list[Any], value)  # type: ignore[redundant-cast]
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest

@@ -183,7 +183,7 @@ def _step_query(request: Request) -> tuple[int | str | None, int | None]:
     if attempt_text is not None:
         if attempt_text == "all":
             attempt = "all"
-        elif attempt_text.isdigit() and int(attempt_text) >= 1:
+        elif _is_count(attempt_text) and int(attempt_text) >= 1:
             attempt = int(attempt_text)
         else:
             raise ApiError(
@@ -193,9 +193,14 @@ def _step_query(request: Request) -> tuple[int | str | None, int | None]:
             )
     loop_index = None
     if loop_text is not None:
-        if not loop_text.isdigit():
+        if not _is_count(loop_text):
             raise ApiError(
                 400, "BAD_REQUEST", f"loop_index must be a non-negative integer, got '{loop_text}'."
             )
         loop_index = int(loop_text)
     return attempt, loop_index
+
+
+def _is_count(text: str) -> bool:
+    """ASCII decimal digits of a sane length (``str.isdigit`` also accepts ``"²"``)."""
+    return text.isascii() and text.isdigit() and len(text) <= 9

@@ -14,7 +14,7 @@ from noukai_sdk.devserver._config import ServerConfig
 from noukai_sdk.devserver._engine import Engine, Event, StepRecord, StopReason, Wait
 from noukai_sdk.devserver._errors import ApiError
 from noukai_sdk.devserver._flows import FlowCatalog, FlowSpec, load_catalog
-from noukai_sdk.devserver._runs import RunState
+from noukai_sdk.devserver._runs import RunState, now_iso
 from noukai_sdk.devserver._store import Store
 
 if TYPE_CHECKING:
@@ -146,12 +146,25 @@ class DevServer:
                 yield await self._publish(run, batch)
         finally:
             engine.close()
+            if outcome.reason is None and not run.is_terminal:
+                self._interrupted(run)
             self.store.save_run(run)
             key = self.accounts.find(run.api_key)
             spent = Decimal(run.cost_usd) - cost_before
             if spent and key is not None:
                 self.store.charge(key.key, spent, initial=key.credits_usd)
             await self._notify()
+
+    def _interrupted(self, run: RunState) -> None:
+        """The engine was stopped mid-step (client gone, shutdown): the step attempt in progress
+        is recorded as failed and the run waits at its cursor, so a later call (or the job worker
+        after a restart) runs that step again as a new attempt."""
+        self.store.fail_running_steps(
+            run.execution_id,
+            error={"code": "INTERRUPTED", "message": "The step was interrupted before it ended."},
+            completed_at=now_iso(),
+        )
+        run.status = "paused_for_tools" if run.tool is not None else "paused"
 
     async def _publish(self, run: RunState, batch: list[Event]) -> list[Event]:
         self.store.append_events(run.execution_id, batch)

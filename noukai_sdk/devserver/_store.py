@@ -113,6 +113,20 @@ class Store:
         ).fetchall()
         return [json.loads(row[0]) for row in rows]
 
+    def fail_running_steps(
+        self, execution_id: str, *, error: dict[str, str], completed_at: str
+    ) -> None:
+        """Mark the run's step attempts still recorded as running as failed with ``error``."""
+        rows = self._db.execute(
+            "SELECT seq, record FROM steps WHERE execution_id = ?", (execution_id,)
+        ).fetchall()
+        for seq, text in rows:
+            record = json.loads(text)
+            if record.get("status") != "running":
+                continue
+            record.update(status="failed", completed_at=completed_at, error=error)
+            self._db.execute("UPDATE steps SET record = ? WHERE seq = ?", (json.dumps(record), seq))
+
     # events ----------------------------------------------------------------------------------
 
     def append_events(self, execution_id: str, events: list[Event]) -> None:
