@@ -52,8 +52,15 @@ def allowed_request_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in RESERVED_HEADERS}
 
 
+_LONGEST_TIMEOUT = 1e8
+"""Seconds (about three years): longer timeouts, ``inf`` included, mean the same and are clamped
+to this, because the blocking socket layer overflows on them."""
+
+
 def as_httpx_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
-    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    return httpx.Timeout(min(timeout, _LONGEST_TIMEOUT))
 
 
 def is_timeout(value: object) -> bool:

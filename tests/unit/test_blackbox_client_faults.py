@@ -466,3 +466,26 @@ def test_request_bytes_match_a_plain_httpx_json_post(
         )
     ours, reference = server.requests
     assert ours == reference
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("huge", [1e12, float("inf")])
+def test_huge_timeouts_mean_no_practical_limit(
+    kind: str, huge: float, server_factory: Callable[[list[Script]], ScriptedServer]
+) -> None:
+    server = server_factory([respond(200, COMPLETED)])
+    assert call(kind, server.port, "execute", timeout=huge).status == "completed"
+
+
+def test_a_huge_per_call_timeout_and_job_wait(
+    server_factory: Callable[[list[Script]], ScriptedServer],
+) -> None:
+    accepted = json.dumps({"executionId": "e", "flowId": "f", "status": "queued", "blockCount": 1})
+    server = server_factory(
+        [respond(200, COMPLETED), respond(202, accepted.encode()), respond(200, JOB)]
+    )
+    with Noukai(KEY, env="dev", dev_port=server.port) as client:
+        flow = client.flow("o/p/s")
+        assert flow.execute("hi", timeout=float("inf")).status == "completed"
+        job = flow.execute_async("hi")
+        assert job.wait(timeout=float("inf"), poll_interval=0.01).status == "completed"
