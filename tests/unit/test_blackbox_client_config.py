@@ -313,3 +313,20 @@ def test_version_and_method_parity() -> None:
         public_sync = {n for n in dir(sync_cls) if not n.startswith("_")}
         public_async = {n for n in dir(async_cls) if not n.startswith("_")}
         assert public_sync == public_async
+
+
+def test_the_dev_port_override_is_loopback_only_and_dev_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Noukai(KEY, env="dev", dev_port=9001).base_url == "http://localhost:9001/api/v1"
+    monkeypatch.setenv("NOUKAI_DEV_PORT", "9002")
+    assert Noukai(KEY, env="dev").base_url == "http://localhost:9002/api/v1"
+    assert Noukai(KEY).base_url == PROD  # a stray port variable never affects production
+    with pytest.raises(ValueError):
+        Noukai(KEY, dev_port=9001)  # production with a dev port is a mistake, not a redirect
+    for bad in (0, 70000, True):
+        with pytest.raises(ValueError):
+            Noukai(KEY, env="dev", dev_port=bad)
+    monkeypatch.setenv("NOUKAI_DEV_PORT", "eighty")
+    with pytest.raises(ValueError, match="NOUKAI_DEV_PORT"):
+        Noukai(KEY, env="dev")
