@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,7 +12,7 @@ from noukai_sdk.devserver import _snapshots, _wire
 from noukai_sdk.devserver._errors import ApiError
 from noukai_sdk.devserver._http import json_response
 from noukai_sdk.devserver._runs import RunState
-from noukai_sdk.devserver._service import DevServer, server_of
+from noukai_sdk.devserver._service import INTERRUPTED, DevServer, server_of
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SESSION_STATUS = {"paused": "running", "paused_for_tools": "running"}
@@ -52,6 +52,8 @@ def _execution(server: DevServer, run: RunState) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     if run.capture != "off":
         for record in server.store.step_records(run.execution_id):
+            if _was_interrupted(record):
+                continue  # a retried, cut-short attempt: replaying it would fail the run
             steps.append(
                 {
                     "step_id": record["step_id"],
@@ -86,3 +88,8 @@ def _execution(server: DevServer, run: RunState) -> dict[str, Any]:
         "steps": steps,
         "error_at_step": run.error_at_step,
     }
+
+
+def _was_interrupted(record: dict[str, Any]) -> bool:
+    error = record["error"]
+    return isinstance(error, dict) and cast(dict[str, Any], error).get("code") == INTERRUPTED

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 
 _MAX_BATCH = 256
+INTERRUPTED = "INTERRUPTED"
+"""Error code of a step attempt cut short by a disconnect or a shutdown (retried, not failed)."""
 
 
 def server_of(request: Request) -> DevServer:
@@ -161,7 +163,7 @@ class DevServer:
         after a restart) runs that step again as a new attempt."""
         self.store.fail_running_steps(
             run.execution_id,
-            error={"code": "INTERRUPTED", "message": "The step was interrupted before it ended."},
+            error={"code": INTERRUPTED, "message": "The step was interrupted before it ended."},
             completed_at=now_iso(),
         )
         run.status = "paused_for_tools" if run.tool is not None else "paused"

@@ -10,6 +10,7 @@ import json
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -194,7 +195,8 @@ def test_a_client_leaving_mid_stream_frees_its_slot_and_the_step_can_be_run_agai
     dev_server: DevServerProcess,
 ) -> None:
     key = TEST_KEYS["single_slot"]
-    headers = dev_server.headers(key)
+    session = str(uuid.uuid4())
+    headers = {**dev_server.headers(key), "X-Session-Id": session}
     body = {"message": "gone", "stepIndex": 0, "parameters": {"delay_ms": 2000}}
     gone = OpenStep(dev_server.base_url, headers, body)
     execution_id = gone.execution_id
@@ -212,8 +214,12 @@ def test_a_client_leaving_mid_stream_frees_its_slot_and_the_step_can_be_run_agai
             f"seq/demo/examples/slow/runs/{execution_id}/steps/think/trace",
             params={"attempt": "all"},
         ).json()["attempts"]
+        recorded = http.get(f"seq/sessions/{session}").json()["executions"]
     assert [(a["attempt"], a["status"]) for a in attempts] == [(1, "failed"), (2, "completed")]
     assert attempts[0]["errorContext"]["code"] == "INTERRUPTED"
+    # The session (what replay serves) holds what the run did, not the cut-short attempt.
+    assert [(s["attempt"], s["status"]) for s in recorded[0]["steps"]] == [(2, "completed")]
+    assert recorded[0]["status"] == "completed"
 
 
 @pytest.fixture
