@@ -140,7 +140,14 @@ def parse_model(model: type[ModelT], response: HttpResponse, *, what: str) -> Mo
     try:
         return model.model_validate_json(response.content)
     except ValidationError as exc:
-        raise response_validation_error(response, what=what, problem=_first_problem(exc)) from exc
+        first_error = exc
+    try:  # JSON in another Unicode encoding, or with a byte-order mark, as json.loads reads it
+        return model.model_validate(json.loads(response.content))
+    except (ValueError, ValidationError):
+        pass
+    raise response_validation_error(
+        response, what=what, problem=_first_problem(first_error)
+    ) from first_error
 
 
 def parse_json(response: HttpResponse, *, what: str) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -292,3 +293,25 @@ def test_resumes_reuse_the_original_calls_timeout_and_version(kind: str) -> None
     assert [r.extensions["timeout"]["read"] for r in wire.requests] == [7.0, 7.0, 7.0]
     assert {r.url.path for r in wire.requests} == {"/api/v1/seq/o/p/s/v4/execute"}
     assert "message" not in json.loads(wire.requests[1].content)
+
+
+def _utf16(text: str) -> bytes:
+    return text.encode("utf-16")
+
+
+def _with_bom(text: str) -> bytes:
+    return b"\xef\xbb\xbf" + text.encode()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("encode", [_utf16, _with_bom])
+def test_json_bodies_in_other_unicode_encodings_are_read_everywhere(
+    kind: str, encode: Callable[[str], bytes]
+) -> None:
+    status = json.dumps({"executionId": "job-1", "status": "completed", "result": "ü"})
+    wire = Wire(
+        httpx.Response(202, content=encode(json.dumps(ACCEPTED))),
+        httpx.Response(200, content=encode(status)),
+    )
+    job = run(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    assert run(job.poll()).result == "ü"
