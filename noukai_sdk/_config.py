@@ -77,6 +77,11 @@ def resolve_api_key(api_key: str | None, environ: Mapping[str, str]) -> str:
         raise AuthenticationError("No API key provided. Pass api_key= or set NOUKAI_API_KEY.")
     if not key.startswith(API_KEY_PREFIX):
         raise AuthenticationError("Invalid API key prefix. Expected 'nk_'.")
+    if not (key.isascii() and key.isprintable()):
+        raise AuthenticationError(
+            "Invalid API key: it contains a control or non-ASCII character (a trailing newline "
+            "from a file?), so it cannot be sent in the Authorization header."
+        )
     return key
 
 

@@ -330,3 +330,18 @@ def test_the_dev_port_override_is_loopback_only_and_dev_only(
     monkeypatch.setenv("NOUKAI_DEV_PORT", "eighty")
     with pytest.raises(ValueError, match="NOUKAI_DEV_PORT"):
         Noukai(KEY, env="dev")
+
+
+@pytest.mark.parametrize("bad", ["nk_secret_value\n", "nk_sécret", "nk_tab\there", "nk_nul\x00"])
+@pytest.mark.parametrize("client_class", [Noukai, AsyncNoukai])
+def test_a_key_that_cannot_be_a_header_is_refused_at_construction_without_echoing_it(
+    bad: str, client_class: type[Noukai] | type[AsyncNoukai], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(AuthenticationError) as info:
+        client_class(bad)
+    assert info.value.status_code is None
+    assert "secret" not in repr(info.value) and "sécret" not in repr(info.value)
+    if "\x00" not in bad:  # environment variables cannot hold NUL
+        monkeypatch.setenv("NOUKAI_API_KEY", bad)
+        with pytest.raises(AuthenticationError):
+            client_class()
