@@ -37,7 +37,7 @@ def create_app(config: ServerConfig) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncGenerator[None, None]:
-        server.store.requeue_interrupted_jobs()
+        server.recover_after_stop()
         worker = asyncio.create_task(run_jobs(server))
         try:
             yield

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 _MAX_BATCH = 256
 INTERRUPTED = "INTERRUPTED"
 """Error code of a step attempt cut short by a disconnect or a shutdown (retried, not failed)."""
+_INTERRUPTION = {"code": INTERRUPTED, "message": "The step was interrupted before it ended."}
 
 
 def server_of(request: Request) -> DevServer:
@@ -136,6 +137,8 @@ class DevServer:
                         continue
                 elif isinstance(item, StepRecord):
                     self.store.record_step(run.execution_id, item)
+                    if item.status == "running":  # the attempt count survives a kill
+                        self.store.save_run(run)
                     continue
                 elif item.seconds <= 0:
                     continue
@@ -159,14 +162,18 @@ class DevServer:
 
     def _interrupted(self, run: RunState) -> None:
         """The engine was stopped mid-step (client gone, shutdown): the step attempt in progress
-        is recorded as failed and the run waits at its cursor, so a later call (or the job worker
-        after a restart) runs that step again as a new attempt."""
-        self.store.fail_running_steps(
-            run.execution_id,
-            error={"code": INTERRUPTED, "message": "The step was interrupted before it ended."},
-            completed_at=now_iso(),
-        )
-        run.status = "paused_for_tools" if run.tool is not None else "paused"
+        is recorded as failed, and the run waits at its cursor (see :func:`_settle_interrupted`)."""
+        self.store.fail_running_steps(run.execution_id, error=_INTERRUPTION, completed_at=now_iso())
+        _settle_interrupted(run)
+
+    def recover_after_stop(self) -> None:
+        """At start-up, treat what a killed process left running as interrupted, so that no
+        trace shows a step running forever; then put its running jobs back in the queue."""
+        self.store.fail_running_steps(None, error=_INTERRUPTION, completed_at=now_iso())
+        for run in self.store.runs_left_running():
+            _settle_interrupted(run)
+            self.store.save_run(run)
+        self.store.requeue_interrupted_jobs()
 
     async def _publish(self, run: RunState, batch: list[Event]) -> list[Event]:
         self.store.append_events(run.execution_id, batch)
@@ -200,3 +207,17 @@ class DevServer:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+
+def _settle_interrupted(run: RunState) -> None:
+    """Where an interrupted run goes: a /step run or a job waits at its cursor (the next /step,
+    or the worker, runs the step again); a blocking /execute run, which nobody can continue
+    unless it waits for tool results, has failed."""
+    if run.tool is not None:
+        run.status = "paused_for_tools"
+    elif run.trigger == "execute":
+        run.status = "failed"
+        run.error = dict(_INTERRUPTION)
+        run.completed_at = now_iso()
+    else:
+        run.status = "paused"

@@ -114,18 +114,29 @@ class Store:
         return [json.loads(row[0]) for row in rows]
 
     def fail_running_steps(
-        self, execution_id: str, *, error: dict[str, str], completed_at: str
+        self, execution_id: str | None, *, error: dict[str, str], completed_at: str
     ) -> None:
-        """Mark the run's step attempts still recorded as running as failed with ``error``."""
-        rows = self._db.execute(
-            "SELECT seq, record FROM steps WHERE execution_id = ?", (execution_id,)
-        ).fetchall()
-        for seq, text in rows:
+        """Mark step attempts still recorded as running (of one run, or of every run when
+        ``execution_id`` is None) as failed with ``error``."""
+        query = 'SELECT seq, record FROM steps WHERE record LIKE \'%"status": "running"%\''
+        arguments: tuple[str, ...] = ()
+        if execution_id is not None:
+            query += " AND execution_id = ?"
+            arguments = (execution_id,)
+        for seq, text in self._db.execute(query, arguments).fetchall():
             record = json.loads(text)
             if record.get("status") != "running":
                 continue
             record.update(status="failed", completed_at=completed_at, error=error)
             self._db.execute("UPDATE steps SET record = ? WHERE seq = ?", (json.dumps(record), seq))
+
+    def runs_left_running(self) -> list[RunState]:
+        """Runs stored as running: at start-up, those the previous process was advancing."""
+        rows = self._db.execute(
+            'SELECT state FROM runs WHERE state LIKE \'%"status": "running"%\''
+        ).fetchall()
+        runs = [RunState.from_json(row[0]) for row in rows]
+        return [run for run in runs if run.status == "running"]
 
     # events ----------------------------------------------------------------------------------
 

@@ -283,24 +283,35 @@ def test_sigterm_finishes_in_flight_requests_and_keeps_queued_jobs(
         assert wait_for_job(http, "slow", busy)["status"] == "completed"
 
 
-def test_a_job_queued_before_a_hard_kill_runs_after_the_restart(
+def test_after_a_hard_kill_queued_jobs_run_and_nothing_stays_running(
     own_server: DevServerProcess,
 ) -> None:
-    with httpx.Client(
-        base_url=own_server.base_url + "/", headers=own_server.headers(), timeout=30
-    ) as http:
+    base, headers = own_server.base_url + "/", own_server.headers()
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
         running = http.post(
             "seq/demo/examples/slow/jobs", json={"message": "cut", "parameters": {"delay_ms": 3000}}
         ).json()["executionId"]
         queued = http.post(JOBS, json={"message": "waiting"}).json()["executionId"]
-        time.sleep(0.5)
+    executing = OpenStep(base.rstrip("/"), headers, {"message": "cut", "stepIndex": 0})
+    step_run = executing.execution_id
+    time.sleep(0.5)
     own_server.stop(sig=signal.SIGKILL)
+    executing.close()
     own_server.start()
     with httpx.Client(
         base_url=own_server.base_url + "/", headers=own_server.headers(), timeout=30
     ) as http:
         assert wait_for_job(http, "hello-world", queued)["result"] == "Hello! You said: waiting"
         assert wait_for_job(http, "slow", running)["result"] == "After a while: cut"
+        attempts = http.get(
+            f"seq/demo/examples/slow/runs/{running}/steps/think/trace", params={"attempt": "all"}
+        ).json()["attempts"]
+        assert [(a["attempt"], a["status"]) for a in attempts] == [(1, "failed"), (2, "completed")]
+        # The /step run the kill cut short waits at its cursor; the next call runs the step.
+        trace = http.get(f"seq/demo/examples/slow/runs/{step_run}/trace").json()
+        assert trace["steps"][0]["status"] == "failed"
+        again = http.post(SLOW_STEP, json={"executionId": step_run, "stepIndex": 0})
+        assert parse_sse(again.text)[-1][0] == "flow_completed"
 
 
 def test_sigterm_with_an_open_live_trace_does_not_hang(own_server: DevServerProcess) -> None:
