@@ -6,7 +6,8 @@ One logical run is a sequence of ``POST …/step`` calls, each answered by an SS
 count, W24/W25); :func:`step_protocol` is the generator the effect drivers run: it builds each
 request body, reads the stream, stamps ``step_index``, handles tool pauses and decides when the
 run is over. A stream that ends without a pause or a terminal event raises
-:class:`StreamInterruptedError` with the cursor, never a silent "success" (W15).
+:class:`StreamInterruptedError` with the cursor, never a silent "success" (W15); a server that
+keeps pausing without the run moving is abandoned after a few identical requests, never looped on.
 
 :func:`live_trace_protocol` is the much simpler reader of ``GET …/runs/{id}/trace/stream``.
 """
@@ -21,6 +22,7 @@ from noukai_sdk._constants import DEFAULT_MAX_TOOL_ROUNDS
 from noukai_sdk._effects import CloseStream, Emit, Protocol, call_user, read_stream
 from noukai_sdk._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APITimeoutError,
     FlowExecutionError,
     StreamInterruptedError,
@@ -52,6 +54,9 @@ if TYPE_CHECKING:
 
     from noukai_sdk._http_types import HttpRequest, StreamHead
     from noukai_sdk._paths import FlowAddress
+
+MAX_IDLE_SEGMENTS = 3
+"""Consecutive ``/step`` answers that pause without any progress before the run is abandoned."""
 
 ToolHandler = Callable[[list[dict[str, Any]]], Any]
 """Called with the pause's ``tool_calls``; returns the tool results (or an awaitable of them)."""
@@ -95,6 +100,8 @@ class StepCursor:
     """Tool conversation staged for the next call (a tool resume), consumed by it."""
     iterations_used: int = 0
     tool_rounds: int = 0
+    progress: int = 0
+    """Step completions and tool pauses seen so far (tells a stuck server from a moving run)."""
 
     @property
     def is_first_call(self) -> bool:
@@ -137,6 +144,7 @@ class StepCursor:
             event.step_index = self.step_index
         self.accumulated_outputs[event.step_id] = event.output
         self.step_index = event.step_index + 1
+        self.progress += 1
 
     def step_paused(self, event: StepPaused) -> None:
         if event.step_index is None:
@@ -147,6 +155,7 @@ class StepCursor:
         self.execution_id = event.execution_id
         self.step_index = event.step_index
         self.accumulated_outputs.update(event.accumulated_outputs or {})
+        self.progress += 1
 
     def stage_tool_results(self, event: ToolCallsRequired, results: ToolResults) -> None:
         """Stage the pause's conversation plus ``results`` (any accepted shape) for the next call."""
@@ -163,6 +172,7 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Protocol[None]:
     if call.sync_client:
         reject_async_handler_on_sync_client(call.tool_handler)
     cursor = StepCursor()
+    idle_segments = 0
     while True:
         request = call.address.operation_request(
             "step",
@@ -171,8 +181,18 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Protocol[None]:
             session_id=call.session_id,
             timeout=call.timeout,
         )
+        before = (cursor.progress, cursor.step_index, cursor.execution_id)
         if not (yield from _run_segment(call, ctx, cursor, request)):
             return
+        moved = (cursor.progress, cursor.step_index, cursor.execution_id) != before
+        idle_segments = 0 if moved else idle_segments + 1
+        if idle_segments >= MAX_IDLE_SEGMENTS:
+            raise APIResponseValidationError(
+                f"The server paused run {cursor.execution_id or '(id unknown)'} at step index "
+                f"{cursor.step_index} {idle_segments} times in a row without completing a step; "
+                "stopping instead of repeating the same /step request forever.",
+                execution_id=cursor.execution_id,
+            )
 
 
 def _run_segment(
