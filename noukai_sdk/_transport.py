@@ -24,7 +24,9 @@ ClientT = TypeVar("ClientT", httpx.Client, httpx.AsyncClient)
 
 _SEND_OPTIONS: dict[str, Any] = {"auth": None, "follow_redirects": False}
 """Overrides of an injected client's ``auth`` and ``follow_redirects``: the SDK's bearer key is the
-only credential sent, and a redirect never takes a request (or the key) away from the base URL."""
+only credential sent, and a redirect never takes a request (or the key) away from the base URL.
+A transport built without a key (the relay client talking to the user's own server) keeps the
+injected client's settings."""
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -83,6 +85,7 @@ class _TransportBase(Generic[ClientT]):
     def __init__(self, *, base_url: str, api_key: str, timeout: float | httpx.Timeout) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = constant_headers(api_key)
+        self._send_options: dict[str, Any] = _SEND_OPTIONS if api_key else {}
         self._timeout = as_httpx_timeout(timeout)
         self._timeout_extension = self._timeout.as_dict()
         self._urls: dict[str, httpx.URL] = {}
@@ -261,7 +264,7 @@ class SyncTransport(_TransportBase[httpx.Client]):
     def send(self, request: HttpRequest) -> HttpResponse:
         built = self._build(request)
         try:
-            response = self._client.send(built, **_SEND_OPTIONS)
+            response = self._client.send(built, **self._send_options)
             try:
                 content = response.read()
             finally:
@@ -273,7 +276,7 @@ class SyncTransport(_TransportBase[httpx.Client]):
     def open_stream(self, request: HttpRequest) -> _SyncStream:
         built = self._build(request)
         try:
-            response = self._client.send(built, stream=True, **_SEND_OPTIONS)
+            response = self._client.send(built, stream=True, **self._send_options)
         except httpx.RequestError as exc:
             raise _connection_error(exc) from exc
         return _SyncStream(response)
@@ -305,7 +308,7 @@ class AsyncTransport(_TransportBase[httpx.AsyncClient]):
     async def send(self, request: HttpRequest) -> HttpResponse:
         built = self._build(request)
         try:
-            response = await self._client.send(built, **_SEND_OPTIONS)
+            response = await self._client.send(built, **self._send_options)
             try:
                 content = await response.aread()
             finally:
@@ -317,7 +320,7 @@ class AsyncTransport(_TransportBase[httpx.AsyncClient]):
     async def open_stream(self, request: HttpRequest) -> _AsyncStream:
         built = self._build(request)
         try:
-            response = await self._client.send(built, stream=True, **_SEND_OPTIONS)
+            response = await self._client.send(built, stream=True, **self._send_options)
         except httpx.RequestError as exc:
             raise _connection_error(exc) from exc
         return _AsyncStream(response)

@@ -793,3 +793,24 @@ def test_respx_sees_the_same_traffic() -> None:
     with Noukai(KEY) as client:
         client.flow("acme/support/triage").execute("hi")
     assert route.called
+
+
+def test_the_keyless_relay_client_keeps_its_injected_clients_auth_and_redirects() -> None:
+    from noukai_sdk import RelayFlow
+
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/old":
+            return httpx.Response(308, headers={"Location": "https://relay.example/new"})
+        return httpx.Response(200, json=completed())
+
+    http = httpx.Client(
+        transport=httpx.MockTransport(answer), auth=("app", "pw"), follow_redirects=True
+    )
+    with RelayFlow("https://relay.example/old", client=http) as flow:
+        result = flow.execute("hi")
+    assert isinstance(result, ExecuteResult)
+    assert [r.url.path for r in seen] == ["/old", "/new"]
+    assert all(r.headers["authorization"].startswith("Basic ") for r in seen)
