@@ -205,7 +205,9 @@ def _run_segment(
     while True:
         try:
             chunk = yield from read_stream()
-        except APITimeoutError:
+        except APITimeoutError as error:
+            if error.execution_id is None:
+                error.execution_id = cursor.execution_id  # the run to look up or resume
             raise
         except APIConnectionError as error:
             raise _interrupted(cursor, head, f"the connection failed: {error}") from error

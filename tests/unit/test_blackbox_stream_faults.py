@@ -16,6 +16,7 @@ from typing import Literal
 import pytest
 
 from noukai_sdk import (
+    APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
     AsyncNoukai,
@@ -23,6 +24,7 @@ from noukai_sdk import (
     Noukai,
     NoukaiError,
     RunStarted,
+    StepCompleted,
     StepOutput,
     StreamEvent,
     StreamInterruptedError,
@@ -150,9 +152,10 @@ def test_a_stalled_stream_times_out_after_the_per_call_timeout(
 ) -> None:
     server = start(serve, [RUN_STARTED, STALL])
     began = time.monotonic()
-    with pytest.raises(APITimeoutError):
+    with pytest.raises(APITimeoutError) as info:
         collect(mode, server.port, timeout=0.3)
     assert time.monotonic() - began < 3
+    assert info.value.execution_id == "exec-1"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -251,3 +254,54 @@ async def test_leaving_an_async_stream_early_closes_its_connection(
                 assert isinstance(event, RunStarted)
                 break
         assert await asyncio.to_thread(server.closed_by_client.wait, 2)
+
+
+def live_trace_events(mode: Mode, port: int, *, timeout: float | None = None) -> list[StreamEvent]:
+    options = {"env": "dev", "dev_port": port, "max_retries": 0}
+    if mode == "sync":
+        with Noukai("nk_test", **options) as client:  # type: ignore[arg-type]
+            run = client.flow("acme/main/grade-3").run("exec-1")
+            with run.live_trace(timeout=timeout) as stream:
+                return list(stream)
+
+    async def collect_async() -> list[StreamEvent]:
+        async with AsyncNoukai("nk_test", **options) as client:  # type: ignore[arg-type]
+            run = client.flow("acme/main/grade-3").run("exec-1")
+            async with run.live_trace(timeout=timeout) as stream:
+                return [event async for event in stream]
+
+    return asyncio.run(collect_async())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_stalled_live_trace_times_out_after_the_per_call_timeout(
+    serve: list[ScriptedServer], mode: Mode
+) -> None:
+    server = start(serve, [RUN_STARTED, STALL])
+    began = time.monotonic()
+    with pytest.raises(APITimeoutError):
+        live_trace_events(mode, server.port, timeout=0.3)
+    assert time.monotonic() - began < 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_live_trace_cut_mid_event_is_a_connection_error(
+    serve: list[ScriptedServer], mode: Mode
+) -> None:
+    server = start(
+        serve,
+        [RUN_STARTED, b'event: step_completed\ndata: {"stepId":'],
+        head=b"content-length: 4000\r\n",
+    )
+    with pytest.raises(APIConnectionError):
+        live_trace_events(mode, server.port)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_live_trace_yields_every_event_until_the_server_closes(
+    serve: list[ScriptedServer], mode: Mode
+) -> None:
+    body = RUN_STARTED + sse(StepCompleted, step_id="s-1") + b": heartbeat\n\n"
+    server = start(serve, [body], head=b"connection: close\r\n")
+    events = live_trace_events(mode, server.port)
+    assert [event.type for event in events] == ["run_started", "step_completed"]
