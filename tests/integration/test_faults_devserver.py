@@ -222,6 +222,26 @@ def test_a_client_leaving_mid_stream_frees_its_slot_and_the_step_can_be_run_agai
     assert recorded[0]["status"] == "completed"
 
 
+def test_a_client_leaving_a_quiet_live_trace_frees_its_slot(
+    dev_server: DevServerProcess,
+) -> None:
+    headers = dev_server.headers(TEST_KEYS["single_slot"])
+    with httpx.Client(base_url=dev_server.base_url + "/", headers=headers, timeout=30) as http:
+        paused = http.post(STEP, json={"message": "quiet", "stepIndex": 0})
+        execution_id = parse_sse(paused.text)[0][1]["executionId"]
+        path = f"seq/demo/examples/two-step/runs/{execution_id}/trace/stream"
+        with http.stream("GET", path) as tail:  # a paused run: no new events will come
+            assert tail.status_code == 200
+            chunks = tail.iter_raw()  # kept referenced: closing it would close the stream
+            assert b"run_started" in next(chunks)
+            assert_error(http.post(EXECUTE, json={"message": "busy"}), 429, "RATE_LIMIT")
+        deadline = time.monotonic() + 5
+        while (reply := http.post(EXECUTE, json={"message": "free"})).status_code == 429:
+            assert time.monotonic() < deadline, "the slot of the abandoned stream was not freed"
+            time.sleep(0.1)
+        assert reply.status_code == 200
+
+
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[DevServerProcess]:
     """A dev server of this test's own, which it may stop and restart."""
