@@ -143,11 +143,11 @@ def _deadline_error(job: JobRef, timeout: float) -> APITimeoutError:
 
 
 def _check_wait_args(timeout: object, poll_interval: object) -> tuple[float, float]:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
     if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)):
         raise ValueError(f"poll_interval must be a number of seconds, got {poll_interval!r}")
-    if poll_interval < 0:
+    if not poll_interval >= 0:
         raise ValueError(f"poll_interval must be >= 0 seconds, got {poll_interval!r}")
     return float(timeout), float(poll_interval)
 

@@ -315,3 +315,21 @@ def test_json_bodies_in_other_unicode_encodings_are_read_everywhere(
     )
     job = run(wire.client(kind).flow("o/p/s").execute_async("hi"))
     assert run(job.poll()).result == "ü"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("timeout", "poll_interval"),
+    [(float("nan"), 1.0), (0, 1.0), (-1, 1.0), (1.0, float("nan")), (1.0, -0.5), ("5", 1.0)],
+)
+def test_job_wait_arguments_are_checked_before_polling(
+    kind: str, timeout: Any, poll_interval: Any
+) -> None:
+    wire = Wire(
+        httpx.Response(202, json=ACCEPTED),
+        httpx.Response(200, json={"executionId": "job-1", "status": "running"}),
+    )
+    job = run(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    with pytest.raises(ValueError):
+        run(job.wait(timeout=timeout, poll_interval=poll_interval))
+    assert len(wire.requests) == 1
