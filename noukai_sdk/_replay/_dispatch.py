@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from noukai_sdk._effects import Emit, Protocol
+from noukai_sdk._effects import CallUser, Emit, Protocol
 from noukai_sdk._replay._building import (
     build,
     failure_error,
@@ -68,6 +68,7 @@ def replay_execute(scope: Scope, call: ReplayCall) -> Protocol[ExecuteResult]:
     matcher = _state(scope).matcher
     matcher.call_started(call.slug, "execute")
     try:
+        yield from _let_concurrent_calls_start(call)
         plan, session_id = yield from _served(scope, call, "execute", _plan)
     finally:
         matcher.call_finished(call.slug, "execute")
@@ -103,6 +104,21 @@ def replay_job(scope: Scope, call: ReplayCall) -> Protocol[ReplayedJob]:
         session_id=session_id,
         final_status=recorded_job_status(plan),
     )
+
+
+def _let_concurrent_calls_start(call: ReplayCall) -> Protocol[None]:
+    """On an asyncio client, give the event loop one turn while this call is marked in flight.
+
+    Replay does no I/O, so without this turn ``asyncio.gather(flow.execute(), flow.execute())``
+    would run the calls one after the other and the concurrency warning could never fire for
+    calls the user code did start concurrently (whose recorded order is not defined).
+    """
+    from noukai_sdk._replay._client_access import is_async_client
+
+    if call.client is not None and is_async_client(call.client):
+        import asyncio
+
+        yield CallUser(asyncio.sleep, (0,))
 
 
 def recorded_job_status(plan: ReplayPlan) -> JobStatus:

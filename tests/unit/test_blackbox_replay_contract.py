@@ -3,7 +3,9 @@ matching, reconstruction and scope log events, through the public API with the A
 
 from __future__ import annotations
 
+import asyncio
 import json
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -357,3 +359,30 @@ def test_both_scope_vocabularies_are_the_same_objects() -> None:
     assert noukai_sdk.trace is noukai_sdk.replay
     assert noukai_sdk.trace_scope is noukai_sdk.replay_scope
     assert noukai_sdk.trace_scope_sync is noukai_sdk.replay_scope_sync
+
+
+# --- §12.8 with DESIGN's fix: the concurrency warning ----------------------------------------------
+
+
+async def test_concurrent_async_calls_for_one_slug_warn_and_sequential_ones_do_not(
+    api: respx.MockRouter,
+) -> None:
+    recordings = [execution(f"exec-{n}") for n in range(4)]
+    serve(
+        api, *recordings, execution("step-1", trigger="step"), execution("step-2", trigger="step")
+    )
+    async with (
+        AsyncNoukai("nk_test", org="acme", project="main") as client,
+        trace_scope(client=client, replay_session_id=SESSION_ID),
+    ):
+        flow = client.flow("grade-3")
+        with warnings.catch_warnings(record=True) as sequential:
+            warnings.simplefilter("always")
+            await flow.execute("a")
+            await flow.execute("b")
+            assert [event async for event in flow.steps(message="c")]
+            assert [event async for event in flow.steps(message="d")]
+        assert [str(warning.message) for warning in sequential] == []
+        with pytest.warns(UserWarning, match="Concurrent same-slug"):
+            results = await asyncio.gather(flow.execute("e"), flow.execute("f"))
+    assert [result.execution_id for result in results] == ["exec-2", "exec-3"]
