@@ -56,7 +56,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt ``attempt``: 0.5 s doubling, capped, ±jitter."""
-        nominal = min(self.max_delay, self.base_delay * 2.0**attempt)
+        nominal = min(self.max_delay, self.base_delay * 2.0 ** min(attempt, 64))
         return nominal * (1.0 + self.jitter * (2.0 * self.random() - 1.0))
 
 

@@ -333,3 +333,13 @@ def test_job_wait_arguments_are_checked_before_polling(
     with pytest.raises(ValueError):
         run(job.wait(timeout=timeout, poll_interval=poll_interval))
     assert len(wire.requests) == 1
+
+
+def test_a_very_large_max_retries_keeps_the_capped_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("time.sleep", slept.append)
+    wire = Wire(httpx.Response(503, json={"detail": "busy"}))
+    with pytest.raises(FlowExecutionError):
+        wire.client("sync", max_retries=1100).flow("o/p/s").run("e").trace()
+    assert len(wire.requests) == 1101
+    assert max(slept) <= 8.0 * 1.25
