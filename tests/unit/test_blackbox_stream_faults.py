@@ -305,3 +305,27 @@ def test_a_live_trace_yields_every_event_until_the_server_closes(
     server = start(serve, [body], head=b"connection: close\r\n")
     events = live_trace_events(mode, server.port)
     assert [event.type for event in events] == ["run_started", "step_completed"]
+
+
+def test_breaking_out_of_a_sync_for_loop_closes_the_connection(
+    serve: list[ScriptedServer],
+) -> None:
+    server = start(serve, [RUN_STARTED, STALL])
+    with Noukai("nk_test", env="dev", dev_port=server.port, max_retries=0) as client:
+        for event in client.flow("acme/main/grade-3").events(message="hi"):
+            assert isinstance(event, RunStarted)
+            break
+        assert server.closed_by_client.wait(2)
+
+
+async def test_breaking_out_of_an_async_for_loop_closes_the_connection_soon(
+    serve: list[ScriptedServer],
+) -> None:
+    server = start(serve, [RUN_STARTED, STALL])
+    async with AsyncNoukai("nk_test", env="dev", dev_port=server.port, max_retries=0) as client:
+        async for event in client.flow("acme/main/grade-3").events(message="hi"):
+            assert isinstance(event, RunStarted)
+            break
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        assert await asyncio.to_thread(server.closed_by_client.wait, 2)
