@@ -489,3 +489,32 @@ def test_a_huge_per_call_timeout_and_job_wait(
         assert flow.execute("hi", timeout=float("inf")).status == "completed"
         job = flow.execute_async("hi")
         assert job.wait(timeout=float("inf"), poll_interval=0.01).status == "completed"
+
+
+def stall_in_body(conn: socket.socket, _request: bytes) -> None:
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"
+    )
+    time.sleep(3)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_body_that_stalls_times_out(
+    kind: str, server_factory: Callable[[list[Script]], ScriptedServer]
+) -> None:
+    server = server_factory([stall_in_body])
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError):
+        call(kind, server.port, "execute", timeout=0.3)
+    assert time.monotonic() - started < 2.0
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_get_cut_mid_body_is_retried(
+    kind: str, server_factory: Callable[[list[Script]], ScriptedServer]
+) -> None:
+    trace = json.dumps({"flowRun": {"id": "r", "flowId": "f", "status": "completed"}, "steps": []})
+    server = server_factory([cut_mid_body, stall_in_body, respond(200, trace.encode())])
+    assert call(kind, server.port, "trace", timeout=0.3, max_retries=2).flow_run.id == "r"
+    assert len(server.requests) == 3
