@@ -1,8 +1,10 @@
 """``NoukaiTraceMiddleware``: a capture or replay scope around every HTTP request (ASGI).
 
 Register it with ``app.add_middleware(NoukaiTraceMiddleware, client=AsyncNoukai(...))``. It is a
-pure ASGI middleware, so streaming responses pass through untouched. Every response, error
-responses included, carries ``X-Noukai-Session`` (replacing any value the app set). Replay
+pure ASGI middleware, so streaming responses pass through untouched. Every response sent through
+it, the app's error responses and the replay-error responses included, carries
+``X-Noukai-Session`` (replacing any value the app set); only the 500 that Starlette's outermost
+error handler sends for an unhandled exception bypasses it (and so has no header). Replay
 errors raised before the response starts become JSON responses (CONTRACT §13.1); one raised after
 it started (typically leftovers at scope exit) is logged and the response is ended cleanly, never
 with a second ``http.response.start`` (W54).
