@@ -8,6 +8,7 @@ swallowed silently.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -52,7 +53,8 @@ class LogHook:
         if request.streaming:
             event["streaming"] = True
         elif self.payloads and request.json is not None:
-            event["request_body"] = request.json
+            # a copy: a handler that redacts the event in place must not change what is sent
+            event["request_body"] = copy.deepcopy(request.json)
         self.emit(event)
 
     def response(

@@ -814,3 +814,25 @@ def test_the_keyless_relay_client_keeps_its_injected_clients_auth_and_redirects(
     assert isinstance(result, ExecuteResult)
     assert [r.url.path for r in seen] == ["/old", "/new"]
     assert all(r.headers["authorization"].startswith("Basic ") for r in seen)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_log_handler_that_redacts_events_in_place_does_not_change_the_request(
+    kind: str,
+) -> None:
+    def redact(event: dict[str, Any]) -> None:
+        body = event.get("request_body")
+        if body is not None:
+            body["message"] = "***"
+            body["parameters"]["password"] = "***"
+
+    wire = Wire(ok(paused_body()), ok(completed()))
+    flow = wire.client(kind, log_handler=redact, log_payloads=True).flow("acme/support/triage")
+    parameters = {"password": "hunter2"}
+    paused = run(flow.execute("secret", parameters=parameters))
+    results = [{"role": "tool", "tool_call_id": "t", "content": "c"}]
+    run(paused.resume_sync(results) if kind == "sync" else paused.resume(results))
+    first, resumed = (json.loads(body) for body in wire.bodies())
+    assert first["message"] == "secret"
+    assert first["parameters"] == resumed["parameters"] == {"password": "hunter2"}
+    assert parameters == {"password": "hunter2"}
