@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from test_replay_helpers import SESSION_ID, execution, session, step, wire_bytes
+from test_replay_helpers import OTHER_SESSION_ID, SESSION_ID, execution, session, step, wire_bytes
 
 import noukai_sdk
 from noukai_sdk import (
@@ -386,3 +386,24 @@ async def test_concurrent_async_calls_for_one_slug_warn_and_sequential_ones_do_n
         with pytest.warns(UserWarning, match="Concurrent same-slug"):
             results = await asyncio.gather(flow.execute("e"), flow.execute("f"))
     assert [result.execution_id for result in results] == ["exec-2", "exec-3"]
+
+
+def test_a_per_call_session_id_replays_from_that_session_and_names_it_on_a_miss(
+    api: respx.MockRouter, client: Noukai
+) -> None:
+    serve(api, execution("exec-1"))
+    other = session(execution("other-1"), session_id=OTHER_SESSION_ID)
+    api.get(f"/seq/sessions/{OTHER_SESSION_ID}").mock(
+        return_value=httpx.Response(200, content=wire_bytes(other))
+    )
+    flow = client.flow("grade-3")
+    with trace_scope_sync(client=client, replay_session_id=SESSION_ID):
+        result = flow.execute("x", session_id=OTHER_SESSION_ID)
+        assert (result.execution_id, result.session_id) == ("other-1", OTHER_SESSION_ID)
+        with pytest.raises(ReplayMissError) as info:
+            flow.execute("y", session_id=OTHER_SESSION_ID)
+        assert str(info.value).startswith(
+            f"Replay miss (explicit session_id='{OTHER_SESSION_ID}'): user code made call #2 "
+            "to slug 'grade-3' (execute)"
+        )
+        assert flow.execute("z").execution_id == "exec-1"
