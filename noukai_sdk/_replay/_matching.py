@@ -122,9 +122,9 @@ class SessionMatcher:
             concurrent = self._in_flight[(slug, trigger)] > 1
         if concurrent:
             warnings.warn(
-                f"Concurrent same-slug calls for '{slug}' ({trigger}) in replay scope "
-                f"'{self.session_id}': recordings are matched in call order, which is not "
-                "defined for calls running at the same time.",
+                f"Concurrent same-slug execute()/step() detected for '{slug}' ({trigger}) in "
+                f"replay scope '{self.session_id}'. Per design, this is undefined behavior in v1 "
+                "— the matching may not reflect call order.",
                 UserWarning,
                 stacklevel=2,
             )

@@ -161,7 +161,7 @@ def _failure(
     if execution.error_at_step is not None:
         message = (
             f"Recorded execution '{execution.execution_id}' failed at step "
-            f"'{execution.error_at_step}' but its error snapshot is unavailable."
+            f"'{execution.error_at_step}' but error_snapshot is unavailable."
         )
     else:
         message = (

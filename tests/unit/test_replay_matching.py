@@ -99,7 +99,9 @@ def test_sequential_calls_do_not_warn_but_overlapping_ones_do() -> None:
             matcher.call_started("a", "step")
             matcher.call_finished("a", "step")
     matcher.call_started("a", "step")
-    with pytest.warns(UserWarning, match="Concurrent same-slug calls for 'a'"):
+    with pytest.warns(
+        UserWarning, match="Concurrent same-slug execute\\(\\)/step\\(\\) detected for 'a'"
+    ):
         matcher.call_started("a", "step")
 
 
