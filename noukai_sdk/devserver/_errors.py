@@ -27,3 +27,15 @@ class RunFailure(Exception):
         self.code = code
         self.message = message
         self.http_status = http_status
+
+
+class ServerStopping(ApiError):
+    """The server is shutting down and stopped a run mid-step (answered as 503 when it still can)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "The dev server is shutting down and stopped this run mid-step.",
+            {"Retry-After": "1"},
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from typing import Any, cast
 
 from starlette.requests import Request
@@ -12,7 +13,7 @@ from starlette.responses import Response
 
 from noukai_sdk.devserver import _wire
 from noukai_sdk.devserver._engine import StopReason, advance
-from noukai_sdk.devserver._errors import ApiError
+from noukai_sdk.devserver._errors import ApiError, ServerStopping
 from noukai_sdk.devserver._http import event_stream, json_response, read_model
 from noukai_sdk.devserver._runs import RunState, Trigger, new_run
 from noukai_sdk.devserver._service import DevServer, FlowAccess, Outcome, server_of
@@ -84,8 +85,9 @@ async def step(request: Request) -> Response:
     )
 
     async def frames() -> AsyncIterator[bytes]:
-        async for batch in server.drive(run, engine, Outcome()):
-            yield b"".join(_wire.sse_frame(event.event_type, event.fields) for event in batch)
+        with suppress(ServerStopping):  # the stream ends; the run waits at its cursor
+            async for batch in server.drive(run, engine, Outcome()):
+                yield b"".join(_wire.sse_frame(event.event_type, event.fields) for event in batch)
 
     def finished() -> None:
         server.unclaim(run)

@@ -8,9 +8,15 @@ import signal
 import socket
 import sqlite3
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from noukai_sdk.devserver._config import API_PREFIX, READY_MARKER, ServerConfig
+
+# uvicorn waits this long for open requests after a stop; runs still inside a block this long
+# before the end are interrupted, which leaves time to answer them (503, or the stream's end).
+_GRACE_SECONDS = 3
+_ANSWER_SECONDS = 0.5
 
 
 def serve(config: ServerConfig) -> int:
@@ -51,10 +57,14 @@ async def _serve(config: ServerConfig) -> int:
             log_level="warning",
             access_log=False,
             lifespan="on",
-            timeout_graceful_shutdown=3,
+            timeout_graceful_shutdown=_GRACE_SECONDS,
         )
     )
-    _stop_on_signals(server)
+    devserver = cast(Any, app).state.devserver
+    _stop_on_signals(
+        server,
+        on_stop=lambda: devserver.begin_shutdown(grace_seconds=_GRACE_SECONDS - _ANSWER_SECONDS),
+    )
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
@@ -65,11 +75,12 @@ async def _serve(config: ServerConfig) -> int:
     return 0 if server.started else 1
 
 
-def _stop_on_signals(server: Any) -> None:
+def _stop_on_signals(server: Any, *, on_stop: Callable[[], None]) -> None:
     """SIGINT/SIGTERM stop the server gracefully (a second one forces it) and exit with 0.
 
     uvicorn's own handlers re-raise the signal after shutting down, which makes a clean stop look
-    like a kill to whoever started the process; ours just ask the server to exit.
+    like a kill to whoever started the process; ours just ask the server to exit, and tell the
+    app (``on_stop``) so that it ends its open requests within the grace period.
     """
     server.capture_signals = contextlib.nullcontext
     loop = asyncio.get_running_loop()
@@ -78,6 +89,7 @@ def _stop_on_signals(server: Any) -> None:
         if server.should_exit:
             server.force_exit = True
         server.should_exit = True
+        on_stop()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

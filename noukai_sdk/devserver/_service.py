@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from noukai_sdk.devserver._accounts import Accounts, KeySpec
 from noukai_sdk.devserver._config import ServerConfig
 from noukai_sdk.devserver._engine import Engine, Event, StepRecord, StopReason, Wait
-from noukai_sdk.devserver._errors import ApiError
+from noukai_sdk.devserver._errors import ApiError, ServerStopping
 from noukai_sdk.devserver._flows import FlowCatalog, FlowSpec, load_catalog
 from noukai_sdk.devserver._runs import RunState, now_iso
 from noukai_sdk.devserver._store import Store
@@ -60,6 +60,33 @@ class DevServer:
         self._changed = asyncio.Condition()
         self.jobs_waiting = asyncio.Event()
         self._busy: set[str] = set()
+        self.draining = False
+        self._stopping = asyncio.Event()
+
+    # shutdown ---------------------------------------------------------------------------------
+
+    def begin_shutdown(self, *, grace_seconds: float) -> None:
+        """A stop was asked for: live trace tails end now; runs still inside a block after
+        ``grace_seconds`` are interrupted (see :class:`ServerStopping`), so that every open request
+        ends with an answer before the process exits."""
+        if self.draining:
+            return
+        self.draining = True
+        loop = asyncio.get_running_loop()
+        self._wake_tails = loop.create_task(self._notify())
+        loop.call_later(grace_seconds, self._stopping.set)
+
+    async def _block_latency(self, seconds: float) -> None:
+        """Sleep for a block's latency, unless the shutdown grace period ends first."""
+        if self._stopping.is_set():
+            raise ServerStopping
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({stopping}, timeout=seconds)
+        finally:
+            stopping.cancel()
+        if self._stopping.is_set():
+            raise ServerStopping
 
     # request checks ---------------------------------------------------------------------------
 
@@ -146,7 +173,7 @@ class DevServer:
                     yield await self._publish(run, batch)
                     batch = []
                 if isinstance(item, Wait):
-                    await asyncio.sleep(item.seconds)
+                    await self._block_latency(item.seconds)
             if batch:
                 yield await self._publish(run, batch)
         finally:
@@ -195,7 +222,7 @@ class DevServer:
                 seen = seq
                 yield event
             run = self.store.load_run(execution_id)
-            if run is None or run.is_terminal:
+            if run is None or run.is_terminal or self.draining:
                 for seq, event in self.store.events_after(execution_id, seen):
                     seen = seq
                     yield event

@@ -7,20 +7,22 @@ import logging
 from contextlib import suppress
 
 from noukai_sdk.devserver._engine import advance
+from noukai_sdk.devserver._errors import ServerStopping
 from noukai_sdk.devserver._service import DevServer
 
 _log = logging.getLogger("noukai_sdk.devserver")
 
 
 async def run_jobs(server: DevServer) -> None:
-    """Process the queue forever (cancel the task to stop); survives a failing job.
+    """Process the queue until the server drains (or the task is cancelled); survives a failing
+    job.
 
     An idle worker notices a new job only after the configured pickup delay, so a client polling
     right after submitting sees ``pending`` (0.2.0's own suite relies on that), whatever the
     block latency.
     """
     pickup_seconds = server.config.job_pickup_ms / 1000
-    while True:
+    while not server.draining:
         execution_id = server.store.next_pending_job()
         if execution_id is None:
             server.jobs_waiting.clear()
@@ -34,6 +36,9 @@ async def run_jobs(server: DevServer) -> None:
         except asyncio.CancelledError:
             server.store.set_job_status(execution_id, "pending")
             raise
+        except ServerStopping:
+            server.store.set_job_status(execution_id, "pending")
+            return
         except Exception:
             _log.exception("job %s crashed", execution_id)
             server.store.set_job_status(execution_id, "failed")

@@ -303,6 +303,52 @@ def test_sigterm_finishes_in_flight_requests_and_keeps_queued_jobs(
         assert wait_for_job(http, "slow", busy)["status"] == "completed"
 
 
+def test_sigterm_answers_runs_too_long_for_the_grace_period(
+    own_server: DevServerProcess,
+) -> None:
+    base, headers = own_server.base_url + "/", own_server.headers()
+    long = {"message": "long", "parameters": {"delay_ms": 20000}}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+        job = http.post("seq/demo/examples/slow/jobs", json=long).json()["executionId"]
+    stream = OpenStep(base.rstrip("/"), headers, {**long, "stepIndex": 0})
+    replies: dict[str, Any] = {}
+
+    def read_stream() -> None:
+        replies["stream"] = stream.rest()
+
+    def long_execute() -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as own:
+            replies["execute"] = own.post("seq/demo/examples/slow/execute", json=long)
+
+    callers = [threading.Thread(target=read_stream), threading.Thread(target=long_execute)]
+    for caller in callers:
+        caller.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    assert own_server.stop(sig=signal.SIGTERM) == 0
+    assert time.monotonic() - started < 5
+    for caller in callers:
+        caller.join(timeout=10)
+    stream.close()
+    assert_error(replies["execute"], 503, "SERVICE_UNAVAILABLE")
+    assert replies["execute"].headers["retry-after"] == "1"
+    assert "step_input" in replies["stream"]  # the stream ended cleanly (no reset), unfinished
+    assert "Traceback" not in own_server.stderr()
+
+    own_server.start()
+    with httpx.Client(base_url=own_server.base_url + "/", headers=headers, timeout=30) as http:
+        attempts = http.get(
+            f"seq/demo/examples/slow/runs/{stream.execution_id}/steps/think/trace",
+            params={"attempt": "all"},
+        ).json()["attempts"]
+        assert [(a["attempt"], a["status"]) for a in attempts] == [(1, "failed")]
+        assert attempts[0]["errorContext"]["code"] == "INTERRUPTED"
+        assert http.get(f"seq/demo/examples/slow/jobs/{job}").json()["status"] in (
+            "pending",
+            "running",
+        )
+
+
 def test_after_a_hard_kill_queued_jobs_run_and_nothing_stays_running(
     own_server: DevServerProcess,
 ) -> None:
