@@ -99,7 +99,7 @@ def respond(status: int, body: bytes, *, headers: dict[str, str] | None = None) 
     def script(conn: socket.socket, _request: bytes) -> None:
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         conn.sendall(
-            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n{extra}\r\n".encode()
             + body
         )
