@@ -40,6 +40,7 @@ class DevServerProcess:
         flow_dirs: tuple[str | Path, ...] = (),
         keys_file: str | Path | None = None,
         latency_ms: int | None = None,
+        job_pickup_ms: int | None = None,
         api_key: str = DEFAULT_API_KEY,
         startup_timeout: float = 30.0,
     ) -> None:
@@ -50,6 +51,7 @@ class DevServerProcess:
         self.flow_dirs = tuple(Path(d) for d in flow_dirs)
         self.keys_file = Path(keys_file) if keys_file is not None else None
         self.latency_ms = latency_ms
+        self.job_pickup_ms = job_pickup_ms
         self.api_key = api_key
         self.startup_timeout = startup_timeout
         self.port = port
@@ -129,6 +131,8 @@ class DevServerProcess:
             command += ["--keys", str(self.keys_file)]
         if self.latency_ms is not None:
             command += ["--latency", str(self.latency_ms)]
+        if self.job_pickup_ms is not None:
+            command += ["--job-pickup", str(self.job_pickup_ms)]
         return command
 
 

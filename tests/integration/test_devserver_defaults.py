@@ -80,3 +80,12 @@ def test_a_negative_job_pickup_delay_is_refused(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert "--job-pickup must be >= 0" in done.stderr
+
+
+def test_job_pickup_can_be_immediate(tmp_path: Path) -> None:
+    with (
+        DevServerProcess(db=tmp_path / "dev.sqlite3", latency_ms=0, job_pickup_ms=0) as server,
+        noukai_sdk.Noukai("nk_dev_local", env="dev", dev_port=server.port) as client,
+    ):
+        job = client.flow("demo/examples/hello-world").execute_async("now")
+        assert job.wait(timeout=10, poll_interval=0.01).result == "Hello! You said: now"
