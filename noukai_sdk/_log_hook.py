@@ -33,6 +33,10 @@ class LogHook:
         payloads: bool = False,
         secrets: tuple[str, ...] = (),
     ) -> None:
+        if handler is not None and not callable(handler):
+            raise TypeError(
+                f"log_handler must be a callable taking one dict, got {type(handler).__name__}"
+            )
         self._handler = handler
         self.enabled = handler is not None
         """Whether a handler is set; request code checks it before building an event's fields."""

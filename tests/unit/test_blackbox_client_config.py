@@ -345,3 +345,11 @@ def test_a_key_that_cannot_be_a_header_is_refused_at_construction_without_echoin
         monkeypatch.setenv("NOUKAI_API_KEY", bad)
         with pytest.raises(AuthenticationError):
             client_class()
+
+
+@pytest.mark.parametrize("client_class", [Noukai, AsyncNoukai])
+def test_a_log_handler_that_is_not_callable_is_refused_at_construction(
+    client_class: type[Noukai] | type[AsyncNoukai],
+) -> None:
+    with pytest.raises(TypeError, match="log_handler"):
+        client_class(KEY, log_handler="print")  # type: ignore[arg-type]
