@@ -67,11 +67,12 @@ def send_with_retries(
             response = yield from send(sent)
         except APIConnectionError as error:
             _redact(error, ctx)
+            delay = ctx.retry.delay(attempt)
             if not ctx.retry.retries_error(request, error, attempt=attempt) or _too_late(
-                ctx, deadline, attempt
+                deadline, delay
             ):
                 raise
-            attempt = yield from _back_off(request, ctx, attempt, type(error).__name__)
+            attempt = yield from _back_off(request, ctx, attempt, delay, type(error).__name__)
             continue
         if log.enabled:
             log.response(
@@ -83,11 +84,12 @@ def send_with_retries(
             )
         if 200 <= response.status_code < 300:
             return response
+        delay = ctx.retry.delay(attempt)
         if not ctx.retry.retries_status(
             request, response.status_code, attempt=attempt
-        ) or _too_late(ctx, deadline, attempt):
+        ) or _too_late(deadline, delay):
             raise _mapped_error(response.status_code, response.headers, response.content, ctx)
-        attempt = yield from _back_off(request, ctx, attempt, f"HTTP {response.status_code}")
+        attempt = yield from _back_off(request, ctx, attempt, delay, f"HTTP {response.status_code}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +111,9 @@ class Deadline:
         return replace(request, timeout=budget)
 
 
-def _too_late(ctx: RequestContext, deadline: Deadline | None, attempt: int) -> bool:
-    """Whether the next retry's back-off alone would end past the deadline."""
-    return deadline is not None and ctx.retry.delay(attempt) >= deadline.remaining()
+def _too_late(deadline: Deadline | None, delay: float) -> bool:
+    """Whether the next retry's back-off (the very delay that will be slept) ends past the deadline."""
+    return deadline is not None and delay >= deadline.remaining()
 
 
 def open_event_stream(request: HttpRequest, ctx: RequestContext) -> Protocol[StreamHead]:
@@ -172,9 +174,8 @@ def response_validation_error(
 
 
 def _back_off(
-    request: HttpRequest, ctx: RequestContext, attempt: int, reason: str
+    request: HttpRequest, ctx: RequestContext, attempt: int, delay: float, reason: str
 ) -> Protocol[int]:
-    delay = ctx.retry.delay(attempt)
     ctx.log.retry(request, attempt=attempt, delay=delay, reason=reason)
     yield Sleep(delay)
     return attempt + 1
