@@ -273,8 +273,8 @@ class _FlowCore:
             messages=wire_messages,
             parameters=dict(parameters) if parameters else {},
             block_overrides=dict(block_overrides) if block_overrides is not None else None,
-            attachments=list(attachments) if attachments is not None else None,
-            tools=list(tools) if tools is not None else None,
+            attachments=_as_list(attachments, name="attachments"),
+            tools=_as_list(tools, name="tools"),
             tool_choice=tool_choice,
             trace=bool(trace),
             timeout=None if timeout is None else validate_timeout(timeout),
@@ -372,6 +372,16 @@ class _FlowCore:
             timeout=None if timeout is None else validate_timeout(timeout),
             session_id=resolve_session_id(session_id, self._client.session_id),
         )
+
+
+def _as_list(items: Sequence[Any] | None, *, name: str) -> list[Any] | None:
+    """A list argument as a list; a single dict or string is refused rather than split up."""
+    if items is None:
+        return None
+    given: object = items
+    if isinstance(given, (str, bytes, Mapping)):
+        raise TypeError(f"{name} must be a list, got {type(given).__name__}")
+    return list(items)
 
 
 def _replay_scope() -> Scope | None:

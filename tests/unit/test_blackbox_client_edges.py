@@ -343,3 +343,13 @@ def test_a_very_large_max_retries_keeps_the_capped_backoff(monkeypatch: pytest.M
         wire.client("sync", max_retries=1100).flow("o/p/s").run("e").trace()
     assert len(wire.requests) == 1101
     assert max(slept) <= 8.0 * 1.25
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("argument", ["attachments", "tools"])
+def test_a_single_dict_where_a_list_belongs_is_refused(kind: str, argument: str) -> None:
+    wire = Wire(httpx.Response(200, json=COMPLETED))
+    flow = wire.client(kind).flow("o/p/s")
+    with pytest.raises(TypeError, match=argument):
+        run(flow.execute("hi", **{argument: {"url": "https://x/a.png"}}))
+    assert not wire.requests
