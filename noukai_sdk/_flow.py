@@ -18,7 +18,7 @@ from noukai_sdk._constants import ALLOWED_MESSAGE_ROLES, MESSAGES_MAX_BYTES, MES
 from noukai_sdk._effects import Protocol, call_user, run_async, run_sync
 from noukai_sdk._http_types import HttpRequest
 from noukai_sdk._jobs import AsyncJob, Job, JobSubmission, submit_protocol
-from noukai_sdk._paths import FlowAddress, Version, version_number
+from noukai_sdk._paths import FlowAddress, Version, validate_session_header, version_number
 from noukai_sdk._requesting import (
     RequestContext,
     send_with_retries,
@@ -320,19 +320,22 @@ class _FlowCore:
             reject_async_handler_on_sync_client(tool_handler)
         from noukai_sdk._step_protocol import StepCall, step_protocol
 
+        resolved_session = resolve_session_id(session_id, self._client.session_id)
+        if resolved_session is not None:
+            validate_session_header(resolved_session)
         call = StepCall(
             address=self._address,
             version=number,
             message=message,
             parameters=parameters,
-            attachments=attachments,
+            attachments=_as_list(attachments, name="attachments"),
             input_overrides=input_overrides,
             block_overrides=block_overrides,
-            tools=tools,
+            tools=_as_list(tools, name="tools"),
             tool_choice=tool_choice,
             trace=bool(trace),
             run_remaining=run_remaining,
-            session_id=resolve_session_id(session_id, self._client.session_id),
+            session_id=resolved_session,
             tool_handler=tool_handler,
             max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
             only_steps=only_steps,
