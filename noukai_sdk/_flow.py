@@ -261,26 +261,23 @@ class _FlowCore:
         session_id: str | None,
         sync_client: bool,
     ) -> ExecuteCall:
-        if message is not None and messages:
-            raise ValueError("Provide `message` or `messages`, not both.")
-        wire_messages = serialize_messages(messages)
         if sync_client:
             reject_async_handler_on_sync_client(tool_handler)
-        return ExecuteCall(
+        return new_execute_call(
             address=self._address,
             version=version_number(version),
             message=message,
-            messages=wire_messages,
-            parameters=dict(parameters) if parameters else {},
-            block_overrides=dict(block_overrides) if block_overrides is not None else None,
-            attachments=_as_list(attachments, name="attachments"),
-            tools=_as_list(tools, name="tools"),
+            messages=messages,
+            parameters=parameters,
+            block_overrides=block_overrides,
+            attachments=attachments,
+            tools=tools,
             tool_choice=tool_choice,
-            trace=bool(trace),
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
             timeout=None if timeout is None else validate_timeout(timeout),
             session_id=resolve_session_id(session_id, self._client.session_id),
-            tool_handler=tool_handler,
-            max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
             sync_client=sync_client,
         )
 
@@ -375,6 +372,50 @@ class _FlowCore:
             timeout=None if timeout is None else validate_timeout(timeout),
             session_id=resolve_session_id(session_id, self._client.session_id),
         )
+
+
+def new_execute_call(
+    *,
+    address: ExecuteTarget,
+    version: int | None,
+    message: str | None,
+    messages: Sequence[MessageInput] | None,
+    parameters: Mapping[str, Any] | None,
+    block_overrides: Mapping[str, Any] | None,
+    attachments: Sequence[Any] | None,
+    tools: Sequence[Any] | None,
+    tool_choice: Any,
+    tool_handler: Callable[..., Any] | None,
+    max_tool_rounds: int | None,
+    trace: bool,
+    timeout: float | httpx.Timeout | None,
+    session_id: str | None,
+    sync_client: bool,
+) -> ExecuteCall:
+    """An execute call from the caller's arguments, checked before any request.
+
+    Shared by flows and relays, so both apply the same ``message``/``messages`` rules and
+    argument checks.
+    """
+    if message is not None and messages:
+        raise ValueError("Provide `message` or `messages`, not both.")
+    return ExecuteCall(
+        address=address,
+        version=version,
+        message=message,
+        messages=serialize_messages(messages),
+        parameters=dict(parameters) if parameters else {},
+        block_overrides=dict(block_overrides) if block_overrides is not None else None,
+        attachments=_as_list(attachments, name="attachments"),
+        tools=_as_list(tools, name="tools"),
+        tool_choice=tool_choice,
+        trace=bool(trace),
+        timeout=timeout,
+        session_id=session_id,
+        tool_handler=tool_handler,
+        max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
+        sync_client=sync_client,
+    )
 
 
 def _as_list(items: Sequence[Any] | None, *, name: str) -> list[Any] | None:

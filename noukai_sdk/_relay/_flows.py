@@ -22,8 +22,8 @@ from noukai_sdk._flow import (
     MessageInput,
     ToolHandler,
     execute_protocol,
+    new_execute_call,
     resume_protocol,
-    serialize_messages,
 )
 from noukai_sdk._relay._transport import (
     RelayExecuteTransport,
@@ -40,7 +40,7 @@ from noukai_sdk._results import (
     ToolResults,
 )
 from noukai_sdk._retry import RetryPolicy
-from noukai_sdk._tool_calls import is_async_callable, resolve_max_tool_rounds
+from noukai_sdk._tool_calls import is_async_callable
 
 if TYPE_CHECKING:
     import httpx
@@ -78,26 +78,23 @@ class _RelayFlowCore:
         trace: bool,
         sync_client: bool,
     ) -> ExecuteCall:
-        if message is not None and messages:
-            raise ValueError("Provide `message` or `messages`, not both.")
-        wire_messages = serialize_messages(messages)
         if sync_client and tool_handler is not None and is_async_callable(tool_handler):
             raise TypeError("Sync RelayFlow cannot use async tool_handler. Use AsyncRelayFlow.")
-        return ExecuteCall(
+        return new_execute_call(
             address=self._target,
             version=None,
             message=message,
-            messages=wire_messages,
-            parameters=dict(parameters) if parameters else {},
+            messages=messages,
+            parameters=parameters,
             block_overrides=None,
             attachments=None,
-            tools=list(tools) if tools is not None else None,
+            tools=tools,
             tool_choice=tool_choice,
-            trace=bool(trace),
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
             timeout=None,
             session_id=None,
-            tool_handler=tool_handler,
-            max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
             sync_client=sync_client,
         )
 
