@@ -10,7 +10,7 @@ import json
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Union, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, Union, cast, overload
 from typing import Protocol as TypingProtocol
 
 from noukai_sdk._config import validate_timeout
@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 
 ToolHandler = Callable[[list[dict[str, Any]]], ToolResults]
 AsyncToolHandler = Callable[[list[dict[str, Any]]], ToolResults | Awaitable[ToolResults]]
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+StepsT = TypeVar("StepsT")
+EventsT = TypeVar("EventsT")
 MessageInput = Union[ChatMessage, Mapping[str, Any]]  # noqa: UP007 (runtime alias on 3.10)
 Timeout = Union[float, "httpx.Timeout", None]
 ExecuteStatus = Literal["completed", "failed"]
@@ -219,8 +222,14 @@ def _warn_if_messages_large(wire: list[dict[str, Any]]) -> None:
         )
 
 
-class _FlowCore:
-    """State and call building shared by ``Flow`` and ``AsyncFlow``."""
+class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
+    """State, call building and the streaming entry points shared by ``Flow`` and ``AsyncFlow``.
+
+    ``HandlerT`` is the tool-handler type the client kind accepts; ``StepsT``/``EventsT`` are the
+    iterator types ``steps()``/``events()`` return (blocking or asyncio).
+    """
+
+    _sync_client: ClassVar[bool]
 
     __slots__ = ("_address", "_client")
 
@@ -242,6 +251,92 @@ class _FlowCore:
     @property
     def slug(self) -> str:
         return self._address.slug
+
+    def steps(
+        self,
+        message: str | None = None,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: HandlerT | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> StepsT:
+        """Run the flow step by step, yielding each ``StepCompleted`` (``POST …/step``).
+
+        A failed step raises ``FlowExecutionError``; a stream cut short raises
+        ``StreamInterruptedError``. Close the stream (or use ``with``) to stop early."""
+        protocol = self._step_protocol(
+            only_steps=True,
+            sync_client=self._sync_client,
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            run_remaining=False,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+        )
+        return cast(StepsT, self._open_stream(protocol))
+
+    def events(
+        self,
+        message: str | None = None,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: HandlerT | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        run_remaining: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> EventsT:
+        """Run the flow step by step, yielding every typed event (``POST …/step``).
+
+        ``run_remaining=True`` streams all remaining steps in one connection."""
+        protocol = self._step_protocol(
+            only_steps=False,
+            sync_client=self._sync_client,
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            run_remaining=run_remaining,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+        )
+        return cast(EventsT, self._open_stream(protocol))
+
+    def _open_stream(self, protocol: Protocol[None]) -> object:
+        """The public iterator over ``protocol`` for this client kind."""
+        raise NotImplementedError
 
     def _execute_call(
         self,
@@ -434,10 +529,20 @@ def _replay_scope() -> Scope | None:
     return scope if scope is not None and scope.is_replay else None
 
 
-class Flow(_FlowCore):
+if TYPE_CHECKING:
+    _SyncFlowBase = _FlowCore[ToolHandler, EventStream[StepCompleted], EventStream[StreamEvent]]
+    _AsyncFlowBase = _FlowCore[
+        AsyncToolHandler, AsyncEventStream[StepCompleted], AsyncEventStream[StreamEvent]
+    ]
+else:  # the event classes are imported lazily; at run time the bases need no parameters
+    _SyncFlowBase = _AsyncFlowBase = _FlowCore
+
+
+class Flow(_SyncFlowBase):
     """A flow bound to a :class:`~noukai_sdk.Noukai` client (blocking calls)."""
 
     __slots__ = ()
+    _sync_client = True
 
     _client: Noukai
 
@@ -561,86 +666,7 @@ class Flow(_FlowCore):
         )
         return Job(self._client, self._address, accepted)
 
-    def steps(
-        self,
-        message: str | None = None,
-        *,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-    ) -> EventStream[StepCompleted]:
-        """Run the flow step by step, yielding each ``StepCompleted`` (``POST …/step``).
-
-        A failed step raises ``FlowExecutionError``; a stream cut short raises
-        ``StreamInterruptedError``. Close the stream (or use ``with``) to stop early."""
-        protocol = self._step_protocol(
-            only_steps=True,
-            sync_client=True,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            run_remaining=False,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-        )
-        return EventStream(protocol, self._client._transport)
-
-    def events(
-        self,
-        message: str | None = None,
-        *,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        run_remaining: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-    ) -> EventStream[StreamEvent]:
-        """Run the flow step by step, yielding every typed event (``POST …/step``).
-
-        ``run_remaining=True`` streams all remaining steps in one connection."""
-        protocol = self._step_protocol(
-            only_steps=False,
-            sync_client=True,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            run_remaining=run_remaining,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-        )
+    def _open_stream(self, protocol: Protocol[None]) -> EventStream[Any]:
         return EventStream(protocol, self._client._transport)
 
     def run(self, execution_id: str) -> Run:
@@ -660,10 +686,11 @@ class Flow(_FlowCore):
         return resume
 
 
-class AsyncFlow(_FlowCore):
+class AsyncFlow(_AsyncFlowBase):
     """A flow bound to an :class:`~noukai_sdk.AsyncNoukai` client (coroutines)."""
 
     __slots__ = ()
+    _sync_client = False
 
     _client: AsyncNoukai
 
@@ -781,86 +808,7 @@ class AsyncFlow(_FlowCore):
         accepted = await run_async(protocol, self._client._transport)
         return AsyncJob(self._client, self._address, accepted)
 
-    def steps(
-        self,
-        message: str | None = None,
-        *,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-    ) -> AsyncEventStream[StepCompleted]:
-        """Run the flow step by step, yielding each ``StepCompleted`` (``POST …/step``).
-
-        A failed step raises ``FlowExecutionError``; a stream cut short raises
-        ``StreamInterruptedError``. Close the stream (or use ``with``) to stop early."""
-        protocol = self._step_protocol(
-            only_steps=True,
-            sync_client=False,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            run_remaining=False,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-        )
-        return AsyncEventStream(protocol, self._client._transport)
-
-    def events(
-        self,
-        message: str | None = None,
-        *,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        run_remaining: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-    ) -> AsyncEventStream[StreamEvent]:
-        """Run the flow step by step, yielding every typed event (``POST …/step``).
-
-        ``run_remaining=True`` streams all remaining steps in one connection."""
-        protocol = self._step_protocol(
-            only_steps=False,
-            sync_client=False,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            run_remaining=run_remaining,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-        )
+    def _open_stream(self, protocol: Protocol[None]) -> AsyncEventStream[Any]:
         return AsyncEventStream(protocol, self._client._transport)
 
     def run(self, execution_id: str) -> AsyncRun:
