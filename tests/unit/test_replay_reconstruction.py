@@ -74,7 +74,9 @@ def test_a_failed_recording_without_error_at_step_still_fails() -> None:
 
 def test_a_missing_error_snapshot_is_reported_plainly() -> None:
     recording = execution("exec-x", status="failed", error_at_step="s-2", steps=[step("s-1", 1)])
-    with pytest.raises(FlowExecutionError, match="failed at step 's-2' but error_snapshot is unavailable"):
+    with pytest.raises(
+        FlowExecutionError, match="failed at step 's-2' but error_snapshot is unavailable"
+    ):
         replayed_result(plan_replay(recording), session_id="sess")
 
 
