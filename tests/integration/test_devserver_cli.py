@@ -42,6 +42,35 @@ def test_run_prints_the_result(dev_env: dict[str, str]) -> None:
     assert done.stdout == "Hello! You said: hi\n"
 
 
+def test_run_against_the_dev_server_needs_no_key(dev_server: DevServerProcess) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("NOUKAI_API_KEY", "NOUKAI_ENV")}
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "noukai_sdk.cli", "run", "demo/examples/hello-world"),
+            *("-m", "hi", "--env", "dev", "--dev-port", str(dev_server.port)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Hello! You said: hi\n"
+
+
+def test_production_never_gets_a_made_up_key() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("NOUKAI_API_KEY", "NOUKAI_ENV")}
+    done = subprocess.run(
+        [sys.executable, "-m", "noukai_sdk.cli", "run", "o/p/s", "-m", "hi"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode != 0
+    assert "No API key provided" in done.stderr
+
+
 def test_run_with_params_and_json(dev_env: dict[str, str]) -> None:
     done = noukai(
         "run",
