@@ -12,6 +12,7 @@ import httpx
 import pytest
 import respx
 from client_helpers import BASE, KEY, completed, make_client, paused, resolve
+from test_blackbox_client_config import DOCUMENTED_NAMES
 
 import noukai_sdk
 from noukai_sdk import (
@@ -26,65 +27,7 @@ from noukai_sdk import (
     Run,
 )
 
-CONTRACT_NAMES = {
-    "__version__",
-    "Noukai",
-    "AsyncNoukai",
-    "Flow",
-    "AsyncFlow",
-    "Run",
-    "AsyncRun",
-    "Job",
-    "AsyncJob",
-    "ExecuteResult",
-    "PausedResult",
-    "JobAccepted",
-    "JobStatus",
-    "StreamEvent",
-    "RunStarted",
-    "StepStarted",
-    "StepInput",
-    "StepOutput",
-    "StepCompleted",
-    "StepFailed",
-    "StepPaused",
-    "ToolCallsRequired",
-    "FlowCompleted",
-    "Trace",
-    "RunSummary",
-    "StepTrace",
-    "StepAttempts",
-    "TokenBreakdown",
-    "NoukaiError",
-    "APIConnectionError",
-    "APITimeoutError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "FlowNotFoundError",
-    "InsufficientCreditsError",
-    "RateLimitError",
-    "FlowExecutionError",
-    "ToolCallLimitError",
-    "ReplayError",
-    "ReplayDisabledError",
-    "ReplayForbiddenError",
-    "ReplayInvalidSessionError",
-    "ReplayLeftoverError",
-    "ReplayMissError",
-    "ReplayNoSnapshotsError",
-    "ReplaySessionExpiredError",
-    "ReplaySessionNotFoundError",
-    "trace",
-    "trace_scope",
-    "trace_scope_sync",
-    "current_session_id",
-    "ChatMessage",
-    "replay",
-    "replay_scope",
-    "replay_scope_sync",
-    "StreamInterruptedError",
-    "APIResponseValidationError",
-}
+CONTRACT_NAMES = DOCUMENTED_NAMES | {"StreamInterruptedError"}
 
 
 def test_all_contract_names_are_exported_and_resolve() -> None:
