@@ -74,7 +74,7 @@ class _RunCore:
         from noukai_sdk._step_protocol import live_trace_protocol
 
         request = self._address.live_trace_request(self._execution_id, timeout=_checked(timeout))
-        return live_trace_protocol(request, self._client._context)
+        return live_trace_protocol(request, self._client._context, execution_id=self._execution_id)
 
 
 def _checked(timeout: Timeout) -> float | httpx.Timeout | None:
