@@ -29,7 +29,7 @@ from noukai_sdk import (
     StreamEvent,
     StreamInterruptedError,
 )
-from noukai_sdk._events import wire_event_type
+from noukai_sdk._core.events import wire_event_type
 
 Mode = Literal["sync", "async"]
 MODES: list[Mode] = ["sync", "async"]

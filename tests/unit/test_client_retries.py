@@ -14,7 +14,7 @@ import respx
 from client_helpers import BASE, Kind, completed, make_client, resolve
 
 from noukai_sdk import APIConnectionError, APITimeoutError, FlowExecutionError, RateLimitError
-from noukai_sdk._retry import RetryPolicy, parse_retry_after
+from noukai_sdk._core.retry import RetryPolicy, parse_retry_after
 
 EXECUTE = "/seq/o/p/s/execute"
 TRACE = "/seq/o/p/s/runs/e1/trace"

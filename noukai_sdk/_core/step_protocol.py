@@ -18,16 +18,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._constants import DEFAULT_MAX_TOOL_ROUNDS
-from noukai_sdk._effects import CloseStream, Emit, Protocol, call_user, read_stream
-from noukai_sdk._errors import (
+from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
+from noukai_sdk._core.effects import CloseStream, Emit, Protocol, call_user, read_stream
+from noukai_sdk._core.errors import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
     FlowExecutionError,
     StreamInterruptedError,
 )
-from noukai_sdk._events import (
+from noukai_sdk._core.events import (
     FlowCompleted,
     RunStarted,
     StepCompleted,
@@ -38,9 +38,9 @@ from noukai_sdk._events import (
     ToolResults,
     parse_event,
 )
-from noukai_sdk._requesting import RequestContext, open_event_stream
-from noukai_sdk._sse import EventStreamDecodeError, ServerSentEvent, SSEDecoder
-from noukai_sdk._tool_calls import (
+from noukai_sdk._core.requesting import RequestContext, open_event_stream
+from noukai_sdk._core.sse import EventStreamDecodeError, ServerSentEvent, SSEDecoder
+from noukai_sdk._core.tool_calls import (
     check_tool_round_limit,
     normalize_tool_results,
     reject_async_handler_on_sync_client,
@@ -52,8 +52,8 @@ from noukai_sdk_generated.models import ErrorDetail, StepRequest
 if TYPE_CHECKING:
     import httpx
 
-    from noukai_sdk._http_types import HttpRequest, StreamHead
-    from noukai_sdk._paths import FlowAddress
+    from noukai_sdk._core.http_types import HttpRequest, StreamHead
+    from noukai_sdk._core.paths import FlowAddress
 
 MAX_IDLE_SEGMENTS = 3
 """Consecutive ``/step`` answers that pause without any progress before the run is abandoned."""

@@ -1,6 +1,6 @@
 """The retry policy (DESIGN §3): which failures are retried, and how long to wait in between.
 
-Pure decisions, no I/O: :mod:`noukai_sdk._requesting` asks the policy and yields a ``Sleep``
+Pure decisions, no I/O: :mod:`noukai_sdk._core.requesting` asks the policy and yields a ``Sleep``
 effect, so the same policy serves the sync and async clients and tests can pin the jitter.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
-from noukai_sdk._constants import (
+from noukai_sdk._core.constants import (
     DEFAULT_MAX_RETRIES,
     RETRY_AFTER_MAX,
     RETRY_BASE_DELAY,
@@ -20,8 +20,8 @@ from noukai_sdk._constants import (
     RETRY_MAX_DELAY,
     RETRYABLE_GET_STATUSES,
 )
-from noukai_sdk._errors import APIConnectionError
-from noukai_sdk._http_types import HttpRequest
+from noukai_sdk._core.errors import APIConnectionError
+from noukai_sdk._core.http_types import HttpRequest
 
 
 @dataclass(frozen=True, slots=True)

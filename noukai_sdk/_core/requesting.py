@@ -1,7 +1,7 @@
 """The request protocols every API call goes through: retries, logging and error mapping.
 
 ``send_with_retries`` is the single loop for JSON requests and ``open_event_stream`` opens SSE
-streams; both are sans-IO protocols (see :mod:`noukai_sdk._effects`) so the sync and async
+streams; both are sans-IO protocols (see :mod:`noukai_sdk._core.effects`) so the sync and async
 clients share them. ``parse_model`` validates a 2xx body into a model, raising
 :class:`APIResponseValidationError` instead of a bare pydantic error.
 """
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from noukai_sdk._constants import DEFAULT_TIMEOUT, SESSION_ID_HEADER
-from noukai_sdk._effects import CloseStream, Protocol, Sleep, open_stream, read_stream, send
-from noukai_sdk._errors import (
+from noukai_sdk._core.constants import DEFAULT_TIMEOUT, SESSION_ID_HEADER
+from noukai_sdk._core.effects import CloseStream, Protocol, Sleep, open_stream, read_stream, send
+from noukai_sdk._core.errors import (
     APIConnectionError,
     APIResponseValidationError,
     NoukaiError,
@@ -23,10 +23,10 @@ from noukai_sdk._errors import (
     parse_body,
     redact_secrets,
 )
-from noukai_sdk._http_types import HttpRequest, HttpResponse, StreamHead
-from noukai_sdk._log_hook import LogHook
-from noukai_sdk._retry import RetryPolicy, parse_retry_after
-from noukai_sdk._scope import active_scope
+from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead
+from noukai_sdk._core.log_hook import LogHook
+from noukai_sdk._core.retry import RetryPolicy, parse_retry_after
+from noukai_sdk._core.scope import active_scope
 
 if TYPE_CHECKING:
     import httpx
