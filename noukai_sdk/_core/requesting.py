@@ -21,7 +21,7 @@ from noukai_sdk._core.errors import (
     NoukaiError,
     error_from_response,
     parse_body,
-    redact_secrets,
+    redact_error,
 )
 from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead
 from noukai_sdk._core.log_hook import LogHook
@@ -85,7 +85,7 @@ def send_with_retries(
                 content=response.content,
             )
         if 200 <= response.status_code < 300:
-            return response
+            return replace(response, secrets=ctx.secrets) if ctx.secrets else response
         delay = ctx.retry.delay_after(attempt, response.headers)
         if not ctx.retry.retries_status(
             request, response.status_code, attempt=attempt
@@ -186,7 +186,7 @@ def _is_event_stream(head: StreamHead) -> bool:
 
 def _not_an_event_stream(head: StreamHead, ctx: RequestContext) -> Protocol[NoukaiError]:
     content = yield from _read_and_close(MAX_ERROR_BODY_BYTES)
-    response = HttpResponse(head.status_code, head.headers, content)
+    response = HttpResponse(head.status_code, head.headers, content, secrets=ctx.secrets)
     error = response_validation_error(
         response,
         what="event stream",
@@ -237,13 +237,15 @@ def response_validation_error(
     response: HttpResponse, *, what: str, problem: str
 ) -> APIResponseValidationError:
     """The error for a successful response whose body is not the expected ``what``."""
-    return APIResponseValidationError(
+    error = APIResponseValidationError(
         f"The API returned an unexpected {what} response (HTTP {response.status_code}): {problem}",
         status_code=response.status_code,
         request_id=response.request_id,
         response_body=parse_body(response.content),
         raw_body=response.content,
     )
+    redact_error(error, response.secrets)
+    return error
 
 
 def _back_off(
@@ -268,10 +270,7 @@ def _mapped_error(
 
 
 def _redact(error: NoukaiError, ctx: RequestContext) -> NoukaiError:
-    if ctx.secrets:
-        error.message = redact_secrets(error.message, ctx.secrets)
-        error.args = (error.message,)
-    return error
+    return redact_error(error, ctx.secrets)
 
 
 def _first_problem(exc: Any) -> str:
