@@ -9,7 +9,7 @@ clients share them. ``parse_model`` validates a 2xx body into a model, raising
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -44,6 +44,9 @@ class RequestContext:
     timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """Strings (the API key) masked out of every error message."""
+    propagate: Callable[[], Mapping[str, str]] | None = field(default=None, repr=False)
+    """Headers computed for each request as it is sent (W3C trace context when OpenTelemetry is
+    on); ``None`` adds nothing."""
 
     @property
     def log_payloads(self) -> bool:
@@ -59,7 +62,7 @@ def send_with_retries(
     started that could not finish before it (used by ``Job.wait``).
     """
     log = ctx.log
-    request = with_scope_session(request)
+    request = tagged(request, ctx)
     attempt = 0
     while True:
         sent = request if deadline is None else deadline.bound(request, ctx)
@@ -126,7 +129,7 @@ def open_event_stream(request: HttpRequest, ctx: RequestContext) -> Protocol[Str
     answer that is not an event stream (a captive portal's HTML, a JSON body) is an
     :class:`APIResponseValidationError`, never read as an empty stream.
     """
-    request = with_scope_session(request)
+    request = tagged(request, ctx)
     attempt = 0
     while True:
         ctx.log.request(request, attempt=attempt)
@@ -158,19 +161,27 @@ MAX_ERROR_BODY_BYTES = 1 << 20
 otherwise keep a failing stream open forever)."""
 
 
-def with_scope_session(request: HttpRequest) -> HttpRequest:
-    """``request`` with the capture scope's ``X-Session-Id`` when it carries none of its own.
+def tagged(request: HttpRequest, ctx: RequestContext) -> HttpRequest:
+    """``request`` with the headers that depend on where it is sent from, not on what it asks.
 
-    Inside a capture scope every request (job polls, traces, live traces too) is tagged with the
-    session, so the server can file all of the scope's traffic under it; outside a scope, and
-    for requests that already name a session, nothing changes.
+    Inside a capture scope every request (job polls, traces, live traces too) carries the
+    scope's ``X-Session-Id`` unless it names a session of its own, so the server files all of the
+    scope's traffic under it; with OpenTelemetry on, the active span's trace context is added.
     """
+    extra: dict[str, str] = {}
     scope = active_scope()
-    if scope is None or scope.mode != "capture" or scope.session_id is None:
+    if (
+        scope is not None
+        and scope.mode == "capture"
+        and scope.session_id is not None
+        and not any(name.lower() == _SESSION_HEADER_LOWER for name in request.headers)
+    ):
+        extra[SESSION_ID_HEADER] = scope.session_id
+    if ctx.propagate is not None:
+        extra.update(ctx.propagate())
+    if not extra:
         return request
-    if any(name.lower() == _SESSION_HEADER_LOWER for name in request.headers):
-        return request
-    return replace(request, headers={**request.headers, SESSION_ID_HEADER: scope.session_id})
+    return replace(request, headers={**request.headers, **extra})
 
 
 _SESSION_HEADER_LOWER = SESSION_ID_HEADER.lower()
