@@ -151,7 +151,9 @@ def test_forwards_the_body_with_the_key_and_returns_the_upstream_reply(relay: Re
     assert reply.headers["x-request-id"] == "up-1"
     [upstream] = relay.sent
     assert str(upstream.url) == UPSTREAM
-    assert upstream.content == '{"messages":[{"role":"user","content":"hé"}],"message":"x"}'.encode()
+    assert (
+        upstream.content == '{"messages":[{"role":"user","content":"hé"}],"message":"x"}'.encode()
+    )
     assert upstream.headers["authorization"] == f"Bearer {KEY}"
     assert upstream.headers["x-noukai-api-version"] == "2026-05-31"
     for header in ("cookie", "x-custom", "x-session-id", "traceparent"):
