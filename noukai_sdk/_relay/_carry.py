@@ -13,8 +13,8 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any, TypeVar, cast
 
-from noukai_sdk._effects import Effect, Protocol, SendRequest
-from noukai_sdk._http_types import HttpRequest, HttpResponse
+from noukai_sdk._core.effects import Effect, Protocol, SendRequest
+from noukai_sdk._core.http_types import HttpRequest, HttpResponse
 from noukai_sdk._relay._fields import RESUME_TOKEN_FIELD, wire_name
 
 T = TypeVar("T")

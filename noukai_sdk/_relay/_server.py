@@ -18,9 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from noukai_sdk._effects import Protocol
-from noukai_sdk._errors import APIConnectionError, NoukaiError, RateLimitError, parse_body
-from noukai_sdk._paths import FlowAddress
+from noukai_sdk._core.effects import Protocol
+from noukai_sdk._core.errors import APIConnectionError, NoukaiError, RateLimitError, parse_body
+from noukai_sdk._core.paths import FlowAddress
+from noukai_sdk._core.requesting import RequestContext, send_with_retries
 from noukai_sdk._relay._fields import (
     RESUME_TOKEN_FIELD,
     FieldRefusal,
@@ -28,7 +29,6 @@ from noukai_sdk._relay._fields import (
     screen_fields,
 )
 from noukai_sdk._relay._tokens import ResumeSigner
-from noukai_sdk._requesting import RequestContext, send_with_retries
 from noukai_sdk_generated.models import ErrorBody, PausedResult
 
 DEFAULT_RELAY_PATH = "/agent/execute"
