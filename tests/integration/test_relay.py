@@ -51,11 +51,12 @@ def starlette_relay(dev_server: DevServerProcess) -> Iterator[str]:
     app = Starlette()
     client = noukai_sdk.AsyncNoukai(dev_server.api_key, env="dev", dev_port=dev_server.port)
 
-    async def allow_with_token(request: Request) -> None:
+    async def allow_with_token(request: Request) -> bool:
         from starlette.exceptions import HTTPException
 
         if request.headers.get("authorization") != "Bearer app-user":
             raise HTTPException(403, "not signed in")
+        return True
 
     mount_flow_relay(
         app,
@@ -64,6 +65,7 @@ def starlette_relay(dev_server: DevServerProcess) -> Iterator[str]:
         project="examples",
         slug="tools-enabled",
         authorize=allow_with_token,
+        allow={"tools"},
     )
     mount_flow_relay(
         app,
@@ -98,8 +100,9 @@ def flask_relay(dev_server: DevServerProcess) -> Iterator[str]:
             org="demo",
             project="examples",
             slug="tools-enabled",
-            authorize=lambda request: None,
+            authorize=lambda request: True,
             bounds=RelayBounds(max_messages=5),
+            allow={"tools"},
         )
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
