@@ -8,19 +8,17 @@ happy paths use ``RelayFlow`` / ``AsyncRelayFlow``.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from conftest import DevServerProcess
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from flask import Flask
-from werkzeug.serving import make_server
+from relay_apps import WEATHER_TOOL, serve_asgi, serve_wsgi
+from relay_apps import openai_weather as weather
 
 import noukai_sdk
 from noukai_sdk import AsyncRelayFlow, ExecuteResult, PausedResult, RelayFlow
@@ -28,7 +26,6 @@ from noukai_sdk.adapters.relay import RelayBounds, flow_relay_blueprint, mount_f
 
 APP_TOKEN = "app-user-token"
 SIGNED_IN = {"X-App-Token": APP_TOKEN}
-WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather"}}
 MAX_MESSAGES = 8
 PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -41,20 +38,27 @@ ROUTES: dict[str, tuple[str, set[str] | None, str]] = {
 }
 
 
-def is_signed_in(headers: Any) -> bool:
-    """The obvious hook: a boolean, no exception."""
-    return bool(headers.get("x-app-token") == APP_TOKEN)
+def sync_hook(request: Any) -> bool:
+    """The obvious hook (Starlette or Flask request): a boolean, no exception."""
+    return bool(request.headers.get("x-app-token") == APP_TOKEN)
 
 
-def weather(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "role": "tool",
-            "tool_call_id": call["id"],
-            "content": f"sunny in {json.loads(call['function']['arguments'])['city']}",
+async def async_hook(request: Any) -> bool:
+    return sync_hook(request)
+
+
+def route_options() -> Iterator[dict[str, Any]]:
+    """The keyword arguments of each route in ``ROUTES``, the same for both adapters."""
+    for path, (slug, allow, kind) in ROUTES.items():
+        hook = sync_hook if kind == "sync" else async_hook
+        yield {
+            "org": "demo",
+            "project": "examples",
+            "slug": slug,
+            "path": path,
+            "allow": allow,
+            "authorize": hook,
         }
-        for call in calls
-    ]
 
 
 async def async_weather(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -91,12 +95,6 @@ class RelayServer:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def fastapi_relay(dev_server: DevServerProcess) -> Iterator[RelayServer]:
     relay = RelayServer("fastapi")
 
@@ -110,37 +108,10 @@ def fastapi_relay(dev_server: DevServerProcess) -> Iterator[RelayServer]:
         http_client=httpx.AsyncClient(event_hooks={"request": [record]}, timeout=30),
     )
     app = FastAPI()
-
-    def sync_hook(request: Request) -> bool:
-        return is_signed_in(request.headers)
-
-    async def async_hook(request: Request) -> bool:
-        return is_signed_in(request.headers)
-
-    for path, (slug, allow, kind) in ROUTES.items():
-        mount_flow_relay(
-            app,
-            client=client,
-            org="demo",
-            project="examples",
-            slug=slug,
-            path=path,
-            authorize=sync_hook if kind == "sync" else async_hook,
-            max_messages=MAX_MESSAGES,
-            allow=allow,
-        )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.02)
-    relay.base = f"http://127.0.0.1:{port}"
-    try:
+    for options in route_options():
+        mount_flow_relay(app, client=client, max_messages=MAX_MESSAGES, **options)
+    with serve_asgi(app) as relay.base:
         yield relay
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def flask_relay(dev_server: DevServerProcess) -> Iterator[RelayServer]:
@@ -152,36 +123,11 @@ def flask_relay(dev_server: DevServerProcess) -> Iterator[RelayServer]:
         http_client=httpx.Client(event_hooks={"request": [relay.record]}, timeout=30),
     )
     app = Flask(__name__)
-
-    def sync_hook(request: Any) -> bool:
-        return is_signed_in(request.headers)
-
-    async def async_hook(request: Any) -> bool:
-        return is_signed_in(request.headers)
-
-    for path, (slug, allow, kind) in ROUTES.items():
-        app.register_blueprint(
-            flow_relay_blueprint(
-                client=client,
-                org="demo",
-                project="examples",
-                slug=slug,
-                path=path,
-                authorize=sync_hook if kind == "sync" else async_hook,
-                bounds=RelayBounds(max_messages=MAX_MESSAGES),
-                allow=allow,
-            )
-        )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    relay.base = f"http://127.0.0.1:{server.server_port}"
-    try:
+    bounds = RelayBounds(max_messages=MAX_MESSAGES)
+    for options in route_options():
+        app.register_blueprint(flow_relay_blueprint(client=client, bounds=bounds, **options))
+    with client, serve_wsgi(app) as relay.base:
         yield relay
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        client.close()
 
 
 RELAYS: dict[str, Callable[[DevServerProcess], Iterator[RelayServer]]] = {

@@ -11,6 +11,8 @@ import httpx
 import pytest
 import respx
 from flask import Flask
+from relay_payloads import COMPLETED, RELAY
+from relay_payloads import PAUSED as CLIENT_PAUSED
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -31,28 +33,13 @@ from noukai_sdk.adapters.relay import DEFAULT_RELAY_PATH, flow_relay_blueprint, 
 
 KEY = "nk_test_relay_0123456789"
 SECRET = "s" * 32
-RELAY = "https://app.example/agent/execute"
 PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 PAUSED: dict[str, Any] = {
-    "status": "tool_calls_required",
-    "executionId": "exec-1",
-    "pausedAtStep": "lookup",
-    "iterationsUsed": 1,
+    **CLIENT_PAUSED,
     "toolCallMessages": [
         {"role": "user", "content": "Paris"},
         {"role": "assistant", "content": None, "tool_calls": [{"id": "call-1"}]},
     ],
-    "toolCalls": [{"id": "call-1", "function": {"name": "get_weather", "arguments": "{}"}}],
-    "accumulatedOutputs": {"intro": "hi"},
-    "flowId": "f-1",
-    "blockCount": 2,
-}
-COMPLETED: dict[str, Any] = {
-    "status": "completed",
-    "result": "done",
-    "flowId": "f-1",
-    "blockCount": 1,
-    "executionId": "exec-1",
 }
 RESULT = {"role": "tool", "tool_call_id": "call-1", "content": "sunny"}
 
