@@ -26,7 +26,7 @@ def create_app(noukai: Noukai) -> Flask:
     app = Flask(__name__)
 
     def authorize(request: Any) -> bool:
-        return request.headers.get("Authorization") == DEMO_USER_TOKEN
+        return bool(request.headers.get("Authorization") == DEMO_USER_TOKEN)
 
     app.register_blueprint(
         flow_relay_blueprint(
