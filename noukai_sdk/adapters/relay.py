@@ -14,6 +14,7 @@ relay itself logs nothing; the client's ``log_handler`` sees the upstream call a
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -87,7 +88,8 @@ def mount_flow_relay(
     a plain or an async function. Only ``message``/``messages`` (and a resume's own fields) are
     forwarded; ``allow`` opts into ``parameters``, ``blockOverrides``, ``tools``, ``toolChoice``,
     ``attachments``, ``trace`` (either spelling). ``secret`` signs resume tokens (pass the same
-    one to every worker; default: random per process); a token lasts ``resume_ttl`` seconds.
+    one to every worker; default: a random one, good for one process); a token lasts
+    ``resume_ttl`` seconds.
     ``version`` follows ``execute(version=...)``; everything is checked now.
     """
     try:
@@ -228,7 +230,7 @@ def _flow_relay(
 ) -> FlowRelay:
     address = FlowAddress(org, project, slug)
     number = version_number(version)
-    route = f"{org}/{project}/{slug}@{'production' if number is None else number}"
+    route = json.dumps([org, project, slug, number])  # tokens are valid on this flow only
     signer = ResumeSigner(relay_secret(secret), route, validate_resume_ttl(ttl))
     return FlowRelay(address, number, bounds, relay_allow(allow), signer)
 

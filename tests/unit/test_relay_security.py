@@ -272,7 +272,7 @@ def test_workers_sharing_a_secret_accept_each_others_tokens() -> None:
 
 
 def signer(now: float) -> ResumeSigner:
-    return ResumeSigner(SECRET.encode(), "o/p/s@production", ttl=60, clock=lambda: now)
+    return ResumeSigner(SECRET.encode(), "o/p/s", ttl=60, clock=lambda: now)
 
 
 def test_tokens_expire() -> None:
