@@ -31,6 +31,10 @@ COUNTED_FIELDS = ("messages", "tool_call_messages")
 RESUME_TOKEN_FIELD = "relayToken"
 """The relay's own field: added to paused replies, read from resumes, never forwarded."""
 
+FIELD_NOT_ALLOWED = "FIELD_NOT_ALLOWED"
+DUPLICATE_FIELD = "DUPLICATE_FIELD"
+TOO_MANY_MESSAGES = "TOO_MANY_MESSAGES"
+
 _WIRE = {name: info.alias or name for name, info in ExecuteRequest.model_fields.items()}
 _BY_SPELLING = {spelling: name for name, wire in _WIRE.items() for spelling in (name, wire)}
 _DEFAULTS = {
@@ -96,14 +100,14 @@ def screen_fields(
             continue
         name = _BY_SPELLING.get(spelling)
         if name is None:
-            return FieldRefusal("FIELD_NOT_ALLOWED", spelling)
+            return FieldRefusal(FIELD_NOT_ALLOWED, spelling)
         if name in fields:
-            return FieldRefusal("DUPLICATE_FIELD", spelling)
+            return FieldRefusal(DUPLICATE_FIELD, spelling)
         fields[name] = (spelling, value)
     for name in COUNTED_FIELDS:
         entries = fields.get(name, (None, None))[1]
         if isinstance(entries, list) and len(cast("list[object]", entries)) > max_messages:
-            return FieldRefusal("TOO_MANY_MESSAGES", fields[name][0])
+            return FieldRefusal(TOO_MANY_MESSAGES, fields[name][0])
     execution_id = fields.get("execution_id", (None, None))[1]
     resuming = execution_id is not None
     forward: dict[str, Any] = {}
@@ -111,7 +115,7 @@ def screen_fields(
         if name in ALWAYS_FORWARDED or name in allowed or (resuming and name in RESUME_FIELDS):
             forward[wire_name(name)] = value
         elif not _is_default(name, value):
-            return FieldRefusal("FIELD_NOT_ALLOWED", spelling)
+            return FieldRefusal(FIELD_NOT_ALLOWED, spelling)
     return ScreenedBody(forward, token)
 
 

@@ -28,6 +28,9 @@ from noukai_sdk._relay._fields import (
     ScreenedBody,
     screen_fields,
 )
+from noukai_sdk._relay._fields import (
+    TOO_MANY_MESSAGES as TOO_MANY_MESSAGES_DETAIL,
+)
 from noukai_sdk._relay._tokens import ResumeSigner
 from noukai_sdk_generated.models import ErrorBody, PausedResult
 
@@ -78,7 +81,7 @@ def _refusal(status_code: int, detail: str) -> RelayReply:
 
 
 BODY_TOO_LARGE = _refusal(413, "BODY_TOO_LARGE")
-TOO_MANY_MESSAGES = _refusal(413, "TOO_MANY_MESSAGES")
+TOO_MANY_MESSAGES = _refusal(413, TOO_MANY_MESSAGES_DETAIL)
 INVALID_JSON = _refusal(400, "INVALID_JSON")
 FORBIDDEN = _refusal(403, "FORBIDDEN")
 RESUME_FORBIDDEN = _refusal(403, "RESUME_FORBIDDEN")
@@ -133,7 +136,7 @@ def parse_payload(raw: bytes) -> dict[str, Any]:
 
 
 def _field_reply(refusal: FieldRefusal) -> RelayReply:
-    if refusal.detail == "TOO_MANY_MESSAGES":
+    if refusal.detail == TOO_MANY_MESSAGES_DETAIL:
         return TOO_MANY_MESSAGES
     return RelayReply(400, {_DETAIL: refusal.detail, _FIELD: refusal.field})
 
