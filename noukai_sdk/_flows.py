@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, overload
 
 from noukai_sdk._core.config import validate_timeout
-from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.effects import Protocol
 from noukai_sdk._core.execute import (
     AsyncToolHandler,
     ExecuteCall,
@@ -24,6 +24,7 @@ from noukai_sdk._core.execute import (
     resume_protocol,
 )
 from noukai_sdk._core.jobs import JobSubmission, submit_protocol
+from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
 from noukai_sdk._core.paths import FlowAddress, Version, validate_session_header, version_number
 from noukai_sdk._core.results import (
     ExecuteOutcome,
@@ -39,7 +40,6 @@ from noukai_sdk._runs import AsyncRun, Run
 from noukai_sdk._streams import AsyncEventStream, EventStream
 
 if TYPE_CHECKING:
-    from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._core.events import StepCompleted, StreamEvent
     from noukai_sdk._replay import ReplayCall
 
@@ -57,10 +57,10 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
 
     _sync_client: ClassVar[bool]
 
-    __slots__ = ("_address", "_client")
+    __slots__ = ("_address", "_link")
 
-    def __init__(self, client: Noukai | AsyncNoukai, address: FlowAddress) -> None:
-        self._client = client
+    def __init__(self, link: ClientLink, address: FlowAddress) -> None:
+        self._link = link
         self._address = address
 
     def __repr__(self) -> str:
@@ -198,7 +198,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             max_tool_rounds=max_tool_rounds,
             trace=trace,
             timeout=None if timeout is None else validate_timeout(timeout),
-            session_id=resolve_session_id(session_id, self._client.session_id),
+            session_id=resolve_session_id(session_id, self._link.session_id),
             sync_client=sync_client,
         )
 
@@ -238,7 +238,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             reject_async_handler_on_sync_client(tool_handler)
         from noukai_sdk._core.step_protocol import StepCall, step_protocol
 
-        resolved_session = resolve_session_id(session_id, self._client.session_id)
+        resolved_session = resolve_session_id(session_id, self._link.session_id)
         if resolved_session is not None:
             validate_session_header(resolved_session)
         call = StepCall(
@@ -260,7 +260,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             sync_client=sync_client,
             timeout=None if timeout is None else validate_timeout(timeout),
         )
-        return step_protocol(call, self._client._context)
+        return step_protocol(call, self._link.context)
 
     def _replay_call(self, session_id: str | None) -> ReplayCall:
         from noukai_sdk._replay import ReplayCall
@@ -268,8 +268,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         return ReplayCall(
             slug=self._address.slug,
             session_id=session_id,
-            context=self._client._context,
-            client=self._client,
+            link=self._link,
         )
 
     def _job_submission(
@@ -291,7 +290,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             block_overrides=dict(block_overrides) if block_overrides is not None else None,
             trace=bool(trace),
             timeout=None if timeout is None else validate_timeout(timeout),
-            session_id=resolve_session_id(session_id, self._client.session_id),
+            session_id=resolve_session_id(session_id, self._link.session_id),
         )
 
 
@@ -316,7 +315,7 @@ class Flow(_SyncFlowBase):
     __slots__ = ()
     _sync_client = True
 
-    _client: Noukai
+    _link: SyncLink
 
     @overload
     def execute(
@@ -400,8 +399,8 @@ class Flow(_SyncFlowBase):
             from noukai_sdk._replay import replay_execute
 
             replayed = replay_execute(scope, self._replay_call(session_id))
-            return run_sync(replayed, self._client._transport)
-        outcome = run_sync(execute_protocol(call, self._client._context), self._client._transport)
+            return self._link.run(replayed)
+        outcome = self._link.run(execute_protocol(call, self._link.context))
         return self._bind(outcome, call)
 
     def execute_async(
@@ -429,21 +428,17 @@ class Flow(_SyncFlowBase):
         if scope is not None:
             from noukai_sdk._replay import replay_job
 
-            replayed = run_sync(
-                replay_job(scope, self._replay_call(session_id)), self._client._transport
-            )
-            return Job.replayed(self._client, self._address, replayed)
-        accepted = run_sync(
-            submit_protocol(submission, self._client._context), self._client._transport
-        )
-        return Job(self._client, self._address, accepted)
+            replayed = self._link.run(replay_job(scope, self._replay_call(session_id)))
+            return Job.replayed(self._link, self._address, replayed)
+        accepted = self._link.run(submit_protocol(submission, self._link.context))
+        return Job(self._link, self._address, accepted)
 
     def _open_stream(self, protocol: Protocol[None]) -> EventStream[Any]:
-        return EventStream(protocol, self._client._transport)
+        return EventStream(protocol, self._link.io)
 
     def run(self, execution_id: str) -> Run:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""
-        return Run(self._client, self._address, execution_id)
+        return Run(self._link, self._address, execution_id)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
@@ -452,8 +447,8 @@ class Flow(_SyncFlowBase):
 
     def _resume_factory(self, call: ExecuteCall) -> Callable[[PausedResult, ToolResults], Any]:
         def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-            protocol = resume_protocol(call, paused, tool_results, self._client._context)
-            return self._bind(run_sync(protocol, self._client._transport), call)
+            protocol = resume_protocol(call, paused, tool_results, self._link.context)
+            return self._bind(self._link.run(protocol), call)
 
         return resume
 
@@ -464,7 +459,7 @@ class AsyncFlow(_AsyncFlowBase):
     __slots__ = ()
     _sync_client = False
 
-    _client: AsyncNoukai
+    _link: AsyncLink
 
     @overload
     async def execute(
@@ -543,9 +538,9 @@ class AsyncFlow(_AsyncFlowBase):
             from noukai_sdk._replay import replay_execute
 
             replayed = replay_execute(scope, self._replay_call(session_id))
-            return await run_async(replayed, self._client._transport)
-        protocol = execute_protocol(call, self._client._context)
-        return self._bind(await run_async(protocol, self._client._transport), call)
+            return await self._link.run(replayed)
+        protocol = execute_protocol(call, self._link.context)
+        return self._bind(await self._link.run(protocol), call)
 
     async def execute_async(
         self,
@@ -572,20 +567,17 @@ class AsyncFlow(_AsyncFlowBase):
         if scope is not None:
             from noukai_sdk._replay import replay_job
 
-            replayed = await run_async(
-                replay_job(scope, self._replay_call(session_id)), self._client._transport
-            )
-            return AsyncJob.replayed(self._client, self._address, replayed)
-        protocol = submit_protocol(submission, self._client._context)
-        accepted = await run_async(protocol, self._client._transport)
-        return AsyncJob(self._client, self._address, accepted)
+            replayed = await self._link.run(replay_job(scope, self._replay_call(session_id)))
+            return AsyncJob.replayed(self._link, self._address, replayed)
+        accepted = await self._link.run(submit_protocol(submission, self._link.context))
+        return AsyncJob(self._link, self._address, accepted)
 
     def _open_stream(self, protocol: Protocol[None]) -> AsyncEventStream[Any]:
-        return AsyncEventStream(protocol, self._client._transport)
+        return AsyncEventStream(protocol, self._link.io)
 
     def run(self, execution_id: str) -> AsyncRun:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""
-        return AsyncRun(self._client, self._address, execution_id)
+        return AsyncRun(self._link, self._address, execution_id)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
@@ -594,7 +586,7 @@ class AsyncFlow(_AsyncFlowBase):
 
     def _resume_factory(self, call: ExecuteCall) -> Callable[[PausedResult, ToolResults], Any]:
         async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-            protocol = resume_protocol(call, paused, tool_results, self._client._context)
-            return self._bind(await run_async(protocol, self._client._transport), call)
+            protocol = resume_protocol(call, paused, tool_results, self._link.context)
+            return self._bind(await self._link.run(protocol), call)
 
         return resume

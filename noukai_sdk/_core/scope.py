@@ -25,14 +25,12 @@ class Scope:
 
     ``session_id`` is the capture UUID or the replayed session's id (``None`` in normal mode).
     ``replay_state`` is owned by :mod:`noukai_sdk._replay` (the fetched session, match cursors,
-    consumed executions); other modules must treat it as opaque. ``client`` is the client the
-    scope was opened with, if any (used for scope log events and session fetches).
+    consumed executions); other modules must treat it as opaque.
     """
 
     mode: ScopeMode
     session_id: str | None
     replay_state: Any = None
-    client: Any = None
 
     @property
     def is_replay(self) -> bool:

@@ -26,6 +26,8 @@ from noukai_sdk._version import __version__
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
+    from noukai_sdk._core.link import AsyncLink, SyncLink
+    from noukai_sdk._core.paths import FlowAddress
     from noukai_sdk_generated.models import StepTrace, Trace
 
 TRACER_NAME = "noukai-sdk"
@@ -200,20 +202,17 @@ def _parse_iso(text: str) -> datetime | None:
         return None
 
 
-def _settings(flow: Flow | AsyncFlow) -> OtelSettings:
-    settings: OtelSettings | None = flow._client._otel
-    if settings is None:  # only clients with otel settings hand out traced flows
-        raise RuntimeError("traced flow without OpenTelemetry settings")
-    return settings
-
-
 class TracedFlow(Flow):
     """A :class:`Flow` whose ``execute``/``execute_async`` run inside a call span."""
 
-    __slots__ = ()
+    __slots__ = ("_settings",)
+
+    def __init__(self, link: SyncLink, address: FlowAddress, settings: OtelSettings) -> None:
+        super().__init__(link, address)
+        self._settings = settings
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
-        settings = _settings(self)
+        settings = self._settings
         with call_span(settings, self, "execute", kwargs.get("version")) as span:
             outcome = super().execute(*args, **kwargs)
             record_outcome(span, outcome)
@@ -225,7 +224,7 @@ class TracedFlow(Flow):
             return outcome
 
     def execute_async(self, *args: Any, **kwargs: Any) -> Any:
-        with call_span(_settings(self), self, "execute_async", kwargs.get("version")) as span:
+        with call_span(self._settings, self, "execute_async", kwargs.get("version")) as span:
             job = super().execute_async(*args, **kwargs)
             record_outcome(span, job)
             return job
@@ -234,10 +233,14 @@ class TracedFlow(Flow):
 class AsyncTracedFlow(AsyncFlow):
     """An :class:`AsyncFlow` whose ``execute``/``execute_async`` run inside a call span."""
 
-    __slots__ = ()
+    __slots__ = ("_settings",)
+
+    def __init__(self, link: AsyncLink, address: FlowAddress, settings: OtelSettings) -> None:
+        super().__init__(link, address)
+        self._settings = settings
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        settings = _settings(self)
+        settings = self._settings
         with call_span(settings, self, "execute", kwargs.get("version")) as span:
             outcome = await super().execute(*args, **kwargs)
             record_outcome(span, outcome)
@@ -249,7 +252,7 @@ class AsyncTracedFlow(AsyncFlow):
             return outcome
 
     async def execute_async(self, *args: Any, **kwargs: Any) -> Any:
-        with call_span(_settings(self), self, "execute_async", kwargs.get("version")) as span:
+        with call_span(self._settings, self, "execute_async", kwargs.get("version")) as span:
             job = await super().execute_async(*args, **kwargs)
             record_outcome(span, job)
             return job

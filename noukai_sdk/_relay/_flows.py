@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, overload
 
 from typing_extensions import Self
 
-from noukai_sdk._core.effects import run_async, run_sync
 from noukai_sdk._core.execute import (
     AsyncToolHandler,
     ExecuteCall,
@@ -25,7 +24,6 @@ from noukai_sdk._core.execute import (
     new_execute_call,
     resume_protocol,
 )
-from noukai_sdk._core.requesting import RequestContext
 from noukai_sdk._core.results import (
     ExecuteOutcome,
     ExecuteResult,
@@ -33,13 +31,13 @@ from noukai_sdk._core.results import (
     ResumeBinding,
     ToolResults,
 )
-from noukai_sdk._core.retry import RetryPolicy
 from noukai_sdk._core.tool_calls import is_async_callable
 from noukai_sdk._relay._transport import (
     RelayExecuteTransport,
     RelaySyncExecuteTransport,
     RelayTarget,
-    relay_timeout,
+    relay_link,
+    relay_target,
 )
 
 if TYPE_CHECKING:
@@ -50,12 +48,6 @@ class _RelayFlowCore:
     """Call building shared by ``RelayFlow`` and ``AsyncRelayFlow``."""
 
     _target: RelayTarget
-    _context: RequestContext
-
-    def _setup(self, target: RelayTarget, timeout: float | httpx.Timeout) -> None:
-        self._target = target
-        # Relay calls are never retried: a POST may already have run (and billed) the flow.
-        self._context = RequestContext(retry=RetryPolicy(max_retries=0), timeout=timeout)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
@@ -114,13 +106,14 @@ class RelayFlow(_RelayFlowCore):
         client: httpx.Client | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
-        self._transport = RelaySyncExecuteTransport(url, client=client, timeout=timeout)
-        self._setup(self._transport._target, relay_timeout(timeout))
+        self._relay = RelaySyncExecuteTransport(url, client=client, timeout=timeout)
+        self._target = relay_target(self._relay)
+        self._link = relay_link(self._relay, timeout)
 
     @property
     def transport(self) -> RelaySyncExecuteTransport:
         """The transport doing the POSTs (for sending a ready payload yourself)."""
-        return self._transport
+        return self._relay
 
     @overload
     def execute(
@@ -178,22 +171,22 @@ class RelayFlow(_RelayFlowCore):
             trace=trace,
             sync_client=True,
         )
-        outcome = run_sync(execute_protocol(call, self._context), self._transport._io)
+        outcome = self._link.run(execute_protocol(call, self._link.context))
         return self._bind(outcome, call)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
 
             def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-                protocol = resume_protocol(call, paused, tool_results, self._context)
-                return self._bind(run_sync(protocol, self._transport._io), call)
+                protocol = resume_protocol(call, paused, tool_results, self._link.context)
+                return self._bind(self._link.run(protocol), call)
 
             outcome._binding = ResumeBinding(is_async=False, resume=resume)
         return outcome
 
     def close(self) -> None:
         """Release the connection pool (an injected ``client`` stays open); idempotent."""
-        self._transport.close()
+        self._relay.close()
 
     def __enter__(self) -> Self:
         return self
@@ -217,13 +210,14 @@ class AsyncRelayFlow(_RelayFlowCore):
         client: httpx.AsyncClient | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
-        self._transport = RelayExecuteTransport(url, client=client, timeout=timeout)
-        self._setup(self._transport._target, relay_timeout(timeout))
+        self._relay = RelayExecuteTransport(url, client=client, timeout=timeout)
+        self._target = relay_target(self._relay)
+        self._link = relay_link(self._relay, timeout)
 
     @property
     def transport(self) -> RelayExecuteTransport:
         """The transport doing the POSTs (for sending a ready payload yourself)."""
-        return self._transport
+        return self._relay
 
     @overload
     async def execute(
@@ -277,22 +271,22 @@ class AsyncRelayFlow(_RelayFlowCore):
             trace=trace,
             sync_client=False,
         )
-        outcome = await run_async(execute_protocol(call, self._context), self._transport._io)
+        outcome = await self._link.run(execute_protocol(call, self._link.context))
         return self._bind(outcome, call)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
 
             async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-                protocol = resume_protocol(call, paused, tool_results, self._context)
-                return self._bind(await run_async(protocol, self._transport._io), call)
+                protocol = resume_protocol(call, paused, tool_results, self._link.context)
+                return self._bind(await self._link.run(protocol), call)
 
             outcome._binding = ResumeBinding(is_async=True, resume=resume)
         return outcome
 
     async def aclose(self) -> None:
         """Release the connection pool (an injected ``client`` stays open); idempotent."""
-        await self._transport.aclose()
+        await self._relay.aclose()
 
     async def __aenter__(self) -> Self:
         return self

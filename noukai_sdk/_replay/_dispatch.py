@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from noukai_sdk._core.effects import CallUser, Emit, Protocol
 from noukai_sdk._core.scope import Scope
@@ -27,7 +27,7 @@ from noukai_sdk._replay._reconstruction import ReplayPlan, plan_replay
 from noukai_sdk._replay._state import ReplayState
 
 if TYPE_CHECKING:
-    from noukai_sdk._core.requesting import RequestContext
+    from noukai_sdk._core.link import ClientLink
     from noukai_sdk._core.results import ExecuteResult
     from noukai_sdk_generated.models import JobStatus
 
@@ -39,16 +39,14 @@ class ReplayCall:
     """What a replayed call needs from its caller.
 
     ``slug`` is the bare slug of the bound flow; ``session_id`` the per-call ``session_id=``
-    argument exactly as given (``None`` when omitted); ``context`` the calling client's request
-    context (used only to fetch an explicitly named session); ``client`` the calling client (its
-    session cache); ``flow_id`` the flow's id when the caller knows it (matches recordings of a
-    deleted flow).
+    argument exactly as given (``None`` when omitted); ``link`` the calling client's link (its
+    request context fetches an explicitly named session, and it keys the session cache);
+    ``flow_id`` the flow's id when the caller knows it (matches recordings of a deleted flow).
     """
 
     slug: str
     session_id: str | None = None
-    context: RequestContext | None = None
-    client: Any = None
+    link: ClientLink | None = None
     flow_id: str | None = None
 
 
@@ -113,9 +111,9 @@ def _let_concurrent_calls_start(call: ReplayCall) -> Protocol[None]:
     would run the calls one after the other and the concurrency warning could never fire for
     calls the user code did start concurrently (whose recorded order is not defined).
     """
-    from noukai_sdk._replay._client_access import is_async_client
+    from noukai_sdk._core.link import AsyncLink
 
-    if call.client is not None and is_async_client(call.client):
+    if isinstance(call.link, AsyncLink):
         import asyncio
 
         yield CallUser(asyncio.sleep, (0,))
@@ -158,7 +156,6 @@ def _explicit_matcher(
     state: ReplayState, session_id: str, call: ReplayCall
 ) -> Protocol[SessionMatcher]:
     from noukai_sdk._replay._sessions import (
-        SessionCache,
         cache_for,
         cached_fetch,
         validate_session_id,
@@ -169,12 +166,12 @@ def _explicit_matcher(
         matcher = state.explicit.get(session_id)
     if matcher is not None:
         return matcher
-    if call.context is None:
+    if call.link is None:
         raise TypeError(
             "A replayed call naming another session needs the client's request context."
         )
-    cache = cache_for(call.client) if call.client is not None else (state.cache or SessionCache())
-    session = yield from cached_fetch(session_id, call.context, cache)
+    cache = cache_for(call.link)
+    session = yield from cached_fetch(session_id, call.link.context, cache)
     with state.lock:
         matcher = state.explicit.setdefault(
             session_id, SessionMatcher(session.session_id, session.executions, explicit=True)

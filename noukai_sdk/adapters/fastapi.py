@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from noukai_sdk._core.errors import ReplayError
 from noukai_sdk._core.scope import Scope, enter_scope, exit_scope
@@ -30,6 +30,9 @@ from noukai_sdk.adapters._requests import (
     logger,
     scope_request,
 )
+
+if TYPE_CHECKING:
+    from noukai_sdk._client import AsyncNoukai
 
 ASGIScope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -63,7 +66,7 @@ class NoukaiTraceMiddleware:
         self,
         app: ASGIApp,
         *,
-        client: Any,
+        client: AsyncNoukai,
         exclude_paths: Collection[str] = (),
         cassette_dir: PathLike | None = None,
     ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from noukai_sdk._core.errors import ReplayError
 from noukai_sdk._core.scope import Scope, enter_scope, exit_scope
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from flask.wrappers import Response
 
+    from noukai_sdk._client import Noukai
     from noukai_sdk._replay._cassettes import PathLike
 
 _STATE = "_noukai_trace"
@@ -60,7 +61,7 @@ class _RequestScope:
 def init_noukai_trace(
     app: Flask,
     *,
-    client: Any,
+    client: Noukai,
     exclude_paths: Collection[str] = (),
     cassette_dir: PathLike | None = None,
 ) -> None:

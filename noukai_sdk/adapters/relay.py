@@ -16,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._core.effects import run_async, run_sync
+from noukai_sdk._client import client_link
 from noukai_sdk._core.paths import FlowAddress, Version, version_number
 from noukai_sdk._relay._server import (
     DEFAULT_MAX_BODY_BYTES,
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from noukai_sdk._client import AsyncNoukai, Noukai
+
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_MESSAGES",
@@ -56,7 +58,7 @@ __all__ = [
 def mount_flow_relay(
     app: Any,
     *,
-    client: Any,
+    client: AsyncNoukai,
     org: str,
     project: str,
     slug: str,
@@ -84,6 +86,7 @@ def mount_flow_relay(
     check_registration(
         client, expected=AsyncNoukai, adapter="mount_flow_relay", authorize=authorize
     )
+    link = client_link(client)
     relay = FlowRelay(
         FlowAddress(org, project, slug),
         version_number(version),
@@ -106,8 +109,9 @@ def mount_flow_relay(
         decision = authorize(request)
         if inspect.isawaitable(decision):
             await decision
-        protocol = relay.forward(payload, trace_context(request.headers), client._context)
-        return respond(await run_async(protocol, client._transport))
+        return respond(
+            await link.run(relay.forward(payload, trace_context(request.headers), link.context))
+        )
 
     app.add_route(path, relay_endpoint, methods=["POST"])
 
@@ -126,7 +130,7 @@ async def _read_starlette(request: Request, bounds: RelayBounds) -> bytes:
 
 def flow_relay_blueprint(
     *,
-    client: Any,
+    client: Noukai,
     org: str,
     project: str,
     slug: str,
@@ -150,6 +154,7 @@ def flow_relay_blueprint(
     from noukai_sdk._client import Noukai
 
     check_registration(client, expected=Noukai, adapter="flow_relay_blueprint", authorize=authorize)
+    link = client_link(client)
     if inspect.iscoroutinefunction(authorize):
         raise TypeError(
             "flow_relay_blueprint needs a plain authorize function; Flask cannot await it "
@@ -176,8 +181,9 @@ def flow_relay_blueprint(
         if inspect.isawaitable(decision):
             _discard(decision)
             raise TypeError("authorize returned an awaitable; Flask relays need a plain function.")
-        protocol = relay.forward(payload, trace_context(request.headers), client._context)
-        return respond(run_sync(protocol, client._transport))
+        return respond(
+            link.run(relay.forward(payload, trace_context(request.headers), link.context))
+        )
 
     blueprint = Blueprint(blueprint_name(org, project, slug, path), __name__)
     blueprint.add_url_rule(path, endpoint="execute", view_func=relay_view, methods=["POST"])
