@@ -338,15 +338,44 @@ def _interrupted(cursor: StepCursor, head: StreamHead, why: str) -> StreamInterr
     )
 
 
-def live_trace_protocol(request: HttpRequest, ctx: RequestContext) -> Protocol[None]:
-    """Emit every event of a run's live trace stream until the server closes it (no cursor)."""
+def live_trace_protocol(
+    request: HttpRequest, ctx: RequestContext, *, execution_id: str | None = None
+) -> Protocol[None]:
+    """Emit every event of a run's live trace stream until its terminal event (no cursor).
+
+    The stream is complete only once ``flow_completed`` or ``step_error`` has arrived; a stream
+    that ends or breaks before that raises :class:`StreamInterruptedError`, as ``events()`` does.
+    """
     head = yield from open_event_stream(request, ctx)
     decoder = SSEDecoder()
     while True:
-        chunk = yield from read_stream()
+        try:
+            chunk = yield from read_stream()
+        except APIConnectionError as error:
+            if isinstance(error, APITimeoutError):
+                error.execution_id = error.execution_id or execution_id
+                raise
+            raise _trace_interrupted(
+                execution_id, head, f"the connection failed: {error}"
+            ) from error
         for frame in _decode(decoder, chunk, head):
             event = parse_event(frame.event, frame.data, request_id=head.request_id)
-            if event is not None:
-                yield Emit(event)
+            if event is None:
+                continue
+            yield Emit(event)
+            if isinstance(event, (FlowCompleted, StepFailed)):
+                yield CloseStream()
+                return
         if not chunk:
-            return
+            raise _trace_interrupted(execution_id, head, "it ended before the run finished")
+
+
+def _trace_interrupted(
+    execution_id: str | None, head: StreamHead, why: str
+) -> StreamInterruptedError:
+    return StreamInterruptedError(
+        f"The live trace of run {execution_id or '(id unknown)'} was interrupted: {why}. "
+        "Open live_trace() again to read it from the start.",
+        execution_id=execution_id,
+        request_id=head.request_id,
+    )
