@@ -5,15 +5,15 @@ Both handles drive the same protocols from :mod:`noukai_sdk._core.jobs`.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
-from noukai_sdk._core.config import validate_timeout
+from noukai_sdk._core.clock import monotonic
+from noukai_sdk._core.config import check_timeout
 from noukai_sdk._core.constants import JOB_POLL_INTERVAL, JOB_WAIT_TIMEOUT
-from noukai_sdk._core.effects import Protocol
+from noukai_sdk._core.effects import Steps
+from noukai_sdk._core.http_types import Timeout
 from noukai_sdk._core.jobs import (
     JobRef,
-    Timeout,
     answered,
     check_wait_args,
     poll_protocol,
@@ -45,7 +45,7 @@ class _JobCore:
     ) -> None:
         self._link = link
         self._accepted = accepted
-        self._ref = JobRef(address, accepted.execution_id, time.monotonic())
+        self._ref = JobRef(address, accepted.execution_id, monotonic())
         self._replayed = replayed_status
 
     @classmethod
@@ -90,13 +90,13 @@ class _JobCore:
     def accepted(self) -> JobAccepted:
         return self._accepted
 
-    def _poll_protocol(self, timeout: Timeout) -> Protocol[JobStatus]:
+    def _poll_protocol(self, timeout: Timeout) -> Steps[JobStatus]:
         if self._replayed is not None:
             return answered(self._replayed)
-        checked = None if timeout is None else validate_timeout(timeout)
+        checked = check_timeout(timeout)
         return poll_protocol(self._ref, self._link.context, timeout=checked)
 
-    def _wait_protocol(self, timeout: float, poll_interval: float) -> Protocol[JobStatus]:
+    def _wait_protocol(self, timeout: float, poll_interval: float) -> Steps[JobStatus]:
         timeout, poll_interval = check_wait_args(timeout, poll_interval)
         if self._replayed is not None:
             return answered(self._replayed)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
-from noukai_sdk._core.config import validate_timeout
-from noukai_sdk._core.effects import Protocol
+from noukai_sdk._core.config import check_timeout
+from noukai_sdk._core.effects import Steps
+from noukai_sdk._core.http_types import Timeout
 from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
 from noukai_sdk._core.paths import Attempt, FlowAddress, validate_segment
 from noukai_sdk._core.runs import step_trace_protocol, trace_protocol
@@ -13,11 +14,7 @@ from noukai_sdk._streams import AsyncEventStream, EventStream
 from noukai_sdk_generated.models import StepAttempts, StepTrace, Trace
 
 if TYPE_CHECKING:
-    import httpx
-
     from noukai_sdk._core.events import StreamEvent
-
-Timeout = Union[float, "httpx.Timeout", None]
 
 
 class _RunCore:
@@ -37,36 +34,36 @@ class _RunCore:
     def execution_id(self) -> str:
         return self._execution_id
 
-    def _trace_protocol(self, timeout: Timeout) -> Protocol[Trace]:
-        request = self._address.run_trace_request(self._execution_id, timeout=_checked(timeout))
+    def _trace_protocol(self, timeout: Timeout) -> Steps[Trace]:
+        request = self._address.run_trace_request(
+            self._execution_id, timeout=check_timeout(timeout)
+        )
         return trace_protocol(request, self._link.context)
 
     def _step_trace_protocol(
         self, step_id: str, attempt: Attempt, loop_index: int | None, timeout: Timeout
-    ) -> Protocol[StepTrace | StepAttempts]:
+    ) -> Steps[StepTrace | StepAttempts]:
         request = self._address.step_trace_request(
             self._execution_id,
             step_id,
             attempt=attempt,
             loop_index=loop_index,
-            timeout=_checked(timeout),
+            timeout=check_timeout(timeout),
         )
         return step_trace_protocol(request, self._link.context, all_attempts=attempt == "all")
 
-    def _live_trace_protocol(self, timeout: Timeout) -> Protocol[None]:
+    def _live_trace_protocol(self, timeout: Timeout) -> Steps[None]:
         from noukai_sdk._core.step_protocol import live_trace_protocol
 
-        request = self._address.live_trace_request(self._execution_id, timeout=_checked(timeout))
+        request = self._address.live_trace_request(
+            self._execution_id, timeout=check_timeout(timeout)
+        )
         protocol = live_trace_protocol(request, self._link.context, execution_id=self._execution_id)
         return self._observe(protocol)
 
-    def _observe(self, protocol: Protocol[None]) -> Protocol[None]:
+    def _observe(self, protocol: Steps[None]) -> Steps[None]:
         """``protocol`` as ``live_trace()`` runs it; a traced run wraps it in a span."""
         return protocol
-
-
-def _checked(timeout: Timeout) -> float | httpx.Timeout | None:
-    return None if timeout is None else validate_timeout(timeout)
 
 
 class Run(_RunCore):

@@ -107,6 +107,11 @@ def resolve_base_url(
     return f"http://{DEV_HOST}:{_validate_port(port)}/api/v1"
 
 
+def check_timeout(timeout: float | httpx.Timeout | None) -> float | httpx.Timeout | None:
+    """A per-call ``timeout=``: ``None`` (the client default) or a valid timeout."""
+    return None if timeout is None else validate_timeout(timeout)
+
+
 def validate_timeout(timeout: float | httpx.Timeout) -> float | httpx.Timeout:
     """A timeout must be a positive number of seconds or an ``httpx.Timeout``."""
     httpx_module = sys.modules.get("httpx")  # an httpx.Timeout implies httpx is loaded

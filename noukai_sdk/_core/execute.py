@@ -10,16 +10,18 @@ import json
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Union, cast
-from typing import Protocol as TypingProtocol
+from typing import Any, Literal, Protocol, Union, cast
 
+from noukai_sdk._core.config import check_timeout
 from noukai_sdk._core.constants import (
     ALLOWED_MESSAGE_ROLES,
+    DEFAULT_MAX_TOOL_ROUNDS,
     MESSAGES_MAX_BYTES,
     MESSAGES_WARN_BYTES,
 )
-from noukai_sdk._core.effects import Protocol, call_user
-from noukai_sdk._core.http_types import HttpRequest
+from noukai_sdk._core.effects import Steps, call_user
+from noukai_sdk._core.http_types import HttpRequest, Timeout
+from noukai_sdk._core.paths import Version, version_number
 from noukai_sdk._core.requesting import RequestContext, send_with_retries
 from noukai_sdk._core.results import (
     ExecuteOutcome,
@@ -27,29 +29,24 @@ from noukai_sdk._core.results import (
     ToolResults,
     parse_execute_response,
 )
+from noukai_sdk._core.scope import resolve_session_id
 from noukai_sdk._core.tool_calls import (
     caller_stacklevel,
     check_tool_round_limit,
     normalize_tool_results,
-    reject_awaitable_result,
     resolve_max_tool_rounds,
     warn_if_history_too_long,
 )
 from noukai_sdk_generated.models import ChatMessage, ExecuteRequest
 
-if TYPE_CHECKING:
-    import httpx
-
 ToolHandler = Callable[[list[dict[str, Any]]], ToolResults]
 AsyncToolHandler = Callable[[list[dict[str, Any]]], ToolResults | Awaitable[ToolResults]]
 MessageInput = Union[ChatMessage, Mapping[str, Any]]  # noqa: UP007 (runtime alias on 3.10)
-Timeout = Union[float, "httpx.Timeout", None]
-ExecuteStatus = Literal["completed", "failed"]
 
 _ROLE = ChatMessage.model_fields["role"].alias or "role"
 
 
-class ExecuteTarget(TypingProtocol):
+class ExecuteTarget(Protocol):
     """Where ``/execute`` calls and their resumes go: a :class:`FlowAddress` or a relay URL."""
 
     def operation_request(
@@ -65,7 +62,11 @@ class ExecuteTarget(TypingProtocol):
 
 @dataclass(frozen=True, slots=True)
 class ExecuteCall:
-    """Everything one ``execute()`` needs, validated; the inputs resent on every resume."""
+    """Everything one ``execute()`` needs, validated; the inputs resent on every resume.
+
+    Built by :meth:`from_args` from the public arguments, for flows and relay flows alike, so a
+    new ``execute()`` option is a field here, a parameter there, and nothing else.
+    """
 
     address: ExecuteTarget
     version: int | None
@@ -80,8 +81,54 @@ class ExecuteCall:
     timeout: Timeout
     session_id: str | None
     tool_handler: Callable[..., Any] | None = None
-    max_tool_rounds: int = 10
-    sync_client: bool = True
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
+
+    @classmethod
+    def from_args(
+        cls,
+        address: ExecuteTarget,
+        *,
+        client_session_id: str | None,
+        in_session: bool = True,
+        message: str | None = None,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: Callable[..., Any] | None = None,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> ExecuteCall:
+        """The call for these public arguments, checked before any request is made.
+
+        ``client_session_id`` is the client's default session; the per-call ``session_id``
+        and the active scope's session come first. A relay passes ``in_session=False`` (it
+        never sends a session id) and leaves ``version`` unset (the relay pins it).
+        """
+        if message is not None and messages:
+            raise ValueError("Provide `message` or `messages`, not both.")
+        resolved = resolve_session_id(session_id, client_session_id)
+        return cls(
+            address=address,
+            version=version_number(version),
+            message=message,
+            messages=serialize_messages(messages),
+            parameters=dict(parameters) if parameters else {},
+            block_overrides=dict(block_overrides) if block_overrides is not None else None,
+            attachments=as_list(attachments, name="attachments"),
+            tools=as_list(tools, name="tools"),
+            tool_choice=tool_choice,
+            trace=bool(trace),
+            timeout=check_timeout(timeout),
+            session_id=resolved if in_session else None,
+            tool_handler=tool_handler,
+            max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
+        )
 
     def fresh_body(self) -> dict[str, Any]:
         return ExecuteRequest.model_validate(
@@ -115,7 +162,7 @@ class ExecuteCall:
         ).to_wire()
 
 
-def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Protocol[ExecuteOutcome]:
+def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Steps[ExecuteOutcome]:
     """POST ``/execute``; with a tool handler, answer every pause until the run finishes."""
     request = call.address.operation_request(
         "execute",
@@ -130,8 +177,6 @@ def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Protocol[Execute
     while isinstance(outcome, PausedResult) and call.tool_handler is not None:
         check_tool_round_limit(rounds, call.max_tool_rounds, outcome.execution_id)
         results = yield from call_user(call.tool_handler, outcome.tool_calls)
-        if call.sync_client:
-            reject_awaitable_result(results)
         rounds += 1
         outcome = yield from resume_protocol(call, outcome, results, ctx)
     return outcome
@@ -139,7 +184,7 @@ def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Protocol[Execute
 
 def resume_protocol(
     call: ExecuteCall, paused: PausedResult, tool_results: ToolResults, ctx: RequestContext
-) -> Protocol[ExecuteOutcome]:
+) -> Steps[ExecuteOutcome]:
     """POST the resume of ``paused``: the pause's conversation plus the tool results (CONTRACT §9.2).
 
     Unlike 0.2.0 the resume carries ``X-Session-Id`` and its result keeps ``session_id`` (W30).
@@ -205,50 +250,6 @@ def _warn_if_messages_large(wire: list[dict[str, Any]]) -> None:
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
-
-
-def new_execute_call(
-    *,
-    address: ExecuteTarget,
-    version: int | None,
-    message: str | None,
-    messages: Sequence[MessageInput] | None,
-    parameters: Mapping[str, Any] | None,
-    block_overrides: Mapping[str, Any] | None,
-    attachments: Sequence[Any] | None,
-    tools: Sequence[Any] | None,
-    tool_choice: Any,
-    tool_handler: Callable[..., Any] | None,
-    max_tool_rounds: int | None,
-    trace: bool,
-    timeout: float | httpx.Timeout | None,
-    session_id: str | None,
-    sync_client: bool,
-) -> ExecuteCall:
-    """An execute call from the caller's arguments, checked before any request.
-
-    Shared by flows and relays, so both apply the same ``message``/``messages`` rules and
-    argument checks.
-    """
-    if message is not None and messages:
-        raise ValueError("Provide `message` or `messages`, not both.")
-    return ExecuteCall(
-        address=address,
-        version=version,
-        message=message,
-        messages=serialize_messages(messages),
-        parameters=dict(parameters) if parameters else {},
-        block_overrides=dict(block_overrides) if block_overrides is not None else None,
-        attachments=as_list(attachments, name="attachments"),
-        tools=as_list(tools, name="tools"),
-        tool_choice=tool_choice,
-        trace=bool(trace),
-        timeout=timeout,
-        session_id=session_id,
-        tool_handler=tool_handler,
-        max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
-        sync_client=sync_client,
-    )
 
 
 def as_list(items: Sequence[Any] | None, *, name: str) -> list[Any] | None:

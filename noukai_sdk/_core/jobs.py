@@ -6,23 +6,22 @@ sleep between polls never runs past the deadline.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any
 
+from noukai_sdk._core.clock import monotonic
+from noukai_sdk._core.config import check_timeout
 from noukai_sdk._core.constants import JOB_NOT_FOUND_GRACE, JOB_TERMINAL_STATUSES
-from noukai_sdk._core.effects import Protocol, Sleep
+from noukai_sdk._core.effects import Sleep, Steps
 from noukai_sdk._core.errors import APITimeoutError, FlowNotFoundError
-from noukai_sdk._core.paths import FlowAddress
+from noukai_sdk._core.http_types import Timeout
+from noukai_sdk._core.paths import FlowAddress, Version, version_number
 from noukai_sdk._core.requesting import Deadline, RequestContext, parse_model, send_with_retries
 from noukai_sdk._core.results import JobAccepted
+from noukai_sdk._core.scope import resolve_session_id
 from noukai_sdk_generated.models import ExecuteRequest, JobStatus
 
-if TYPE_CHECKING:
-    import httpx
-
-Timeout = Union[float, "httpx.Timeout", None]
 Clock = Callable[[], float]
 
 
@@ -39,6 +38,32 @@ class JobSubmission:
     timeout: Timeout
     session_id: str | None
 
+    @classmethod
+    def from_args(
+        cls,
+        address: FlowAddress,
+        *,
+        client_session_id: str | None,
+        message: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> JobSubmission:
+        """The submission for these public arguments, checked before any request."""
+        return cls(
+            address=address,
+            version=version_number(version),
+            message=message,
+            parameters=dict(parameters) if parameters else {},
+            block_overrides=dict(block_overrides) if block_overrides is not None else None,
+            trace=bool(trace),
+            timeout=check_timeout(timeout),
+            session_id=resolve_session_id(session_id, client_session_id),
+        )
+
     def body(self) -> dict[str, Any]:
         return ExecuteRequest.model_validate(
             {
@@ -50,7 +75,7 @@ class JobSubmission:
         ).to_wire()
 
 
-def submit_protocol(submission: JobSubmission, ctx: RequestContext) -> Protocol[JobAccepted]:
+def submit_protocol(submission: JobSubmission, ctx: RequestContext) -> Steps[JobAccepted]:
     """POST ``…/jobs`` and parse the :class:`JobAccepted`."""
     request = submission.address.operation_request(
         "jobs",
@@ -63,10 +88,6 @@ def submit_protocol(submission: JobSubmission, ctx: RequestContext) -> Protocol[
     accepted = parse_model(JobAccepted, response, what="job submission")
     accepted._session_id = submission.session_id
     return accepted
-
-
-def _monotonic() -> float:
-    return time.monotonic()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +104,9 @@ def poll_protocol(
     ctx: RequestContext,
     *,
     timeout: Timeout,
-    clock: Clock = _monotonic,
+    clock: Clock = monotonic,
     deadline: Deadline | None = None,
-) -> Protocol[JobStatus]:
+) -> Steps[JobStatus]:
     """One ``GET …/jobs/{id}``; a 404 within 5 s of submission reads as ``pending``."""
     request = job.address.job_status_request(job.execution_id, timeout=timeout)
     try:
@@ -103,8 +124,8 @@ def wait_protocol(
     *,
     timeout: float,
     poll_interval: float,
-    clock: Clock = _monotonic,
-) -> Protocol[JobStatus]:
+    clock: Clock = monotonic,
+) -> Steps[JobStatus]:
     """Poll until a terminal status (completed, failed, cancelled) or the deadline passes."""
     deadline = Deadline(clock() + timeout, clock)
     while True:
@@ -141,7 +162,7 @@ def check_wait_args(timeout: object, poll_interval: object) -> tuple[float, floa
     return float(timeout), float(poll_interval)
 
 
-def answered(status: JobStatus) -> Protocol[JobStatus]:
+def answered(status: JobStatus) -> Steps[JobStatus]:
     """A protocol that needs no I/O: a replayed job already knows its final status."""
     return status
     yield  # makes this a generator

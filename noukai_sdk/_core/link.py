@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar, Union
 
-from noukai_sdk._core.effects import AsyncIO, Protocol, SyncIO, run_async, run_sync
+from noukai_sdk._core.effects import AsyncIO, Steps, SyncIO, run_async, run_sync
 from noukai_sdk._core.requesting import RequestContext
 
 T = TypeVar("T")
@@ -26,7 +26,7 @@ class SyncLink:
     io: SyncIO
     session_id: str | None
 
-    def run(self, protocol: Protocol[T]) -> T:
+    def run(self, protocol: Steps[T]) -> T:
         return run_sync(protocol, self.io)
 
 
@@ -38,7 +38,7 @@ class AsyncLink:
     io: AsyncIO
     session_id: str | None
 
-    async def run(self, protocol: Protocol[T]) -> T:
+    async def run(self, protocol: Steps[T]) -> T:
         return await run_async(protocol, self.io)
 
 

@@ -119,17 +119,6 @@ def reject_async_handler_on_sync_client(handler: Callable[..., Any] | None) -> N
         )
 
 
-def reject_awaitable_result(result: object) -> None:
-    """A sync-client handler that returned an awaitable (e.g. a lambda around a coroutine)."""
-    if inspect.isawaitable(result):
-        close = getattr(result, "close", None)
-        if callable(close):
-            close()
-        raise TypeError(
-            "Sync client cannot use async tool_handler (it returned an awaitable); use AsyncNoukai."
-        )
-
-
 def caller_stacklevel() -> int:
     """The ``stacklevel`` that attributes a warning to the first frame outside ``noukai_sdk``."""
     level = 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._core.effects import Emit, Protocol
+from noukai_sdk._core.effects import Emit, Steps
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -112,7 +112,7 @@ def event_attributes(event: Any) -> dict[str, str | int]:
     return attributes
 
 
-def traced_protocol(protocol: Protocol[Any], span: StreamSpan) -> Protocol[Any]:
+def traced_protocol(protocol: Steps[Any], span: StreamSpan) -> Steps[Any]:
     """``protocol`` with ``span`` current while it runs, its events recorded, its end ending it."""
     value: Any = None
     error: BaseException | None = None

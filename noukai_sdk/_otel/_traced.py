@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._core.effects import Protocol
+from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.errors import NoukaiError
 from noukai_sdk._core.paths import Version
 from noukai_sdk._core.results import ExecuteResult, PausedResult
@@ -118,8 +118,8 @@ def flow_attributes(flow: Flow | AsyncFlow, version: object) -> dict[str, str]:
 
 
 def traced_stream(
-    flow: TracedFlow | AsyncTracedFlow, name: str, version: object, protocol: Protocol[None]
-) -> Protocol[None]:
+    flow: TracedFlow | AsyncTracedFlow, name: str, version: object, protocol: Steps[None]
+) -> Steps[None]:
     """A stream's protocol inside its own span ``name``."""
     span = StreamSpan(_settings(flow), name, flow_attributes(flow, version))
     return traced_protocol(protocol, span)
@@ -240,7 +240,7 @@ class TracedRun(Run):
         super().__init__(flow._link, flow._address, execution_id)
         self._flow = flow
 
-    def _observe(self, protocol: Protocol[None]) -> Protocol[None]:
+    def _observe(self, protocol: Steps[None]) -> Steps[None]:
         return _traced_live_trace(self._flow, self.execution_id, protocol)
 
 
@@ -253,13 +253,13 @@ class AsyncTracedRun(AsyncRun):
         super().__init__(flow._link, flow._address, execution_id)
         self._flow = flow
 
-    def _observe(self, protocol: Protocol[None]) -> Protocol[None]:
+    def _observe(self, protocol: Steps[None]) -> Steps[None]:
         return _traced_live_trace(self._flow, self.execution_id, protocol)
 
 
 def _traced_live_trace(
-    flow: TracedFlow | AsyncTracedFlow, execution_id: str, protocol: Protocol[None]
-) -> Protocol[None]:
+    flow: TracedFlow | AsyncTracedFlow, execution_id: str, protocol: Steps[None]
+) -> Steps[None]:
     span = StreamSpan(
         _settings(flow),
         "noukai.run.live_trace",
@@ -277,7 +277,7 @@ class TracedFlow(Flow):
         super().__init__(link, address)
         self._settings = settings
 
-    def _observe(self, method: str, version: Version, protocol: Protocol[None]) -> Protocol[None]:
+    def _observe(self, method: str, version: Version, protocol: Steps[None]) -> Steps[None]:
         return traced_stream(self, f"noukai.flow.{method}", version, protocol)
 
     def run(self, execution_id: str) -> Run:
@@ -311,7 +311,7 @@ class AsyncTracedFlow(AsyncFlow):
         super().__init__(link, address)
         self._settings = settings
 
-    def _observe(self, method: str, version: Version, protocol: Protocol[None]) -> Protocol[None]:
+    def _observe(self, method: str, version: Version, protocol: Steps[None]) -> Steps[None]:
         return traced_stream(self, f"noukai.flow.{method}", version, protocol)
 
     def run(self, execution_id: str) -> AsyncRun:

@@ -9,19 +9,19 @@ relay's response headers (``X-Request-ID``, ``Retry-After``, ``WWW-Authenticate`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
 from typing_extensions import Self
 
+from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
 from noukai_sdk._core.execute import (
     AsyncToolHandler,
     ExecuteCall,
     MessageInput,
     ToolHandler,
     execute_protocol,
-    new_execute_call,
     resume_protocol,
 )
 from noukai_sdk._core.results import (
@@ -56,39 +56,6 @@ class _RelayFlowCore:
     def url(self) -> str:
         """The relay route every call is POSTed to."""
         return self._target.url
-
-    def _execute_call(
-        self,
-        *,
-        message: str | None,
-        messages: Sequence[MessageInput] | None,
-        parameters: Mapping[str, Any] | None,
-        tools: Sequence[Any] | None,
-        tool_choice: Any,
-        tool_handler: Callable[..., Any] | None,
-        max_tool_rounds: int | None,
-        trace: bool,
-        sync_client: bool,
-    ) -> ExecuteCall:
-        if sync_client and tool_handler is not None and is_async_callable(tool_handler):
-            raise TypeError("Sync RelayFlow cannot use async tool_handler. Use AsyncRelayFlow.")
-        return new_execute_call(
-            address=self._target,
-            version=None,
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            block_overrides=None,
-            attachments=None,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            timeout=None,
-            session_id=None,
-            sync_client=sync_client,
-        )
 
 
 class RelayFlow(_RelayFlowCore):
@@ -125,7 +92,7 @@ class RelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult: ...
 
@@ -139,7 +106,7 @@ class RelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult | PausedResult: ...
 
@@ -152,7 +119,7 @@ class RelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult | PausedResult:
         """Run the relayed flow; with ``tool_handler`` every tool pause is answered automatically.
@@ -160,7 +127,12 @@ class RelayFlow(_RelayFlowCore):
         Without a handler a pause comes back as a :class:`PausedResult` to answer with
         ``resume_sync()``.
         """
-        call = self._execute_call(
+        if tool_handler is not None and is_async_callable(tool_handler):
+            raise TypeError("Sync RelayFlow cannot use async tool_handler. Use AsyncRelayFlow.")
+        call = ExecuteCall.from_args(
+            self._target,
+            client_session_id=None,
+            in_session=False,
             message=message,
             messages=messages,
             parameters=parameters,
@@ -169,7 +141,6 @@ class RelayFlow(_RelayFlowCore):
             tool_handler=tool_handler,
             max_tool_rounds=max_tool_rounds,
             trace=trace,
-            sync_client=True,
         )
         outcome = self._link.run(execute_protocol(call, self._link.context))
         return self._bind(outcome, call)
@@ -229,7 +200,7 @@ class AsyncRelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult: ...
 
@@ -243,7 +214,7 @@ class AsyncRelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult | PausedResult: ...
 
@@ -256,11 +227,14 @@ class AsyncRelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult | PausedResult:
         """Run the relayed flow; see :meth:`RelayFlow.execute`. A pause resumes with ``await resume()``."""
-        call = self._execute_call(
+        call = ExecuteCall.from_args(
+            self._target,
+            client_session_id=None,
+            in_session=False,
             message=message,
             messages=messages,
             parameters=parameters,
@@ -269,7 +243,6 @@ class AsyncRelayFlow(_RelayFlowCore):
             tool_handler=tool_handler,
             max_tool_rounds=max_tool_rounds,
             trace=trace,
-            sync_client=False,
         )
         outcome = await self._link.run(execute_protocol(call, self._link.context))
         return self._bind(outcome, call)

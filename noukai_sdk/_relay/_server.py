@@ -14,10 +14,9 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
-from typing import Protocol as TypingProtocol
+from typing import Any, Protocol, cast
 
-from noukai_sdk._core.effects import Protocol
+from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.errors import APIConnectionError, NoukaiError, RateLimitError, parse_body
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.requesting import RequestContext, send_with_retries
@@ -133,7 +132,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-class HeaderLookup(TypingProtocol):
+class HeaderLookup(Protocol):
     """Case-insensitive inbound headers (Starlette's ``Headers``, Werkzeug's ``EnvironHeaders``)."""
 
     def get(self, key: str, /) -> str | None: ...
@@ -159,7 +158,7 @@ class FlowRelay:
 
     def forward(
         self, payload: dict[str, Any], trace_headers: Mapping[str, str], ctx: RequestContext
-    ) -> Protocol[RelayReply]:
+    ) -> Steps[RelayReply]:
         """POST ``payload`` to the flow's ``/execute`` and turn the outcome into the reply.
 
         Never sends ``X-Session-Id``; the only inbound headers forwarded are ``trace_headers``.

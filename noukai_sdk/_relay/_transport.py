@@ -12,14 +12,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Union, cast, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from typing_extensions import Self
 
 from noukai_sdk._core.config import validate_timeout
 from noukai_sdk._core.constants import DEFAULT_TIMEOUT
 from noukai_sdk._core.effects import run_async, run_sync, send
-from noukai_sdk._core.http_types import HttpRequest
+from noukai_sdk._core.http_types import HttpRequest, Timeout
 from noukai_sdk._core.link import AsyncLink, SyncLink
 from noukai_sdk._core.requesting import RequestContext
 from noukai_sdk._core.retry import RetryPolicy
@@ -27,8 +27,6 @@ from noukai_sdk._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
     import httpx
-
-RequestTimeout = Union[float, "httpx.Timeout", None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,11 +207,11 @@ class RelayExecuteTransport:
 
 
 @overload
-def relay_link(transport: RelaySyncExecuteTransport, timeout: RequestTimeout) -> SyncLink: ...
+def relay_link(transport: RelaySyncExecuteTransport, timeout: Timeout) -> SyncLink: ...
 @overload
-def relay_link(transport: RelayExecuteTransport, timeout: RequestTimeout) -> AsyncLink: ...
+def relay_link(transport: RelayExecuteTransport, timeout: Timeout) -> AsyncLink: ...
 def relay_link(
-    transport: RelaySyncExecuteTransport | RelayExecuteTransport, timeout: RequestTimeout
+    transport: RelaySyncExecuteTransport | RelayExecuteTransport, timeout: Timeout
 ) -> SyncLink | AsyncLink:
     """The link a relay flow drives the execute protocol with: the transport's keyless I/O.
 

@@ -20,7 +20,7 @@ from noukai_sdk._replay._sessions import parse_session, replay_error, validate_s
 
 if TYPE_CHECKING:
     from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk._core.effects import Protocol
+    from noukai_sdk._core.effects import Steps
     from noukai_sdk._core.requesting import RequestContext
     from noukai_sdk_generated.models import SessionResponse
 
@@ -61,7 +61,7 @@ def write_cassette(path: PathLike, content: bytes) -> Path:
     return location
 
 
-def record_session(session_id: str, path: PathLike, ctx: RequestContext) -> Protocol[Path]:
+def record_session(session_id: str, path: PathLike, ctx: RequestContext) -> Steps[Path]:
     """Fetch ``session_id`` fresh (no cache) and write it to ``path`` as a cassette."""
     from noukai_sdk._core.paths import session_request
     from noukai_sdk._core.requesting import send_with_retries

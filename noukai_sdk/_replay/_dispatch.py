@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from noukai_sdk._core.effects import CallUser, Emit, Protocol
+from noukai_sdk._core.effects import Emit, Steps, YieldToLoop
 from noukai_sdk._core.scope import Scope
 from noukai_sdk._replay._building import (
     build,
@@ -61,7 +61,7 @@ class ReplayedJob:
     final_status: JobStatus
 
 
-def replay_execute(scope: Scope, call: ReplayCall) -> Protocol[ExecuteResult]:
+def replay_execute(scope: Scope, call: ReplayCall) -> Steps[ExecuteResult]:
     """``execute()`` in replay: the matched recording's result, or its recorded failure raised."""
     matcher = _state(scope).matcher
     matcher.call_started(call.slug, "execute")
@@ -73,7 +73,7 @@ def replay_execute(scope: Scope, call: ReplayCall) -> Protocol[ExecuteResult]:
     return replayed_result(plan, session_id=session_id)
 
 
-def replay_events(scope: Scope, call: ReplayCall, *, only_steps: bool) -> Protocol[None]:
+def replay_events(scope: Scope, call: ReplayCall, *, only_steps: bool) -> Steps[None]:
     """``events()``/``steps()`` in replay: emit the reconstructed events of the matched recording.
 
     ``events()`` ends with the ``StepFailed`` of a failed recording; ``steps()`` (``only_steps``)
@@ -92,7 +92,7 @@ def replay_events(scope: Scope, call: ReplayCall, *, only_steps: bool) -> Protoc
         state.matcher.call_finished(call.slug, "step")
 
 
-def replay_job(scope: Scope, call: ReplayCall) -> Protocol[ReplayedJob]:
+def replay_job(scope: Scope, call: ReplayCall) -> Steps[ReplayedJob]:
     """``execute_async()`` in replay: a job whose polls and ``wait()`` serve the recording."""
     plan, session_id = yield from _served(scope, call, "job", _plan)
     return ReplayedJob(
@@ -104,19 +104,14 @@ def replay_job(scope: Scope, call: ReplayCall) -> Protocol[ReplayedJob]:
     )
 
 
-def _let_concurrent_calls_start(call: ReplayCall) -> Protocol[None]:
+def _let_concurrent_calls_start(call: ReplayCall) -> Steps[None]:
     """On an asyncio client, give the event loop one turn while this call is marked in flight.
 
     Replay does no I/O, so without this turn ``asyncio.gather(flow.execute(), flow.execute())``
     would run the calls one after the other and the concurrency warning could never fire for
     calls the user code did start concurrently (whose recorded order is not defined).
     """
-    from noukai_sdk._core.link import AsyncLink
-
-    if isinstance(call.link, AsyncLink):
-        import asyncio
-
-        yield CallUser(asyncio.sleep, (0,))
+    yield YieldToLoop()
 
 
 def recorded_job_status(plan: ReplayPlan) -> JobStatus:
@@ -138,7 +133,7 @@ def _served(
     call: ReplayCall,
     trigger: Trigger,
     build: Callable[[RecordedExecution], T],
-) -> Protocol[tuple[T, str]]:
+) -> Steps[tuple[T, str]]:
     """Match the call in the scope's session or in the explicitly named one; build from it."""
     state = _state(scope)
     explicit = call.session_id is not None and call.session_id != scope.session_id
@@ -154,7 +149,7 @@ def _served(
 
 def _explicit_matcher(
     state: ReplayState, session_id: str, call: ReplayCall
-) -> Protocol[SessionMatcher]:
+) -> Steps[SessionMatcher]:
     from noukai_sdk._replay._sessions import (
         cache_for,
         cached_fetch,

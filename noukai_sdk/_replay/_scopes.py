@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, Union, overload
 
 from noukai_sdk._client import client_link
-from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.effects import Steps, run_async, run_sync
 from noukai_sdk._core.errors import ReplayDisabledError, ReplayLeftoverError
 from noukai_sdk._core.http_types import HttpRequest, HttpResponse
 from noukai_sdk._core.link import AsyncLink, SyncLink
@@ -64,7 +64,7 @@ class _ScopeCore:
         self.cassette = cassette
         self.record_to = record_to
 
-    def open(self) -> Protocol[Scope]:
+    def open(self) -> Steps[Scope]:
         """Decide the mode, load the session for replay, log ``scope_open``."""
         from noukai_sdk._replay._state import ReplayState
 
@@ -92,7 +92,7 @@ class _ScopeCore:
         self._log("scope_open", scope)
         return scope
 
-    def close(self, scope: Scope, *, body_failed: bool) -> Protocol[None]:
+    def close(self, scope: Scope, *, body_failed: bool) -> Steps[None]:
         """Check leftovers / record the capture (only after a clean body), log ``scope_close``."""
         try:
             if body_failed:
@@ -120,7 +120,7 @@ class _ScopeCore:
             )
         return session
 
-    def _fetch(self, session_id: str) -> Protocol[SessionResponse]:
+    def _fetch(self, session_id: str) -> Steps[SessionResponse]:
         from noukai_sdk._replay._sessions import cache_for, cached_fetch, validate_session_id
 
         if not replay_enabled():

@@ -27,7 +27,7 @@ from noukai_sdk._core.errors import (
 from noukai_sdk._core.paths import session_request
 
 if TYPE_CHECKING:
-    from noukai_sdk._core.effects import Protocol
+    from noukai_sdk._core.effects import Steps
     from noukai_sdk._core.requesting import RequestContext
     from noukai_sdk_generated.models import SessionResponse
 
@@ -69,7 +69,7 @@ def parse_session(content: bytes | str, *, source: str) -> SessionResponse:
         ) from exc
 
 
-def fetch_session(session_id: str, ctx: RequestContext) -> Protocol[SessionResponse]:
+def fetch_session(session_id: str, ctx: RequestContext) -> Steps[SessionResponse]:
     """``GET /seq/sessions/{id}`` (retried as a GET) mapped to replay errors and parsed."""
     from noukai_sdk._core.requesting import send_with_retries
 
@@ -150,7 +150,7 @@ def cache_for(client: object) -> SessionCache:
 
 def cached_fetch(
     session_id: str, ctx: RequestContext, cache: SessionCache
-) -> Protocol[SessionResponse]:
+) -> Steps[SessionResponse]:
     """:func:`fetch_session` through ``cache``."""
     validate_session_id(session_id)
     session = cache.get(session_id)
