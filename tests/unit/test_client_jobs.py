@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,13 +13,14 @@ import respx
 from client_helpers import BASE, Kind, make_client, resolve
 
 from noukai_sdk import APITimeoutError, AsyncJob, FlowNotFoundError, Job, JobStatus
+from noukai_sdk._core.clock import Clock, use_clock
 
 SUBMIT = "/seq/o/p/s/jobs"
 POLL = "/seq/o/p/s/jobs/j1"
 ACCEPTED = {"executionId": "j1", "status": "started", "flowId": "f-1", "blockCount": 2}
 
 
-class FakeClock:
+class FakeClock(Clock):
     """Monotonic time that only moves when the SDK sleeps or a simulated request takes time."""
 
     def __init__(self) -> None:
@@ -33,20 +34,19 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += seconds
 
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+        await asyncio.sleep(0)
+
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+def clock() -> Iterator[FakeClock]:
     fake = FakeClock()
-    real_async_sleep = asyncio.sleep
-
-    async def fake_async_sleep(seconds: float, *args: Any) -> None:
-        fake.sleep(seconds)
-        await real_async_sleep(0)
-
-    monkeypatch.setattr(time, "monotonic", fake.monotonic)
-    monkeypatch.setattr(time, "sleep", fake.sleep)
-    monkeypatch.setattr(asyncio, "sleep", fake_async_sleep)
-    return fake
+    previous = use_clock(fake)
+    try:
+        yield fake
+    finally:
+        use_clock(previous)
 
 
 def submit(kind: Kind, mock: respx.MockRouter, **kwargs: Any) -> Job | AsyncJob:
