@@ -1,4 +1,4 @@
-"""Runs: ``Run``/``AsyncRun`` give access to an execution's traces (CONTRACT §11)."""
+"""Runs: ``Run``/``AsyncRun`` give access to an execution's traces."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Each wraps one protocol (see :mod:`noukai_sdk._core.step_protocol`) and the driver that runs it. They
 are context managers, and ``close()``/``aclose()`` stop the protocol and hand the HTTP connection
-back to the pool at once (W28). Leaving a ``for`` loop with ``break`` or an exception does the same
+back to the pool at once. Leaving a ``for`` loop with ``break`` or an exception does the same
 as soon as the stream object is no longer referenced; for ``async for``, Python cannot close an
 async iterator synchronously, so the event loop's async-generator finalizer closes it on its next
 turn. ``with``/``async with`` makes the release immediate in every case.

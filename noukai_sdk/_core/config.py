@@ -58,7 +58,7 @@ def resolve_config(
     max_retries: int | None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
-    """Apply CONTRACT §1.2-1.3 and DESIGN §3 to the constructor arguments and environment."""
+    """Resolve key, environment, base URL, timeout and retries: arguments first, then variables."""
     environ = os.environ if environ is None else environ
     environment = resolve_environment(env, environ)
     return ClientConfig(

@@ -185,9 +185,9 @@ def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Steps[ExecuteOut
 def resume_protocol(
     call: ExecuteCall, paused: PausedResult, tool_results: ToolResults, ctx: RequestContext
 ) -> Steps[ExecuteOutcome]:
-    """POST the resume of ``paused``: the pause's conversation plus the tool results (CONTRACT §9.2).
+    """POST the resume of ``paused``: the pause's conversation plus the tool results.
 
-    Unlike 0.2.0 the resume carries ``X-Session-Id`` and its result keeps ``session_id`` (W30).
+    Unlike 0.2.0 the resume carries ``X-Session-Id`` and its result keeps ``session_id``.
     """
     messages = [
         *paused.tool_call_messages,
@@ -206,7 +206,7 @@ def resume_protocol(
 
 
 def serialize_messages(messages: Sequence[MessageInput] | None) -> list[dict[str, Any]] | None:
-    """Validate ``messages`` (CONTRACT §19.4.4) and return their wire form; empty means absent."""
+    """Validate ``messages`` and return their wire form; empty means absent."""
     if not messages:
         return None
     if isinstance(messages, (str, bytes, Mapping)):

@@ -2,7 +2,7 @@
 
 ``FlowAddress`` is the one place that turns ``org/project/slug`` plus a version into request
 paths. Segments are validated (non-empty, no ``/``, not ``.``/``..``) and percent-encoded, so no
-user value can change the route or the query string (CONTRACT W11).
+user value can change the route or the query string.
 
 The generated request builders are imported when a request is first built, not with this
 module, so ``import noukai_sdk`` does not load the generated models behind them.
@@ -83,7 +83,7 @@ def parse_flow_address(
     default_org: str | None,
     default_project: str | None,
 ) -> FlowAddress:
-    """Apply CONTRACT §1.6's slug forms, then validate every segment."""
+    """Accept ``slug`` or ``org/project/slug`` (defaults fill the rest); validate every segment."""
     if slug is not None and "/" in slug and (org is not None or project is not None):
         raise ValueError("Pass either a slug string OR org/project/slug kwargs, not both.")
     if slug is not None and org is None and project is None:
@@ -215,7 +215,7 @@ class FlowAddress:
         loop_index: int | None = None,
         timeout: Timeout,
     ) -> HttpRequest:
-        """``GET …/runs/{executionId}/steps/{stepId}/trace`` with its query (CONTRACT §3.6)."""
+        """``GET …/runs/{executionId}/steps/{stepId}/trace`` with its query."""
         built = _builder("runs.get_step_trace")(
             org=self.org,
             project=self.project,

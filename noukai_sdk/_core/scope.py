@@ -58,7 +58,7 @@ def current_session_id() -> str | None:
 def resolve_session_id(per_call: str | None, client_default: str | None) -> str | None:
     """The session id to send as ``X-Session-Id`` and to put on results.
 
-    Precedence (DESIGN §3, fixing W40): the per-call ``session_id`` when not ``None`` (an empty
+    Precedence: the per-call ``session_id`` when not ``None`` (an empty
     string counts as given), else the active scope's session id, else the client default.
     """
     if per_call is not None:

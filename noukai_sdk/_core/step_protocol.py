@@ -2,11 +2,12 @@
 
 One logical run is a sequence of ``POST …/step`` calls, each answered by an SSE stream. The
 :class:`StepCursor` is the small state machine that carries the run from one call to the next
-(CONTRACT §8.1, with the server's ``stepIndex``/``executionId`` winning over the client's own
-count, W24/W25); :func:`step_protocol` is the generator the effect drivers run: it builds each
+(the server's ``stepIndex``/``executionId`` win over the client's own count, because a
+resumed or re-run step is the server's to number); :func:`step_protocol` is the generator the
+effect drivers run: it builds each
 request body, reads the stream, stamps ``step_index``, handles tool pauses and decides when the
 run is over. A stream that ends without a pause or a terminal event raises
-:class:`StreamInterruptedError` with the cursor, never a silent "success" (W15); a server that
+:class:`StreamInterruptedError` with the cursor, never a silent "success"; a server that
 keeps pausing without the run moving is abandoned after a few identical requests, never looped on.
 
 :func:`live_trace_protocol` is the much simpler reader of ``GET …/runs/{id}/trace/stream``.
@@ -143,7 +144,7 @@ class StepCall:
 
 @dataclass(slots=True)
 class StepCursor:
-    """Where the run stands between ``/step`` calls (CONTRACT §8.1); the server's values win."""
+    """Where the run stands between ``/step`` calls; the server's values win."""
 
     execution_id: str | None = None
     step_index: int = 0
@@ -160,7 +161,7 @@ class StepCursor:
         return self.step_index == 0 and self.execution_id is None and self.tool_messages is None
 
     def request_body(self, call: StepCall) -> Any:
-        """The next ``/step`` body (CONTRACT §3.5); consumes the staged tool messages."""
+        """The next ``/step`` body; consumes the staged tool messages."""
         first = self.is_first_call
         fields = {
             "execution_id": self.execution_id,

@@ -3,7 +3,7 @@
 """Tool-call helpers shared by the ``/execute`` tool loop and the ``/step`` protocol.
 
 Tool results are accepted in the three shapes the docs have shown over time and always sent in
-the OpenAI shape (DESIGN W32); results are checked against the pending calls before any request.
+the OpenAI shape; results are checked against the pending calls before any request.
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ def emit_step_spans(settings: OtelSettings, trace: Trace) -> None:
 
 
 def step_attributes(step: StepTrace, *, payloads: bool) -> dict[str, str | int]:
-    """A step span's attributes (CONTRACT §19.8.3); optional ones only when present."""
+    """A step span's attributes; optional ones only when present."""
     attributes: dict[str, str | int] = {
         "noukai.step.id": step.step_id,
         "noukai.step.attempt": step.attempt,

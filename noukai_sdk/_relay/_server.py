@@ -1,9 +1,9 @@
 """The relay route's logic, shared by the Starlette and Flask adapters.
 
-A relay answers a keyless caller's ``POST`` in a fixed order (CONTRACT §19.7.3): read the body
+A relay answers a keyless caller's ``POST`` in a fixed order: read the body
 under a byte cap, parse it as a JSON object, check the message counts, let the app authorise the
 request, then forward it to the pinned flow's ``/execute`` with the client's key and return the
-upstream status and body (§19.7.5). Everything except reading the body and calling
+upstream status and body. Everything except reading the body and calling
 ``authorize`` is framework-free here; forwarding is a sans-IO protocol driven by the client's own
 transport, so retries, logging, redaction and error mapping are the SDK's usual ones.
 """

@@ -3,8 +3,8 @@
 These are the seams the flow and step-protocol code call when ``active_scope().mode ==
 "replay"``. They are protocols (see :mod:`noukai_sdk._core.effects`) because a per-call
 ``session_id=`` naming another session makes them fetch it (once per client, then cached; matched
-positionally like the scope's own session, W47). No flow endpoint is ever called, no tool
-handler runs, and a failed recording replays as a failure (W45).
+positionally like the scope's own session). No flow endpoint is ever called, no tool
+handler runs, and a failed recording replays as a failure.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, TypeVar
 
 from noukai_sdk._core.effects import Emit, Steps, YieldToLoop
 from noukai_sdk._core.scope import Scope
-from noukai_sdk._replay._building import (
+from noukai_sdk._replay._matching import RecordedExecution, ReplayState, SessionMatcher, Trigger
+from noukai_sdk._replay._reconstruction import (
+    ReplayPlan,
     build,
     failure_error,
+    plan_replay,
     replayed_events,
     replayed_result,
     replayed_steps,
 )
-from noukai_sdk._replay._matching import RecordedExecution, SessionMatcher, Trigger
-from noukai_sdk._replay._reconstruction import ReplayPlan, plan_replay
-from noukai_sdk._replay._state import ReplayState
 
 if TYPE_CHECKING:
     from noukai_sdk._core.link import ClientLink
@@ -77,7 +77,7 @@ def replay_events(scope: Scope, call: ReplayCall, *, only_steps: bool) -> Steps[
     """``events()``/``steps()`` in replay: emit the reconstructed events of the matched recording.
 
     ``events()`` ends with the ``StepFailed`` of a failed recording; ``steps()`` (``only_steps``)
-    yields only ``StepCompleted`` and raises ``FlowExecutionError`` there, like a live run (W41).
+    yields only ``StepCompleted`` and raises ``FlowExecutionError`` there, like a live run.
     Matching happens when the first event is pulled.
     """
     state = _state(scope)

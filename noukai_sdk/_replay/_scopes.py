@@ -1,12 +1,12 @@
 """Trace/replay scopes: the context managers and the ``@trace`` decorator.
 
-Entering a scope decides its mode (CONTRACT §12.1): *replay* for a cassette file or an honoured
+Entering a scope decides its mode: *replay* for a cassette file or an honoured
 ``replay_session_id``, else *capture* (a fresh UUID4 sent as ``X-Session-Id``), else *normal*. The
 entry and exit logic is written once as sans-IO protocols (:class:`_ScopeCore`); the sync and async
 managers only drive them. Differences from 0.2.0: a replay id passed without the gate raises
-:class:`ReplayDisabledError` (W49); ``scope_open`` is logged only once entry succeeded, and then
-``scope_close`` always follows (W50); the decorator joins an active scope instead of shadowing it
-(W39) and covers the whole iteration of generator functions (W51).
+:class:`ReplayDisabledError`; ``scope_open`` is logged only once entry succeeded, and then
+``scope_close`` always follows; the decorator joins an active scope instead of shadowing it and
+covers the whole iteration of generator functions.
 
 Scopes live in a context variable: asyncio tasks created inside inherit them, threads do not —
 use ``contextvars.copy_context().run(...)`` to carry a scope into a worker thread.
@@ -27,7 +27,7 @@ from noukai_sdk._core.errors import ReplayDisabledError, ReplayLeftoverError
 from noukai_sdk._core.http_types import HttpRequest, HttpResponse
 from noukai_sdk._core.link import AsyncLink, SyncLink
 from noukai_sdk._core.scope import Scope, ScopeMode, active_scope, enter_scope, exit_scope
-from noukai_sdk._replay._gate import GATE_VARIABLE, replay_enabled
+from noukai_sdk._replay._sessions import GATE_VARIABLE, replay_enabled
 
 if TYPE_CHECKING:
     from contextvars import Token
@@ -66,7 +66,7 @@ class _ScopeCore:
 
     def open(self) -> Steps[Scope]:
         """Decide the mode, load the session for replay, log ``scope_open``."""
-        from noukai_sdk._replay._state import ReplayState
+        from noukai_sdk._replay._matching import ReplayState
 
         session: SessionResponse | None = None
         if self.cassette is not None:
@@ -144,7 +144,7 @@ class _ScopeCore:
 
 
 def _raise_on_leftovers(scope: Scope) -> None:
-    from noukai_sdk._replay._state import ReplayState
+    from noukai_sdk._replay._matching import ReplayState
 
     state = scope.replay_state
     assert isinstance(state, ReplayState)

@@ -5,9 +5,9 @@ pure ASGI middleware, so streaming responses pass through untouched. Every respo
 it, the app's error responses and the replay-error responses included, carries
 ``X-Noukai-Session`` (replacing any value the app set); only the 500 that Starlette's outermost
 error handler sends for an unhandled exception bypasses it (and so has no header). Replay
-errors raised before the response starts become JSON responses (CONTRACT §13.1); one raised after
+errors raised before the response starts become JSON responses; one raised after
 it started (typically leftovers at scope exit) is logged and the response is ended cleanly, never
-with a second ``http.response.start`` (W54).
+with a second ``http.response.start``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The scope opens in ``before_request`` and closes in ``after_request``, so a leftover check
 failure can still change the response (a JSON 500) instead of escaping from teardown after the
-response was built (W55); teardown only cleans up requests that never reached ``after_request``
+response was built; teardown only cleans up requests that never reached ``after_request``
 and never raises. Replay errors raised by views (misses) get the same JSON responses. Every
 response, error responses included, carries ``X-Noukai-Session`` (overwritten, not appended).
 """
