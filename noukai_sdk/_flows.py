@@ -21,7 +21,7 @@ from noukai_sdk._core.execute import (
     resume_protocol,
 )
 from noukai_sdk._core.http_types import Timeout
-from noukai_sdk._core.jobs import JobSubmission, submit_protocol
+from noukai_sdk._core.jobs import submit_protocol
 from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
 from noukai_sdk._core.paths import FlowAddress, Version
 from noukai_sdk._core.results import (
@@ -324,7 +324,7 @@ class Flow(_SyncFlowBase):
         session_id: str | None = None,
     ) -> Job:
         """Queue the flow server-side (``POST …/jobs``) and return a :class:`Job` to poll or wait on."""
-        submission = JobSubmission.from_args(
+        call = ExecuteCall.from_args(
             self._address,
             client_session_id=self._link.session_id,
             message=message,
@@ -341,7 +341,7 @@ class Flow(_SyncFlowBase):
 
             replayed = self._link.run(replay_job(scope, self._replay_call(session_id)))
             return Job.replayed(self._link, self._address, replayed)
-        accepted = self._link.run(submit_protocol(submission, self._link.context))
+        accepted = self._link.run(submit_protocol(call, self._address, self._link.context))
         return Job(self._link, self._address, accepted)
 
     def _open_stream(self, protocol: Steps[None]) -> EventStream[Any]:
@@ -467,7 +467,7 @@ class AsyncFlow(_AsyncFlowBase):
         session_id: str | None = None,
     ) -> AsyncJob:
         """Queue the flow server-side and return an :class:`AsyncJob`; see :meth:`Flow.execute_async`."""
-        submission = JobSubmission.from_args(
+        call = ExecuteCall.from_args(
             self._address,
             client_session_id=self._link.session_id,
             message=message,
@@ -484,7 +484,7 @@ class AsyncFlow(_AsyncFlowBase):
 
             replayed = await self._link.run(replay_job(scope, self._replay_call(session_id)))
             return AsyncJob.replayed(self._link, self._address, replayed)
-        accepted = await self._link.run(submit_protocol(submission, self._link.context))
+        accepted = await self._link.run(submit_protocol(call, self._address, self._link.context))
         return AsyncJob(self._link, self._address, accepted)
 
     def _open_stream(self, protocol: Steps[None]) -> AsyncEventStream[Any]:

@@ -130,48 +130,46 @@ class ExecuteCall:
             max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
         )
 
+    def request(self, body: dict[str, Any]) -> HttpRequest:
+        """The ``/execute`` POST of ``body`` (a fresh call or a resume) to this call's target."""
+        return self.address.operation_request(
+            "execute",
+            version=self.version,
+            body=body,
+            session_id=self.session_id,
+            timeout=self.timeout,
+        )
+
     def fresh_body(self) -> dict[str, Any]:
-        return ExecuteRequest.model_validate(
-            {
-                "message": self.message,
-                "messages": self.messages,
-                "parameters": self.parameters,
-                "block_overrides": self.block_overrides,
-                "attachments": self.attachments,
-                "tools": self.tools,
-                "tool_choice": self.tool_choice,
-                "trace": self.trace,
-            }
-        ).to_wire()
+        return self._body(with_tools=True, message=self.message, messages=self.messages)
+
+    def job_body(self) -> dict[str, Any]:
+        """The ``/jobs`` body: tools, attachments and messages are never sent on a job."""
+        return self._body(with_tools=False, message=self.message)
 
     def resume_body(self, paused: PausedResult, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        return ExecuteRequest.model_validate(
-            {
-                "parameters": self.parameters,
-                "block_overrides": self.block_overrides,
-                "attachments": self.attachments,
-                "tools": self.tools,
-                "tool_choice": self.tool_choice,
-                "execution_id": paused.execution_id,
-                "paused_at_step": paused.paused_at_step,
-                "iterations_used": paused.iterations_used,
-                "tool_call_messages": messages,
-                "accumulated_outputs": paused.accumulated_outputs,
-                "trace": self.trace,
-            }
-        ).to_wire()
+        return self._body(
+            with_tools=True,
+            execution_id=paused.execution_id,
+            paused_at_step=paused.paused_at_step,
+            iterations_used=paused.iterations_used,
+            tool_call_messages=messages,
+            accumulated_outputs=paused.accumulated_outputs,
+        )
+
+    def _body(self, *, with_tools: bool, **fields: Any) -> dict[str, Any]:
+        """``fields`` plus what every request carries, as an ``ExecuteRequest`` in wire form."""
+        fields.update(parameters=self.parameters, block_overrides=self.block_overrides)
+        if with_tools:
+            fields.update(
+                attachments=self.attachments, tools=self.tools, tool_choice=self.tool_choice
+            )
+        return ExecuteRequest.model_validate({**fields, "trace": self.trace}).to_wire()
 
 
 def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Steps[ExecuteOutcome]:
     """POST ``/execute``; with a tool handler, answer every pause until the run finishes."""
-    request = call.address.operation_request(
-        "execute",
-        version=call.version,
-        body=call.fresh_body(),
-        session_id=call.session_id,
-        timeout=call.timeout,
-    )
-    response = yield from send_with_retries(request, ctx)
+    response = yield from send_with_retries(call.request(call.fresh_body()), ctx)
     outcome = parse_execute_response(response, session_id=call.session_id)
     rounds = 0
     while isinstance(outcome, PausedResult) and call.tool_handler is not None:
@@ -194,14 +192,7 @@ def resume_protocol(
         *normalize_tool_results(tool_results, paused.tool_calls),
     ]
     warn_if_history_too_long(messages)
-    request = call.address.operation_request(
-        "execute",
-        version=call.version,
-        body=call.resume_body(paused, messages),
-        session_id=call.session_id,
-        timeout=call.timeout,
-    )
-    response = yield from send_with_retries(request, ctx)
+    response = yield from send_with_retries(call.request(call.resume_body(paused, messages)), ctx)
     return parse_execute_response(response, session_id=call.session_id)
 
 

@@ -6,87 +6,37 @@ sleep between polls never runs past the deadline.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from noukai_sdk._core.clock import monotonic
-from noukai_sdk._core.config import check_timeout
 from noukai_sdk._core.constants import JOB_NOT_FOUND_GRACE, JOB_TERMINAL_STATUSES
 from noukai_sdk._core.effects import Sleep, Steps
 from noukai_sdk._core.errors import APITimeoutError, FlowNotFoundError
+from noukai_sdk._core.execute import ExecuteCall
 from noukai_sdk._core.http_types import Timeout
-from noukai_sdk._core.paths import FlowAddress, Version, version_number
+from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.requesting import Deadline, RequestContext, parse_model, send_with_retries
 from noukai_sdk._core.results import JobAccepted
-from noukai_sdk._core.scope import resolve_session_id
-from noukai_sdk_generated.models import ExecuteRequest, JobStatus
+from noukai_sdk_generated.models import JobStatus
 
 Clock = Callable[[], float]
 
 
-@dataclass(frozen=True, slots=True)
-class JobSubmission:
-    """A validated ``execute_async()`` call (tools are never sent on ``/jobs``)."""
-
-    address: FlowAddress
-    version: int | None
-    message: str | None
-    parameters: dict[str, Any]
-    block_overrides: dict[str, Any] | None
-    trace: bool
-    timeout: Timeout
-    session_id: str | None
-
-    @classmethod
-    def from_args(
-        cls,
-        address: FlowAddress,
-        *,
-        client_session_id: str | None,
-        message: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-    ) -> JobSubmission:
-        """The submission for these public arguments, checked before any request."""
-        return cls(
-            address=address,
-            version=version_number(version),
-            message=message,
-            parameters=dict(parameters) if parameters else {},
-            block_overrides=dict(block_overrides) if block_overrides is not None else None,
-            trace=bool(trace),
-            timeout=check_timeout(timeout),
-            session_id=resolve_session_id(session_id, client_session_id),
-        )
-
-    def body(self) -> dict[str, Any]:
-        return ExecuteRequest.model_validate(
-            {
-                "message": self.message,
-                "parameters": self.parameters,
-                "block_overrides": self.block_overrides,
-                "trace": self.trace,
-            }
-        ).to_wire()
-
-
-def submit_protocol(submission: JobSubmission, ctx: RequestContext) -> Steps[JobAccepted]:
-    """POST ``…/jobs`` and parse the :class:`JobAccepted`."""
-    request = submission.address.operation_request(
+def submit_protocol(
+    call: ExecuteCall, address: FlowAddress, ctx: RequestContext
+) -> Steps[JobAccepted]:
+    """POST ``…/jobs`` with the call's job body and parse the :class:`JobAccepted`."""
+    request = address.operation_request(
         "jobs",
-        version=submission.version,
-        body=submission.body(),
-        session_id=submission.session_id,
-        timeout=submission.timeout,
+        version=call.version,
+        body=call.job_body(),
+        session_id=call.session_id,
+        timeout=call.timeout,
     )
     response = yield from send_with_retries(request, ctx)
     accepted = parse_model(JobAccepted, response, what="job submission")
-    accepted._session_id = submission.session_id
+    accepted._session_id = call.session_id
     return accepted
 
 
