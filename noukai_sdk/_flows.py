@@ -31,7 +31,7 @@ from noukai_sdk._core.results import (
     ResumeBinding,
     ToolResults,
 )
-from noukai_sdk._core.scope import Scope, active_scope
+from noukai_sdk._core.scope import ReplayCall, Scope, active_scope
 from noukai_sdk._core.tool_calls import reject_async_handler_on_sync_client
 from noukai_sdk._jobs import AsyncJob, Job
 from noukai_sdk._runs import AsyncRun, Run
@@ -40,7 +40,6 @@ from noukai_sdk._streams import AsyncEventStream, EventStream
 if TYPE_CHECKING:
     from noukai_sdk._core.events import StepCompleted, StreamEvent
     from noukai_sdk._core.step_protocol import StepCall
-    from noukai_sdk._replay import ReplayCall
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 StepsT = TypeVar("StepsT")
@@ -192,8 +191,6 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             reject_async_handler_on_sync_client(handler)
 
     def _replay_call(self, session_id: str | None) -> ReplayCall:
-        from noukai_sdk._replay import ReplayCall
-
         return ReplayCall(
             slug=self._address.slug,
             session_id=session_id,

@@ -22,12 +22,11 @@ from noukai_sdk._core.jobs import (
 from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.results import JobAccepted
+from noukai_sdk._core.scope import ReplayedJob
 from noukai_sdk_generated.models import JobStatus
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-    from noukai_sdk._replay import ReplayedJob
 
 
 class _JobCore:

@@ -11,11 +11,9 @@
 
 from __future__ import annotations
 
-from noukai_sdk._core.scope import current_session_id
+from noukai_sdk._core.scope import ReplayCall, ReplayedJob, current_session_id
 from noukai_sdk._replay._cassettes import aexport_session, export_session, load_cassette
 from noukai_sdk._replay._dispatch import (
-    ReplayCall,
-    ReplayedJob,
     replay_events,
     replay_execute,
     replay_job,

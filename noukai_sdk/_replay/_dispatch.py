@@ -10,11 +10,10 @@ handler runs, and a failed recording replays as a failure.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from noukai_sdk._core.effects import Emit, Steps, YieldToLoop
-from noukai_sdk._core.scope import Scope
+from noukai_sdk._core.scope import ReplayCall, ReplayedJob, Scope
 from noukai_sdk._replay._matching import RecordedExecution, ReplayState, SessionMatcher, Trigger
 from noukai_sdk._replay._reconstruction import (
     ReplayPlan,
@@ -27,38 +26,10 @@ from noukai_sdk._replay._reconstruction import (
 )
 
 if TYPE_CHECKING:
-    from noukai_sdk._core.link import ClientLink
     from noukai_sdk._core.results import ExecuteResult
     from noukai_sdk_generated.models import JobStatus
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayCall:
-    """What a replayed call needs from its caller.
-
-    ``slug`` is the bare slug of the bound flow; ``session_id`` the per-call ``session_id=``
-    argument exactly as given (``None`` when omitted); ``link`` the calling client's link (its
-    request context fetches an explicitly named session, and it keys the session cache);
-    ``flow_id`` the flow's id when the caller knows it (matches recordings of a deleted flow).
-    """
-
-    slug: str
-    session_id: str | None = None
-    link: ClientLink | None = None
-    flow_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayedJob:
-    """A job recording served in replay: submission facts plus the final status to report."""
-
-    execution_id: str
-    flow_id: str
-    block_count: int
-    session_id: str
-    final_status: JobStatus
 
 
 def replay_execute(scope: Scope, call: ReplayCall) -> Steps[ExecuteResult]:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from noukai_sdk_generated.models import SessionResponse
 
 F = TypeVar("F", bound=Callable[..., Any])
-AnyClient = Union["Noukai", "AsyncNoukai", None]
+ScopeClient = Union["Noukai", "AsyncNoukai", None]
 
 
 class _ScopeCore:
@@ -331,14 +331,14 @@ def trace(
     return decorate(func) if func is not None else decorate
 
 
-def _capture_core(client: AnyClient) -> _ScopeCore:
+def _capture_core(client: ScopeClient) -> _ScopeCore:
     """The scope ``@trace`` opens; a client of the wrong kind fails at its first request."""
     return _ScopeCore(
         client=client, replay_session_id=None, capture=True, cassette=None, record_to=None
     )
 
 
-def _wrap_function(function: Callable[..., Any], client: AnyClient) -> Callable[..., Any]:
+def _wrap_function(function: Callable[..., Any], client: ScopeClient) -> Callable[..., Any]:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if active_scope() is not None:
@@ -349,7 +349,7 @@ def _wrap_function(function: Callable[..., Any], client: AnyClient) -> Callable[
     return wrapper
 
 
-def _wrap_coroutine(function: Callable[..., Any], client: AnyClient) -> Callable[..., Any]:
+def _wrap_coroutine(function: Callable[..., Any], client: ScopeClient) -> Callable[..., Any]:
     @functools.wraps(function)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         if active_scope() is not None:
@@ -360,7 +360,7 @@ def _wrap_coroutine(function: Callable[..., Any], client: AnyClient) -> Callable
     return wrapper
 
 
-def _wrap_generator(function: Callable[..., Any], client: AnyClient) -> Callable[..., Any]:
+def _wrap_generator(function: Callable[..., Any], client: ScopeClient) -> Callable[..., Any]:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         inner: Generator[Any, Any, Any] = function(*args, **kwargs)
@@ -408,7 +408,7 @@ def _generator_in_scope(scope: Scope, inner: Generator[Any, Any, Any]) -> Genera
             to_throw = error
 
 
-def _wrap_async_generator(function: Callable[..., Any], client: AnyClient) -> Callable[..., Any]:
+def _wrap_async_generator(function: Callable[..., Any], client: ScopeClient) -> Callable[..., Any]:
     @functools.wraps(function)
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
         inner: AsyncGenerator[Any, Any] = function(*args, **kwargs)
