@@ -2,9 +2,10 @@
 
 The relay pins the flow; the caller sends the same ``/execute`` body as :class:`~noukai_sdk.Flow`
 and runs the tool loop itself. Both classes drive the SDK's one execute protocol
-(:func:`~noukai_sdk._flows.execute_protocol`: tool-result normalisation, round limit, history
+(:func:`~noukai_sdk._core.execute.execute_protocol`: tool-result normalisation, round limit, history
 warning, response validation) against their relay transport, and map error statuses with the
-relay's response headers (``X-Request-ID``, ``Retry-After``, ``WWW-Authenticate``).
+relay's response headers (``X-Request-ID``, ``Retry-After``, ``WWW-Authenticate``). The resume
+token a relay adds to each paused reply is sent back with that pause's resume automatically.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from noukai_sdk._core.results import (
     ToolResults,
 )
 from noukai_sdk._core.tool_calls import is_async_callable
+from noukai_sdk._relay._carry import ResumeTokens, carrying_resume_tokens
 from noukai_sdk._relay._transport import (
     RelayExecuteTransport,
     RelaySyncExecuteTransport,
@@ -48,6 +50,7 @@ class _RelayFlowCore:
     """Call building shared by ``RelayFlow`` and ``AsyncRelayFlow``."""
 
     _target: RelayTarget
+    _tokens: ResumeTokens
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
@@ -75,6 +78,7 @@ class RelayFlow(_RelayFlowCore):
     ) -> None:
         self._relay = RelaySyncExecuteTransport(url, client=client, timeout=timeout)
         self._target = relay_target(self._relay)
+        self._tokens = ResumeTokens()
         self._link = relay_link(self._relay, timeout)
 
     @property
@@ -142,14 +146,17 @@ class RelayFlow(_RelayFlowCore):
             max_tool_rounds=max_tool_rounds,
             trace=trace,
         )
-        outcome = self._link.run(execute_protocol(call, self._link.context))
+        protocol = carrying_resume_tokens(execute_protocol(call, self._link.context), self._tokens)
+        outcome = self._link.run(protocol)
         return self._bind(outcome, call)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
 
             def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-                protocol = resume_protocol(call, paused, tool_results, self._link.context)
+                protocol = carrying_resume_tokens(
+                    resume_protocol(call, paused, tool_results, self._link.context), self._tokens
+                )
                 return self._bind(self._link.run(protocol), call)
 
             outcome._binding = ResumeBinding(is_async=False, resume=resume)
@@ -183,6 +190,7 @@ class AsyncRelayFlow(_RelayFlowCore):
     ) -> None:
         self._relay = RelayExecuteTransport(url, client=client, timeout=timeout)
         self._target = relay_target(self._relay)
+        self._tokens = ResumeTokens()
         self._link = relay_link(self._relay, timeout)
 
     @property
@@ -244,14 +252,17 @@ class AsyncRelayFlow(_RelayFlowCore):
             max_tool_rounds=max_tool_rounds,
             trace=trace,
         )
-        outcome = await self._link.run(execute_protocol(call, self._link.context))
+        protocol = carrying_resume_tokens(execute_protocol(call, self._link.context), self._tokens)
+        outcome = await self._link.run(protocol)
         return self._bind(outcome, call)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
 
             async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-                protocol = resume_protocol(call, paused, tool_results, self._link.context)
+                protocol = carrying_resume_tokens(
+                    resume_protocol(call, paused, tool_results, self._link.context), self._tokens
+                )
                 return self._bind(await self._link.run(protocol), call)
 
             outcome._binding = ResumeBinding(is_async=True, resume=resume)
