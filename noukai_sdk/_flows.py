@@ -18,6 +18,7 @@ from noukai_sdk._core.execute import (
     MessageInput,
     ToolHandler,
     execute_protocol,
+    public_arguments,
     resume_protocol,
 )
 from noukai_sdk._core.http_types import Timeout
@@ -97,25 +98,14 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
 
         A failed step raises ``FlowExecutionError``; a stream cut short raises
         ``StreamInterruptedError``. Close the stream (or use ``with``) to stop early."""
+        arguments = public_arguments(locals())
         from noukai_sdk._core.step_protocol import StepCall
 
         call = StepCall.from_args(
             self._address,
             client_session_id=self._link.session_id,
             only_steps=True,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+            **arguments,
         )
         protocol = self._step_protocol(call, session_id)
         return cast(StepsT, self._open_stream(self._observe("steps", version, protocol)))
@@ -141,26 +131,14 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         """Run the flow step by step, yielding every typed event (``POST …/step``).
 
         ``run_remaining=True`` streams all remaining steps in one connection."""
+        arguments = public_arguments(locals())
         from noukai_sdk._core.step_protocol import StepCall
 
         call = StepCall.from_args(
             self._address,
             client_session_id=self._link.session_id,
             only_steps=False,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            run_remaining=run_remaining,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+            **arguments,
         )
         protocol = self._step_protocol(call, session_id)
         return cast(EventsT, self._open_stream(self._observe("events", version, protocol)))
@@ -282,23 +260,12 @@ class Flow(_SyncFlowBase):
         ``max_tool_rounds`` times) and the final :class:`ExecuteResult` is returned; without it a
         pause is returned as a :class:`PausedResult` to answer with ``resume_sync()``.
         """
+        arguments = public_arguments(locals())
         self._check_handler(tool_handler)
         call = ExecuteCall.from_args(
             self._address,
             client_session_id=self._link.session_id,
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            attachments=attachments,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
@@ -321,16 +288,11 @@ class Flow(_SyncFlowBase):
         session_id: str | None = None,
     ) -> Job:
         """Queue the flow server-side (``POST …/jobs``) and return a :class:`Job` to poll or wait on."""
+        arguments = public_arguments(locals())
         call = ExecuteCall.from_args(
             self._address,
             client_session_id=self._link.session_id,
-            message=message,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
@@ -425,23 +387,12 @@ class AsyncFlow(_AsyncFlowBase):
         session_id: str | None = None,
     ) -> ExecuteResult | PausedResult:
         """Run the flow and wait for its result; see :meth:`Flow.execute`. Handlers may be async."""
+        arguments = public_arguments(locals())
         self._check_handler(tool_handler)
         call = ExecuteCall.from_args(
             self._address,
             client_session_id=self._link.session_id,
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            attachments=attachments,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
@@ -464,16 +415,11 @@ class AsyncFlow(_AsyncFlowBase):
         session_id: str | None = None,
     ) -> AsyncJob:
         """Queue the flow server-side and return an :class:`AsyncJob`; see :meth:`Flow.execute_async`."""
+        arguments = public_arguments(locals())
         call = ExecuteCall.from_args(
             self._address,
             client_session_id=self._link.session_id,
-            message=message,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:

@@ -23,6 +23,7 @@ from noukai_sdk._core.execute import (
     MessageInput,
     ToolHandler,
     execute_protocol,
+    public_arguments,
     resume_protocol,
 )
 from noukai_sdk._core.results import (
@@ -131,20 +132,14 @@ class RelayFlow(_RelayFlowCore):
         Without a handler a pause comes back as a :class:`PausedResult` to answer with
         ``resume_sync()``.
         """
+        arguments = public_arguments(locals())
         if tool_handler is not None and is_async_callable(tool_handler):
             raise TypeError("Sync RelayFlow cannot use async tool_handler. Use AsyncRelayFlow.")
         call = ExecuteCall.from_args(
             self._target,
             client_session_id=None,
             in_session=False,
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
+            **arguments,
         )
         protocol = carrying_resume_tokens(execute_protocol(call, self._link.context), self._tokens)
         outcome = self._link.run(protocol)
@@ -239,18 +234,12 @@ class AsyncRelayFlow(_RelayFlowCore):
         trace: bool = False,
     ) -> ExecuteResult | PausedResult:
         """Run the relayed flow; see :meth:`RelayFlow.execute`. A pause resumes with ``await resume()``."""
+        arguments = public_arguments(locals())
         call = ExecuteCall.from_args(
             self._target,
             client_session_id=None,
             in_session=False,
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
+            **arguments,
         )
         protocol = carrying_resume_tokens(execute_protocol(call, self._link.context), self._tokens)
         outcome = await self._link.run(protocol)
