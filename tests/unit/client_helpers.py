@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from typing import Any, Literal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
 
 from noukai_sdk import AsyncNoukai, Noukai
-from noukai_sdk._core.clock import Clock
+from noukai_sdk._core.clock import Clock, use_clock
 
 BASE = "https://api.noukai.dev/api/v1"
 KEY = "nk_test_0123456789abcdef"
@@ -92,3 +94,16 @@ class SkippingClock(Clock):
     async def asleep(self, seconds: float) -> None:
         self.sleep(seconds)
         await asyncio.sleep(0)  # still a scheduling point, as a real sleep would be
+
+
+ClockT = TypeVar("ClockT", bound=Clock)
+
+
+@contextmanager
+def clock_in_use(clock: ClockT) -> Iterator[ClockT]:
+    """``clock`` is the SDK's clock inside the block; the previous one comes back after it."""
+    previous = use_clock(clock)
+    try:
+        yield clock
+    finally:
+        use_clock(previous)

@@ -18,19 +18,13 @@ from typing import Any
 
 import httpx._transports.default as httpx_default_transport
 import pytest
-from client_helpers import SkippingClock
-
-from noukai_sdk._core.clock import use_clock
+from client_helpers import SkippingClock, clock_in_use
 
 
 @pytest.fixture(autouse=True)
 def fake_clock() -> Iterator[SkippingClock]:
-    clock = SkippingClock()
-    previous = use_clock(clock)
-    try:
+    with clock_in_use(SkippingClock()) as clock:
         yield clock
-    finally:
-        use_clock(previous)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from client_helpers import BASE, Kind, make_client, resolve
+from client_helpers import BASE, Kind, clock_in_use, make_client, resolve
 
 from noukai_sdk import APITimeoutError, AsyncJob, FlowNotFoundError, Job, JobStatus
-from noukai_sdk._core.clock import Clock, use_clock
+from noukai_sdk._core.clock import Clock
 
 SUBMIT = "/seq/o/p/s/jobs"
 POLL = "/seq/o/p/s/jobs/j1"
@@ -41,12 +41,8 @@ class FakeClock(Clock):
 
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    fake = FakeClock()
-    previous = use_clock(fake)
-    try:
+    with clock_in_use(FakeClock()) as fake:
         yield fake
-    finally:
-        use_clock(previous)
 
 
 def submit(kind: Kind, mock: respx.MockRouter, **kwargs: Any) -> Job | AsyncJob:
