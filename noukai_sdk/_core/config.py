@@ -58,7 +58,7 @@ def resolve_config(
     max_retries: int | None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
-    """Apply CONTRACT §1.2-1.3 and DESIGN §3 to the constructor arguments and environment."""
+    """Resolve key, environment, base URL, timeout and retries: arguments first, then variables."""
     environ = os.environ if environ is None else environ
     environment = resolve_environment(env, environ)
     return ClientConfig(
@@ -105,6 +105,11 @@ def resolve_base_url(
         return PRODUCTION_BASE_URL
     port = dev_port if dev_port is not None else _port_from_env(environ)
     return f"http://{DEV_HOST}:{_validate_port(port)}/api/v1"
+
+
+def check_timeout(timeout: float | httpx.Timeout | None) -> float | httpx.Timeout | None:
+    """A per-call ``timeout=``: ``None`` (the client default) or a valid timeout."""
+    return None if timeout is None else validate_timeout(timeout)
 
 
 def validate_timeout(timeout: float | httpx.Timeout) -> float | httpx.Timeout:

@@ -297,7 +297,7 @@ def test_jobs() -> None:
     assert accepted.status == "started"
     done = round_trip(JobStatus, '{"executionId": "e", "status": "completed", "result": [1, 2]}')
     assert done.result == [1, 2]
-    for status in ("cancelled", "queued"):  # unknown statuses are accepted (DESIGN §3)
+    for status in ("cancelled", "queued"):  # unknown statuses are accepted
         assert (
             JobStatus.model_validate_json(f'{{"executionId": "e", "status": "{status}"}}').status
             == status
