@@ -119,6 +119,24 @@ class APIResponseValidationError(NoukaiError):
         self.raw_body = raw_body
 
 
+class OutputValidationError(NoukaiError):
+    """A flow's output does not fit the ``output_type`` asked for; keeps the raw output."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        raw_output: Any = None,
+        errors: list[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.raw_output = raw_output
+        """The output exactly as the flow produced it (a JSON value or the text that was parsed)."""
+        self.errors: list[Any] = errors if errors is not None else []
+        """pydantic's error list (``ValidationError.errors()``), empty when the text was not JSON."""
+
+
 class ReplayError(NoukaiError):
     """Base class of replay failures."""
 
