@@ -610,7 +610,7 @@ def test_constants_come_from_the_spec() -> None:
 
 
 def test_the_handwritten_constants_are_the_generated_ones() -> None:
-    from noukai_sdk import _constants
+    from noukai_sdk._core import constants as handwritten
 
     for name in (
         "API_KEY_PREFIX",
@@ -624,4 +624,4 @@ def test_the_handwritten_constants_are_the_generated_ones() -> None:
         "RETRY_AFTER_HEADER",
         "SESSION_ID_HEADER",
     ):
-        assert getattr(_constants, name) is getattr(constants, name), name
+        assert getattr(handwritten, name) is getattr(constants, name), name
