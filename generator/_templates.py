@@ -15,14 +15,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 def environment(template_dir: Path) -> Environment:
     """A strict environment over ``template_dir``: a missing value fails instead of rendering ''."""
-    env = Environment(
-        loader=FileSystemLoader(template_dir),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
+    env = Environment(loader=FileSystemLoader(template_dir), undefined=StrictUndefined)
+    # openapi-python-client's whitespace rules, so every template in the folder reads the same way
+    env.trim_blocks = env.lstrip_blocks = env.keep_trailing_newline = True
     env.filters["py"] = repr  # a Python literal of a str, int or dict read from the spec
     return env
 

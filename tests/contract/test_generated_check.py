@@ -44,6 +44,13 @@ def repo_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def replace_once(path: Path, old: str, new: str) -> None:
+    """Edit a copied source file; the anchor must occur exactly once so the edit is the one meant."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def test_committed_package_is_up_to_date() -> None:
     result = run_generator("--check")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -74,13 +81,11 @@ def test_every_generated_file_names_its_real_source_and_says_it_must_not_be_edit
 
 
 def test_editing_the_spec_without_regenerating_fails_with_a_diff(repo_copy: Path) -> None:
-    spec = repo_copy / "openapi.yaml"
-    text = spec.read_text(encoding="utf-8")
     anchor = "        error:\n          type: string\n          description: Why the job failed.\n"
-    assert anchor in text
-    spec.write_text(
-        text.replace(anchor, anchor + "        queuePosition:\n          type: integer\n"),
-        encoding="utf-8",
+    replace_once(
+        repo_copy / "openapi.yaml",
+        anchor,
+        anchor + "        queuePosition:\n          type: integer\n",
     )
 
     stale = run_generator("--check", "--root", str(repo_copy))
@@ -97,37 +102,44 @@ def test_editing_the_spec_without_regenerating_fails_with_a_diff(repo_copy: Path
     assert run_generator("--check", "--root", str(repo_copy)).returncode == 0
 
 
-def test_editing_a_template_without_regenerating_fails_with_a_diff(repo_copy: Path) -> None:
-    template = repo_copy / "templates" / "constants.py.jinja"
-    text = template.read_text(encoding="utf-8")
-    template.write_text(text + "\nEXTRA: Final = {{ API_VERSION | py }}\n", encoding="utf-8")
+API_PIN = "API_VERSION: Final = {{ API_VERSION | py }}\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "old", "new", "expected"),
+    [
+        pytest.param(
+            "templates/constants.py.jinja",
+            API_PIN,
+            API_PIN + "EXTRA: Final = {{ API_VERSION | py }}\n",
+            ["+++ generated/noukai_sdk_generated/constants.py", '+EXTRA: Final = "2026-05-31"'],
+            id="a template",
+        ),
+        pytest.param(
+            "openapi.yaml",
+            'default: "8080"',
+            'default: "9090"',
+            ["+DEV_DEFAULT_PORT: Final = 9090", '+    "dev": "http://localhost:9090/api/v1",'],
+            id="a spec constant",
+        ),
+    ],
+)
+def test_editing_a_template_or_a_spec_constant_without_regenerating_fails_with_a_diff(
+    repo_copy: Path, source: str, old: str, new: str, expected: list[str]
+) -> None:
+    replace_once(repo_copy / source, old, new)
 
     stale = run_generator("--check", "--root", str(repo_copy))
 
     assert stale.returncode != 0
-    assert "+++ generated/noukai_sdk_generated/constants.py" in stale.stdout
-    assert '+EXTRA: Final = "2026-05-31"' in stale.stdout
-
-
-def test_a_spec_constant_change_reaches_the_generated_constants(repo_copy: Path) -> None:
-    spec = repo_copy / "openapi.yaml"
-    text = spec.read_text(encoding="utf-8")
-    assert text.count('default: "8080"') == 1
-    spec.write_text(text.replace('default: "8080"', 'default: "9090"'), encoding="utf-8")
-
-    stale = run_generator("--check", "--root", str(repo_copy))
-
-    assert stale.returncode != 0
-    assert "+DEV_DEFAULT_PORT: Final = 9090" in stale.stdout
-    assert '+    "dev": "http://localhost:9090/api/v1",' in stale.stdout
+    for line in expected:
+        assert line in stale.stdout
 
 
 def test_a_spec_that_contradicts_its_version_pin_fails_generation(repo_copy: Path) -> None:
-    spec = repo_copy / "openapi.yaml"
-    text = spec.read_text(encoding="utf-8")
-    anchor = '  version: "2026-05-31"\n'
-    assert anchor in text
-    spec.write_text(text.replace(anchor, '  version: "2027-01-01"\n'), encoding="utf-8")
+    replace_once(
+        repo_copy / "openapi.yaml", '  version: "2026-05-31"\n', '  version: "2027-01-01"\n'
+    )
 
     result = run_generator("--check", "--root", str(repo_copy))
 
