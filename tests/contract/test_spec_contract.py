@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 import yaml
@@ -54,8 +55,15 @@ def test_the_spec_is_a_valid_openapi_3_1_document(spec: dict[str, Any]) -> None:
 
 
 def test_servers_are_production_and_dev(spec: dict[str, Any]) -> None:
-    urls = [server["url"] for server in spec["servers"]]
-    assert urls == ["https://api.noukai.dev/api/v1", "http://localhost:8080/api/v1"]
+    servers = [
+        (server["x-noukai-environment"], server["url"], server.get("variables"))
+        for server in spec["servers"]
+    ]
+    assert servers == [
+        ("production", "https://api.noukai.dev/api/v1", None),
+        ("dev", "http://localhost:{port}/api/v1", {"port": ANY}),
+    ]
+    assert spec["servers"][1]["variables"]["port"]["default"] == "8080"
 
 
 def test_every_operation_uses_bearer_auth(spec: dict[str, Any]) -> None:
@@ -63,6 +71,7 @@ def test_every_operation_uses_bearer_auth(spec: dict[str, Any]) -> None:
         "type": "http",
         "scheme": "bearer",
         "description": "An API key starting with `nk_`.",
+        "x-noukai-key-prefix": "nk_",
     }
     assert spec["security"] == [{"bearerAuth": []}]
     for _, _, operation in _operations(spec).values():
