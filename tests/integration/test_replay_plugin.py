@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from test_replay_helpers import execution, session, step, wire_bytes
+
+from noukai_sdk_generated.models import SessionResponse
 
 pytest_plugins = ["pytester"]
+
+
+def cassette_bytes(*grades: str) -> bytes:
+    """A recorded session of one ``grade-3`` execution per grade, as the API would send it."""
+    executions = [
+        {
+            "execution_id": f"exec-{number}",
+            "slug": "grade-3",
+            "trigger_type": "execute",
+            "steps": [{"step_id": "s-1", "attempt": 1, "output_snapshot": {"grade": grade}}],
+            "status": "completed",
+            "flow_id": "flow-1",
+            "snapshots_available": True,
+            "trace_capture_mode": "full",
+        }
+        for number, grade in enumerate(grades, start=1)
+    ]
+    recorded = SessionResponse.model_validate(
+        {"session_id": "11111111-1111-4111-8111-111111111111", "executions": executions}
+    )
+    return json.dumps(recorded.to_wire()).encode()
 
 
 @pytest.fixture
 def cassette_project(pytester: pytest.Pytester) -> pytest.Pytester:
     cassettes = pytester.mkdir("cassettes")
-    recorded = session(
-        execution("exec-1", steps=[step("s-1", {"grade": "A"})]),
-        execution("exec-2", steps=[step("s-1", {"grade": "B"})]),
-    )
-    (cassettes / "grading.json").write_bytes(wire_bytes(recorded))
+    (cassettes / "grading.json").write_bytes(cassette_bytes("A", "B"))
     return pytester
 
 
