@@ -49,12 +49,7 @@ class LogHook:
         """A request attempt is about to be sent."""
         if self._handler is None:
             return
-        event: dict[str, Any] = {
-            "phase": "request",
-            "method": request.method,
-            "path": request.path,
-            "attempt": attempt,
-        }
+        event = {**_about("request", request), "attempt": attempt}
         if request.streaming:
             event["streaming"] = True
         elif self.payloads and request.json is not None:
@@ -74,10 +69,8 @@ class LogHook:
         """Response headers (and, for JSON requests, the body) arrived for an attempt."""
         if self._handler is None:
             return
-        event: dict[str, Any] = {
-            "phase": "response",
-            "method": request.method,
-            "path": request.path,
+        event = {
+            **_about("response", request),
             "status_code": status_code,
             "request_id": request_id,
             "attempt": attempt,
@@ -94,9 +87,7 @@ class LogHook:
             return
         self.emit(
             {
-                "phase": "retry",
-                "method": request.method,
-                "path": request.path,
+                **_about("retry", request),
                 "attempt": attempt,
                 "next_attempt": attempt + 1,
                 "delay": delay,
@@ -122,3 +113,8 @@ class LogHook:
                     event.get("phase"),
                     exc_info=True,
                 )
+
+
+def _about(phase: str, request: HttpRequest) -> dict[str, Any]:
+    """The fields every event starts with, in the order handlers have always seen them."""
+    return {"phase": phase, "method": request.method, "path": request.path}

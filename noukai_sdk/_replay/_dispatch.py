@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from noukai_sdk._core.effects import Emit, Steps, YieldToLoop
 from noukai_sdk._core.scope import ReplayCall, ReplayedJob, Scope
-from noukai_sdk._replay._matching import RecordedExecution, ReplayState, SessionMatcher, Trigger
+from noukai_sdk._replay._matching import ReplayState, SessionMatcher, Trigger
 from noukai_sdk._replay._reconstruction import (
     ReplayPlan,
     build,
@@ -27,7 +27,7 @@ from noukai_sdk._replay._reconstruction import (
 
 if TYPE_CHECKING:
     from noukai_sdk._core.results import ExecuteResult
-    from noukai_sdk_generated.models import JobStatus
+    from noukai_sdk_generated.models import JobStatus, SessionExecution
 
 T = TypeVar("T")
 
@@ -95,15 +95,15 @@ def recorded_job_status(plan: ReplayPlan) -> JobStatus:
     return build(JobStatus, execution_id=plan.execution_id, status="completed", result=plan.result)
 
 
-def _plan(execution: RecordedExecution) -> ReplayPlan:
-    return plan_replay(execution)  # type: ignore[arg-type]
+def _plan(execution: SessionExecution) -> ReplayPlan:
+    return plan_replay(execution)
 
 
 def _served(
     scope: Scope,
     call: ReplayCall,
     trigger: Trigger,
-    build: Callable[[RecordedExecution], T],
+    build: Callable[[SessionExecution], T],
 ) -> Steps[tuple[T, str]]:
     """Match the call in the scope's session or in the explicitly named one; build from it."""
     state = _state(scope)

@@ -6,7 +6,7 @@ whose flow was deleted (null slug) still match when another recording of the sam
 call itself, tells which slug their ``flowId`` belongs to (the documented fallback). Job
 recordings are matched by ``execute_async()`` and never count as leftovers.
 
-This module is pure: it only needs objects with the attributes of the generated session models.
+This module is pure: it reads the generated session models and does no I/O.
 :class:`ReplayState` is what a replay scope keeps while it runs: its matchers.
 """
 
@@ -17,36 +17,20 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from noukai_sdk._core.errors import ReplayMissError, ReplayNoSnapshotsError
 
 if TYPE_CHECKING:
     from noukai_sdk._replay._sessions import SessionCache
+    from noukai_sdk_generated.models import SessionExecution
 
 Trigger = Literal["execute", "step", "job"]
 _TRIGGERS: frozenset[str] = frozenset({"execute", "step", "job"})
 _LEFTOVER_TRIGGERS: frozenset[str] = frozenset({"execute", "step"})
 
 
-class RecordedExecution(Protocol):
-    """What matching reads from a recorded execution (``SessionExecution``)."""
-
-    @property
-    def execution_id(self) -> str: ...
-    @property
-    def flow_id(self) -> str | None: ...
-    @property
-    def slug(self) -> str | None: ...
-    @property
-    def trigger_type(self) -> str | None: ...
-    @property
-    def snapshots_available(self) -> bool: ...
-    @property
-    def trace_capture_mode(self) -> str | None: ...
-
-
-def effective_slugs(executions: Sequence[RecordedExecution]) -> list[str | None]:
+def effective_slugs(executions: Sequence[SessionExecution]) -> list[str | None]:
     """Each recording's slug, filling null slugs from another recording with the same flowId."""
     slug_by_flow: dict[str, str] = {}
     for execution in executions:
@@ -58,7 +42,7 @@ def effective_slugs(executions: Sequence[RecordedExecution]) -> list[str | None]
     ]
 
 
-def check_snapshots(session_id: str, executions: Sequence[RecordedExecution]) -> None:
+def check_snapshots(session_id: str, executions: Sequence[SessionExecution]) -> None:
     """Raise :class:`ReplayNoSnapshotsError` if a replayable recording has no snapshots."""
     for execution in executions:
         if execution.trigger_type in _TRIGGERS and not execution.snapshots_available:
@@ -76,7 +60,7 @@ class SessionMatcher:
     """Positional matching state for one session inside one scope (thread-safe)."""
 
     def __init__(
-        self, session_id: str, executions: Sequence[RecordedExecution], *, explicit: bool = False
+        self, session_id: str, executions: Sequence[SessionExecution], *, explicit: bool = False
     ) -> None:
         self.session_id = session_id
         self.explicit = explicit
@@ -88,9 +72,7 @@ class SessionMatcher:
         self._consumed: set[int] = set()
         self._lock = threading.Lock()
 
-    def match(
-        self, slug: str, trigger: Trigger, *, flow_id: str | None = None
-    ) -> RecordedExecution:
+    def match(self, slug: str, trigger: Trigger, *, flow_id: str | None = None) -> SessionExecution:
         """The next recording for (slug, trigger); the position advances even on a miss."""
         with self._lock:
             position = self._calls[(slug, trigger)]

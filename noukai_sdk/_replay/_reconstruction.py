@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -23,43 +23,12 @@ from noukai_sdk._core.errors import FlowExecutionError
 if TYPE_CHECKING:
     from noukai_sdk._core.events import StreamEvent
     from noukai_sdk._core.results import ExecuteResult
+    from noukai_sdk_generated.models import SessionExecution, SessionStep
 
 M = TypeVar("M", bound=BaseModel)
 
 RENDERED_PROMPT_KEY = "__rendered_prompt__"
 _FAILED_STATUSES = frozenset({"failed", "cancelled"})
-
-
-class RecordedStep(Protocol):
-    """What reconstruction reads from a recorded step (``SessionStep``)."""
-
-    @property
-    def step_id(self) -> str: ...
-    @property
-    def attempt(self) -> int: ...
-    @property
-    def loop_index(self) -> int | None: ...
-    @property
-    def output_snapshot(self) -> Any: ...
-    @property
-    def error_snapshot(self) -> Mapping[str, Any] | None: ...
-    @property
-    def truncated(self) -> bool: ...
-
-
-class RecordedRun(Protocol):
-    """What reconstruction reads from a recorded execution (``SessionExecution``)."""
-
-    @property
-    def execution_id(self) -> str: ...
-    @property
-    def flow_id(self) -> str | None: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def error_at_step(self) -> str | None: ...
-    @property
-    def steps(self) -> Sequence[RecordedStep]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +71,9 @@ def strip_rendered_prompt(value: Any) -> Any:
     return cast(Any, value)
 
 
-def final_attempts(steps: Sequence[RecordedStep]) -> list[RecordedStep]:
+def final_attempts(steps: Sequence[SessionStep]) -> list[SessionStep]:
     """The last attempt of each (step, loop index), in order of first appearance."""
-    latest: dict[tuple[str, int | None], RecordedStep] = {}
+    latest: dict[tuple[str, int | None], SessionStep] = {}
     for step in steps:
         key = (step.step_id, step.loop_index)
         current = latest.get(key)
@@ -113,7 +82,7 @@ def final_attempts(steps: Sequence[RecordedStep]) -> list[RecordedStep]:
     return list(latest.values())
 
 
-def plan_replay(execution: RecordedRun) -> ReplayPlan:
+def plan_replay(execution: SessionExecution) -> ReplayPlan:
     """Decide the replayed step sequence, result and failure of ``execution``."""
     entries = final_attempts(execution.steps)
     failure_index = _failure_index(execution, entries)
@@ -144,7 +113,7 @@ def plan_replay(execution: RecordedRun) -> ReplayPlan:
     )
 
 
-def _failure_index(execution: RecordedRun, entries: Sequence[RecordedStep]) -> int | None:
+def _failure_index(execution: SessionExecution, entries: Sequence[SessionStep]) -> int | None:
     failed_run = execution.error_at_step is not None or execution.status in _FAILED_STATUSES
     if not failed_run:
         return None
@@ -159,7 +128,7 @@ def _failure_index(execution: RecordedRun, entries: Sequence[RecordedStep]) -> i
 
 
 def _failure(
-    execution: RecordedRun, entries: Sequence[RecordedStep], index: int | None
+    execution: SessionExecution, entries: Sequence[SessionStep], index: int | None
 ) -> PlannedFailure | None:
     if index is None:
         return None

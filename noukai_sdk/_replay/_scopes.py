@@ -180,17 +180,32 @@ class _AsyncNoNetwork(_NoNetwork):
         raise TypeError(self.reason)
 
 
-class SyncScope:
-    """``with trace_scope_sync(...) as scope:`` — a scope for blocking code (``Noukai``)."""
+class _ScopeEntries:
+    """What the sync and async scope share: the core, and the scopes entered and not yet left.
+
+    One object may be entered again while already entered (nested ``with``), so each entry keeps
+    its own scope and context token.
+    """
 
     def __init__(self, core: _ScopeCore) -> None:
         self._core = core
         self._entered: list[tuple[Scope, Token[Scope | None]]] = []
 
-    def __enter__(self) -> Scope:
-        scope = self.open()
+    def _enter(self, scope: Scope) -> Scope:
         self._entered.append((scope, enter_scope(scope)))
         return scope
+
+    def _leave(self) -> Scope:
+        scope, token = self._entered.pop()
+        exit_scope(token)
+        return scope
+
+
+class SyncScope(_ScopeEntries):
+    """``with trace_scope_sync(...) as scope:`` — a scope for blocking code (``Noukai``)."""
+
+    def __enter__(self) -> Scope:
+        return self._enter(self.open())
 
     def __exit__(
         self,
@@ -198,9 +213,7 @@ class SyncScope:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        scope, token = self._entered.pop()
-        exit_scope(token)
-        self.close(scope, body_failed=exc is not None)
+        self.close(self._leave(), body_failed=exc is not None)
 
     def open(self) -> Scope:
         return run_sync(self._core.open(), self._io())
@@ -220,17 +233,11 @@ class SyncScope:
         return link.io
 
 
-class AsyncScope:
+class AsyncScope(_ScopeEntries):
     """``async with trace_scope(...) as scope:`` — a scope for asyncio code (``AsyncNoukai``)."""
 
-    def __init__(self, core: _ScopeCore) -> None:
-        self._core = core
-        self._entered: list[tuple[Scope, Token[Scope | None]]] = []
-
     async def __aenter__(self) -> Scope:
-        scope = await self.open()
-        self._entered.append((scope, enter_scope(scope)))
-        return scope
+        return self._enter(await self.open())
 
     async def __aexit__(
         self,
@@ -238,9 +245,7 @@ class AsyncScope:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        scope, token = self._entered.pop()
-        exit_scope(token)
-        await self.close(scope, body_failed=exc is not None)
+        await self.close(self._leave(), body_failed=exc is not None)
 
     async def open(self) -> Scope:
         return await run_async(self._core.open(), self._io())
