@@ -4,15 +4,14 @@ log events, job polling windows.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import json
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from client_helpers import SkippingClock
+from client_helpers import KEY, SkippingClock, resolve
+from wire_double import ACCEPTED, COMPLETED, KINDS, PAUSED, SSE, Wire, collect
 
 from noukai_sdk import (
     AsyncNoukai,
@@ -23,61 +22,6 @@ from noukai_sdk import (
     RunStarted,
 )
 
-KEY = "nk_edges_secret_42"
-KINDS = ["sync", "async"]
-COMPLETED = {"status": "completed", "result": 1, "flowId": "f", "blockCount": 1, "executionId": "e"}
-ACCEPTED = {"executionId": "job-1", "flowId": "f", "status": "started", "blockCount": 1}
-SSE = (
-    b'event: run_started\ndata: {"runId": "r", "executionId": "e"}\n\n'
-    b'event: flow_completed\ndata: {"runId": "r", "result": 1}\n\n'
-)
-
-
-def run(value: Any) -> Any:
-    if inspect.isawaitable(value):
-
-        async def wait() -> Any:
-            return await value
-
-        return asyncio.run(wait())
-    return value
-
-
-class Wire:
-    def __init__(self, *responses: httpx.Response) -> None:
-        self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def answer(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.requests.append(request)
-        return self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
-
-    def client(self, kind: str, **kwargs: Any) -> Any:
-        if kind == "sync":
-            return Noukai(
-                KEY, http_client=httpx.Client(transport=httpx.MockTransport(self.answer)), **kwargs
-            )
-
-        async def handler(request: httpx.Request) -> httpx.Response:
-            return self.answer(request)
-
-        return AsyncNoukai(
-            KEY, http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)), **kwargs
-        )
-
-
-def collect(kind: str, stream: Any) -> list[Any]:
-    if kind == "sync":
-        with stream:
-            return list(stream)
-
-    async def drain() -> list[Any]:
-        async with stream:
-            return [event async for event in stream]
-
-    return asyncio.run(drain())
-
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("bad", ["é", "a\nb", "a\r\nX-Evil: 1", "nul\x00"])
@@ -87,9 +31,9 @@ def test_a_session_id_that_cannot_be_a_header_is_refused_before_any_request(
     wire = Wire(httpx.Response(200, json=COMPLETED))
     flow = wire.client(kind).flow("o/p/s")
     with pytest.raises(ValueError, match="X-Session-Id"):
-        run(flow.execute("hi", session_id=bad))
+        resolve(flow.execute("hi", session_id=bad))
     with pytest.raises(ValueError, match="X-Session-Id"):
-        run(flow.execute_async("hi", session_id=bad))
+        resolve(flow.execute_async("hi", session_id=bad))
     with pytest.raises(ValueError, match="X-Session-Id"):
         collect(kind, flow.events("hi", session_id=bad))
     assert not wire.requests
@@ -119,11 +63,11 @@ def test_positional_timeouts_of_the_0_2_0_signatures(kind: str) -> None:
     )
     flow = wire.client(kind).flow("o/p/s")
     handle = flow.run("e")
-    assert run(handle.trace(5.0)).flow_run.id == "r"
-    assert run(handle.step_trace("s", 2, 1, 4.0)).attempt == 2
-    job = run(flow.execute_async("hi"))
-    assert run(job.poll(3.0)).status == "completed"
-    assert run(job.wait(2.0, 0.01)).status == "completed"
+    assert resolve(handle.trace(5.0)).flow_run.id == "r"
+    assert resolve(handle.step_trace("s", 2, 1, 4.0)).attempt == 2
+    job = resolve(flow.execute_async("hi"))
+    assert resolve(job.poll(3.0)).status == "completed"
+    assert resolve(job.wait(2.0, 0.01)).status == "completed"
     timeouts = [r.extensions["timeout"]["read"] for r in wire.requests[:4]]
     assert timeouts[:2] == [5.0, 4.0]
     assert timeouts[3] == 3.0
@@ -136,9 +80,9 @@ def test_per_call_timeouts_are_validated(kind: str, bad: Any) -> None:
     wire = Wire(httpx.Response(200, json=COMPLETED))
     flow = wire.client(kind).flow("o/p/s")
     with pytest.raises((ValueError, TypeError)):
-        run(flow.execute("hi", timeout=bad))
+        resolve(flow.execute("hi", timeout=bad))
     with pytest.raises((ValueError, TypeError)):
-        run(flow.run("e").trace(timeout=bad))
+        resolve(flow.run("e").trace(timeout=bad))
     assert not wire.requests
 
 
@@ -195,7 +139,7 @@ def test_log_path_has_no_query_string(kind: str) -> None:
     step = {"stepId": "s", "attempt": 1, "status": "completed"}
     wire = Wire(httpx.Response(200, json=step))
     flow = wire.client(kind, log_handler=events.append).flow("o/p/s")
-    run(flow.run("e").step_trace("s", attempt=1, loop_index=2))
+    resolve(flow.run("e").step_trace("s", attempt=1, loop_index=2))
     assert {e["path"] for e in events} == {"/seq/o/p/s/runs/e/steps/s/trace"}
 
 
@@ -205,8 +149,8 @@ def test_a_404_right_after_submission_reads_as_pending(kind: str) -> None:
         httpx.Response(202, json=ACCEPTED),
         httpx.Response(404, json={"detail": {"code": "JOB_NOT_FOUND", "message": "not yet"}}),
     )
-    job = run(wire.client(kind).flow("o/p/s").execute_async("hi", session_id="sx"))
-    status = run(job.poll())
+    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi", session_id="sx"))
+    status = resolve(job.poll())
     assert (status.execution_id, status.status) == ("job-1", "pending")
     assert (job.status, job.session_id) == ("started", "sx")
 
@@ -219,19 +163,19 @@ def test_a_job_wait_that_only_sees_404s_still_honours_its_deadline(kind: str) ->
         httpx.Response(202, json=ACCEPTED),
         httpx.Response(404, json={"detail": "nope"}),
     )
-    job = run(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
     with pytest.raises(APITimeoutError):
-        run(job.wait(timeout=0.05, poll_interval=0.01))
+        resolve(job.wait(timeout=0.05, poll_interval=0.01))
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_other_job_poll_errors_propagate(kind: str) -> None:
     wire = Wire(httpx.Response(202, json=ACCEPTED), httpx.Response(403, json={"detail": "no"}))
-    job = run(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
     from noukai_sdk import PermissionDeniedError
 
     with pytest.raises(PermissionDeniedError):
-        run(job.wait(timeout=5, poll_interval=0.01))
+        resolve(job.wait(timeout=5, poll_interval=0.01))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -243,7 +187,7 @@ def test_get_backoff_doubles_from_half_a_second_capped_at_eight_with_jitter(
     wire = Wire(httpx.Response(503, json={"detail": "busy"}))
     flow = wire.client(kind, max_retries=6, log_handler=events.append).flow("o/p/s")
     with pytest.raises(FlowExecutionError) as info:
-        run(flow.run("e").trace())
+        resolve(flow.run("e").trace())
     assert info.value.status_code == 503
     assert len(wire.requests) == 7
     nominal = [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
@@ -259,18 +203,6 @@ def test_get_backoff_doubles_from_half_a_second_capped_at_eight_with_jitter(
     )
 
 
-PAUSED = {
-    "status": "tool_calls_required",
-    "executionId": "e",
-    "pausedAtStep": "s1",
-    "iterationsUsed": 1,
-    "toolCallMessages": [],
-    "toolCalls": [{"id": "t", "function": {"name": "f", "arguments": "{}"}}],
-    "flowId": "f",
-    "blockCount": 2,
-}
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_resumes_reuse_the_original_calls_timeout_and_version(kind: str) -> None:
     wire = Wire(
@@ -283,7 +215,7 @@ def test_resumes_reuse_the_original_calls_timeout_and_version(kind: str) -> None
     def handler(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{"tool_call_id": call["id"], "output": "ok"} for call in calls]
 
-    result = run(flow.execute("hi", tool_handler=handler, timeout=7.0, version=4))
+    result = resolve(flow.execute("hi", tool_handler=handler, timeout=7.0, version=4))
     assert result.output == 1
     assert [r.extensions["timeout"]["read"] for r in wire.requests] == [7.0, 7.0, 7.0]
     assert {r.url.path for r in wire.requests} == {"/api/v1/seq/o/p/s/v4/execute"}
@@ -308,8 +240,8 @@ def test_json_bodies_in_other_unicode_encodings_are_read_everywhere(
         httpx.Response(202, content=encode(json.dumps(ACCEPTED))),
         httpx.Response(200, content=encode(status)),
     )
-    job = run(wire.client(kind).flow("o/p/s").execute_async("hi"))
-    assert run(job.poll()).result == "ü"
+    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    assert resolve(job.poll()).result == "ü"
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -324,9 +256,9 @@ def test_job_wait_arguments_are_checked_before_polling(
         httpx.Response(202, json=ACCEPTED),
         httpx.Response(200, json={"executionId": "job-1", "status": "running"}),
     )
-    job = run(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
     with pytest.raises(ValueError):
-        run(job.wait(timeout=timeout, poll_interval=poll_interval))
+        resolve(job.wait(timeout=timeout, poll_interval=poll_interval))
     assert len(wire.requests) == 1
 
 
@@ -345,5 +277,5 @@ def test_a_single_dict_where_a_list_belongs_is_refused(kind: str, argument: str)
     wire = Wire(httpx.Response(200, json=COMPLETED))
     flow = wire.client(kind).flow("o/p/s")
     with pytest.raises(TypeError, match=argument):
-        run(flow.execute("hi", **{argument: {"url": "https://x/a.png"}}))
+        resolve(flow.execute("hi", **{argument: {"url": "https://x/a.png"}}))
     assert not wire.requests

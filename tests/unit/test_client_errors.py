@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 import pytest
 import respx
 from client_helpers import BASE, KEY, Kind, make_client, resolve
+from wire_double import KINDS, Wire
 
 from noukai_sdk import (
     APIConnectionError,
@@ -146,9 +146,111 @@ def test_timeouts_and_connection_errors(kind: Kind) -> None:
     assert error.status_code is None
 
 
-def test_error_bodies_echoing_the_key_are_masked() -> None:
-    body = {"detail": f"key {KEY} is revoked"}
-    error = execute_error("sync", httpx.Response(401, content=json.dumps(body).encode()))
-    assert KEY not in str(error)
-    assert KEY not in repr(error)
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("status", "body", "cls", "code", "message"),
+    [
+        (
+            401,
+            {"detail": {"code": "UNAUTHENTICATED", "message": "bad key"}},
+            AuthenticationError,
+            "UNAUTHENTICATED",
+            "bad key",
+        ),
+        (
+            402,
+            {"detail": {"code": "INSUFFICIENT_CREDITS", "message": "pay"}},
+            InsufficientCreditsError,
+            "INSUFFICIENT_CREDITS",
+            "pay",
+        ),
+        (403, {"detail": "forbidden"}, PermissionDeniedError, None, "forbidden"),
+        (
+            404,
+            {"detail": {"code": "FLOW_NOT_FOUND", "message": "nope"}},
+            FlowNotFoundError,
+            "FLOW_NOT_FOUND",
+            "nope",
+        ),
+        (
+            409,
+            {"detail": {"code": "TOOL_ITERATION_LIMIT", "message": "limit"}},
+            FlowExecutionError,
+            "TOOL_ITERATION_LIMIT",
+            "limit",
+        ),
+        (
+            502,
+            {"detail": {"code": "BYOK_KEY_REJECTED", "message": "byok"}},
+            FlowExecutionError,
+            "BYOK_KEY_REJECTED",
+            "byok",
+        ),
+    ],
+)
+def test_each_error_status_keeps_code_message_request_id_and_body(
+    kind: str, status: int, body: Any, cls: type[NoukaiError], code: str | None, message: str
+) -> None:
+    wire = Wire(
+        httpx.Response(
+            status,
+            json=body,
+            headers={"X-Request-ID": "req-9", "WWW-Authenticate": 'Bearer realm="n"'},
+        )
+    )
+    with pytest.raises(cls) as info:
+        resolve(wire.client(kind).flow("acme/support/triage").execute("hi"))
+    error = info.value
+    assert (error.status_code, error.code, error.message, str(error)) == (
+        status,
+        code,
+        message,
+        message,
+    )
+    assert error.request_id == "req-9" and error.execution_id is None
+    assert error.response_body == body
+    if isinstance(error, AuthenticationError):
+        assert error.www_authenticate == 'Bearer realm="n"'
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"<html>Bad Gateway</html>",
+        b'{"error": 1}',
+        b"[]",
+        b'{"detail": [{"loc": ["body", "x"], "msg": "bad"}]}',
+    ],
+)
+def test_unusual_error_bodies_give_human_messages(kind: str, body: bytes) -> None:
+    wire = Wire(httpx.Response(422, content=body))
+    with pytest.raises(FlowExecutionError) as info:
+        resolve(wire.client(kind).flow("acme/support/triage").execute("hi"))
+    text = str(info.value)
+    assert text and text != "None" and "{'" not in text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("template", ["bad key Bearer {key}", "key {key} is revoked"])
+def test_an_echoed_key_is_masked_in_errors_and_logs(kind: str, template: str) -> None:
+    events: list[dict[str, Any]] = []
+    echo = {"detail": template.format(key=KEY)}
+    wire = Wire(httpx.Response(401, json=echo))
+    with pytest.raises(AuthenticationError) as info:
+        resolve(
+            wire.client(kind, log_handler=events.append, log_payloads=True)
+            .flow("acme/support/triage")
+            .execute("hi")
+        )
+    error = info.value
     assert "nk_***" in str(error)
+    for text in (
+        str(error),
+        repr(error),
+        repr(error.response_body),
+        repr(error.args),
+        repr(events),
+    ):
+        assert KEY not in text
