@@ -10,13 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from client_helpers import KEY, SkippingClock, resolve
+from client_helpers import KEY, resolve
 from wire_double import ACCEPTED, COMPLETED, KINDS, PAUSED, SSE, Wire, collect
 
 from noukai_sdk import (
     AsyncNoukai,
     AuthenticationError,
-    FlowExecutionError,
     Noukai,
     RateLimitError,
     RunStarted,
@@ -179,31 +178,6 @@ def test_other_job_poll_errors_propagate(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_get_backoff_doubles_from_half_a_second_capped_at_eight_with_jitter(
-    kind: str, fake_clock: SkippingClock
-) -> None:
-    slept = fake_clock.sleeps
-    events: list[dict[str, Any]] = []
-    wire = Wire(httpx.Response(503, json={"detail": "busy"}))
-    flow = wire.client(kind, max_retries=6, log_handler=events.append).flow("o/p/s")
-    with pytest.raises(FlowExecutionError) as info:
-        resolve(flow.run("e").trace())
-    assert info.value.status_code == 503
-    assert len(wire.requests) == 7
-    nominal = [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
-    delays = [e["delay"] for e in events if e["phase"] == "retry"]
-    assert len(delays) == 6 and slept == delays
-    for delay, expected in zip(delays, nominal, strict=True):
-        assert expected * 0.75 <= delay <= expected * 1.25
-    retry = next(e for e in events if e["phase"] == "retry")
-    assert (retry["method"], retry["path"], retry["attempt"]) == (
-        "GET",
-        "/seq/o/p/s/runs/e/trace",
-        0,
-    )
-
-
-@pytest.mark.parametrize("kind", KINDS)
 def test_resumes_reuse_the_original_calls_timeout_and_version(kind: str) -> None:
     wire = Wire(
         httpx.Response(200, json=PAUSED),
@@ -260,15 +234,6 @@ def test_job_wait_arguments_are_checked_before_polling(
     with pytest.raises(ValueError):
         resolve(job.wait(timeout=timeout, poll_interval=poll_interval))
     assert len(wire.requests) == 1
-
-
-def test_a_very_large_max_retries_keeps_the_capped_backoff(fake_clock: SkippingClock) -> None:
-    slept = fake_clock.sleeps
-    wire = Wire(httpx.Response(503, json={"detail": "busy"}))
-    with pytest.raises(FlowExecutionError):
-        wire.client("sync", max_retries=1100).flow("o/p/s").run("e").trace()
-    assert len(wire.requests) == 1101
-    assert max(slept) <= 8.0 * 1.25
 
 
 @pytest.mark.parametrize("kind", KINDS)

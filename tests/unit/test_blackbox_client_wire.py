@@ -17,14 +17,12 @@ from client_helpers import KEY, resolve
 from wire_double import KINDS, Wire, ok, paused_body, short_completed
 
 from noukai_sdk import (
-    APIConnectionError,
     AsyncNoukai,
     ExecuteResult,
     FlowExecutionError,
     Noukai,
     NoukaiError,
     PausedResult,
-    RateLimitError,
     ToolCallLimitError,
 )
 
@@ -343,75 +341,6 @@ def test_result_attributes(kind: str) -> None:
     assert result.session_id is None and result.requires_tool_calls is False
     failed = resolve(flow.execute("hi"))
     assert failed.status == "failed" and failed.output is None
-
-
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize(
-    ("headers", "expected"),
-    [
-        ({"Retry-After": "5"}, 5.0),
-        ({"Retry-After": "5.5"}, 5.5),
-        ({"Retry-After": "-1"}, None),
-        ({"Retry-After": "soon"}, None),
-        ({"retry-after-ms": "1500"}, 1.5),
-        ({}, None),
-    ],
-)
-def test_rate_limits_are_raised_at_once_with_retry_after(
-    kind: str, headers: dict[str, str], expected: float | None
-) -> None:
-    wire = Wire(httpx.Response(429, json={"detail": "slow down"}, headers=headers))
-    client = wire.client(kind, max_retries=3)
-    with pytest.raises(RateLimitError) as info:
-        resolve(client.flow("acme/support/triage").run("e").trace())
-    assert info.value.retry_after == expected
-    assert len(wire.requests) == 1
-
-
-def test_retry_after_as_an_http_date() -> None:
-    import time
-    from email.utils import formatdate
-
-    wire = Wire(
-        httpx.Response(429, headers={"Retry-After": formatdate(time.time() + 30, usegmt=True)})
-    )
-    with pytest.raises(RateLimitError) as info:
-        wire.client("sync").flow("acme/support/triage").execute("hi")
-    assert info.value.retry_after is not None and 25 <= info.value.retry_after <= 31
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_post_5xx_is_never_retried(kind: str) -> None:
-    wire = Wire(httpx.Response(503), ok(short_completed()))
-    with pytest.raises(FlowExecutionError):
-        resolve(wire.client(kind, max_retries=3).flow("acme/support/triage").execute("hi"))
-    assert len(wire.requests) == 1
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_post_connect_errors_are_retried(kind: str) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
-
-    wire = Wire(refuse, ok(short_completed()))
-    events: list[dict[str, Any]] = []
-    result = resolve(
-        wire.client(kind, log_handler=events.append).flow("acme/support/triage").execute("hi")
-    )
-    assert isinstance(result, ExecuteResult)
-    assert len(wire.requests) == 2
-    assert [e["phase"] for e in events] == ["request", "retry", "request", "response"]
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_post_read_errors_are_not_retried(kind: str) -> None:
-    def drop(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadError("reset", request=request)
-
-    wire = Wire(drop, ok(short_completed()))
-    with pytest.raises(APIConnectionError):
-        resolve(wire.client(kind, max_retries=3).flow("acme/support/triage").execute("hi"))
-    assert len(wire.requests) == 1
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -11,8 +11,20 @@ import httpx
 import pytest
 import respx
 from client_helpers import BASE, Kind, SkippingClock, completed, make_client, resolve
+from wire_double import (
+    KINDS,
+    Wire,
+    ok,
+    short_completed,
+)
 
-from noukai_sdk import APIConnectionError, APITimeoutError, FlowExecutionError, RateLimitError
+from noukai_sdk import (
+    APIConnectionError,
+    APITimeoutError,
+    ExecuteResult,
+    FlowExecutionError,
+    RateLimitError,
+)
 from noukai_sdk._core.retry import RetryPolicy, parse_retry_after
 
 EXECUTE = "/seq/o/p/s/execute"
@@ -267,3 +279,52 @@ def test_a_live_trace_is_reopened_after_a_transient_status(kind: Kind, sleeps: l
         route = mock.get(LIVE).mock(side_effect=[httpx.Response(503), _event_stream()])
         types = _stream_types(kind, "live_trace")
     assert route.call_count == 2 and types == ["run_started", "step_completed", "flow_completed"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_post_connect_errors_are_retried(kind: str) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    wire = Wire(refuse, ok(short_completed()))
+    events: list[dict[str, Any]] = []
+    result = resolve(
+        wire.client(kind, log_handler=events.append).flow("acme/support/triage").execute("hi")
+    )
+    assert isinstance(result, ExecuteResult)
+    assert len(wire.requests) == 2
+    assert [e["phase"] for e in events] == ["request", "retry", "request", "response"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_get_backoff_doubles_from_half_a_second_capped_at_eight_with_jitter(
+    kind: str, fake_clock: SkippingClock
+) -> None:
+    slept = fake_clock.sleeps
+    events: list[dict[str, Any]] = []
+    wire = Wire(httpx.Response(503, json={"detail": "busy"}))
+    flow = wire.client(kind, max_retries=6, log_handler=events.append).flow("o/p/s")
+    with pytest.raises(FlowExecutionError) as info:
+        resolve(flow.run("e").trace())
+    assert info.value.status_code == 503
+    assert len(wire.requests) == 7
+    nominal = [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    delays = [e["delay"] for e in events if e["phase"] == "retry"]
+    assert len(delays) == 6 and slept == delays
+    for delay, expected in zip(delays, nominal, strict=True):
+        assert expected * 0.75 <= delay <= expected * 1.25
+    retry = next(e for e in events if e["phase"] == "retry")
+    assert (retry["method"], retry["path"], retry["attempt"]) == (
+        "GET",
+        "/seq/o/p/s/runs/e/trace",
+        0,
+    )
+
+
+def test_a_very_large_max_retries_keeps_the_capped_backoff(fake_clock: SkippingClock) -> None:
+    slept = fake_clock.sleeps
+    wire = Wire(httpx.Response(503, json={"detail": "busy"}))
+    with pytest.raises(FlowExecutionError):
+        wire.client("sync", max_retries=1100).flow("o/p/s").run("e").trace()
+    assert len(wire.requests) == 1101
+    assert max(slept) <= 8.0 * 1.25
