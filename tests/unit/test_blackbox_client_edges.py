@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from client_helpers import KEY, resolve
-from wire_double import ACCEPTED, COMPLETED, KINDS, PAUSED, SSE, Wire, collect
+from wire_double import ACCEPTED, COMPLETED, KINDS, SSE, Wire, collect
 
 from noukai_sdk import (
     AsyncNoukai,
@@ -175,25 +175,6 @@ def test_other_job_poll_errors_propagate(kind: str) -> None:
 
     with pytest.raises(PermissionDeniedError):
         resolve(job.wait(timeout=5, poll_interval=0.01))
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_resumes_reuse_the_original_calls_timeout_and_version(kind: str) -> None:
-    wire = Wire(
-        httpx.Response(200, json=PAUSED),
-        httpx.Response(200, json=PAUSED),
-        httpx.Response(200, json=COMPLETED),
-    )
-    flow = wire.client(kind).flow("o/p/s")
-
-    def handler(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"tool_call_id": call["id"], "output": "ok"} for call in calls]
-
-    result = resolve(flow.execute("hi", tool_handler=handler, timeout=7.0, version=4))
-    assert result.output == 1
-    assert [r.extensions["timeout"]["read"] for r in wire.requests] == [7.0, 7.0, 7.0]
-    assert {r.url.path for r in wire.requests} == {"/api/v1/seq/o/p/s/v4/execute"}
-    assert "message" not in json.loads(wire.requests[1].content)
 
 
 def _utf16(text: str) -> bytes:

@@ -10,6 +10,15 @@ import httpx
 import pytest
 import respx
 from client_helpers import BASE, Kind, completed, make_client, paused, resolve, resume
+from wire_double import (
+    COMPLETED,
+    KINDS,
+    PAUSED,
+    Wire,
+    ok,
+    paused_body,
+    short_completed,
+)
 
 from noukai_sdk import (
     ExecuteResult,
@@ -105,16 +114,18 @@ def test_manual_resume(kind: Kind) -> None:
 
 
 def test_wrong_resume_method_names_the_right_one() -> None:
-    for kind, wrong, right in (
-        ("sync", "resume", "resume_sync"),
-        ("async", "resume_sync", "resume"),
+    for kind, wrong, right, client_name in (
+        ("sync", "resume", "resume_sync", "Noukai"),
+        ("async", "resume_sync", "resume", "AsyncNoukai"),
     ):
         client = make_client(kind)  # type: ignore[arg-type]
         with respx.mock(base_url=BASE) as mock:
             mock.post(URL).respond(200, json=PAUSE)
             result = resolve(client.flow("o/p/s").execute(version=2))
-        with pytest.raises(TypeError, match=right):
+        assert result.requires_tool_calls is True
+        with pytest.raises(TypeError, match=right) as info:
             resolve(getattr(result, wrong)(tool_results(result.tool_calls)))
+        assert client_name in str(info.value)
 
 
 def test_manually_constructed_paused_result_cannot_resume() -> None:
@@ -224,3 +235,50 @@ def test_long_history_warns_visibly_at_the_caller() -> None:
     assert [w.category for w in caught] == [UserWarning]
     assert "MESSAGES_TOO_LARGE" in str(caught[0].message)
     assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_resume_body_matches_the_verified_example(kind: str) -> None:
+    wire = Wire(ok(paused_body()), ok(short_completed()))
+    flow = wire.client(kind).flow("acme/support/triage")
+    paused = resolve(
+        flow.execute(
+            "hi",
+            parameters={"p": 1},
+            block_overrides={"b": {}},
+            attachments=[{"url": "u"}],
+            tools=[{"t": 1}],
+            tool_choice={"type": "function", "function": {"name": "x"}},
+            trace=True,
+            version=2,
+        )
+    )
+    results = [{"role": "tool", "tool_call_id": "t", "content": "c"}]
+    resolve(paused.resume_sync(results) if kind == "sync" else paused.resume(results))
+    resume = wire.requests[1]
+    assert resume.url.path == "/api/v1/seq/acme/support/triage/v2/execute"
+    assert resume.content == (
+        b'{"parameters":{"p":1},"blockOverrides":{"b":{}},"attachments":[{"url":"u"}],"tools":[{"t":1}],'
+        b'"toolChoice":{"type":"function","function":{"name":"x"}},"executionId":"e","pausedAtStep":"s1",'
+        b'"iterationsUsed":2,"toolCallMessages":[{"role":"assistant","tool_calls":[{"id":"t"}]},'
+        b'{"role":"tool","tool_call_id":"t","content":"c"}],"accumulatedOutputs":{"s0":1},"trace":true}'
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_resumes_reuse_the_original_calls_timeout_and_version(kind: str) -> None:
+    wire = Wire(
+        httpx.Response(200, json=PAUSED),
+        httpx.Response(200, json=PAUSED),
+        httpx.Response(200, json=COMPLETED),
+    )
+    flow = wire.client(kind).flow("o/p/s")
+
+    def handler(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"tool_call_id": call["id"], "output": "ok"} for call in calls]
+
+    result = resolve(flow.execute("hi", tool_handler=handler, timeout=7.0, version=4))
+    assert result.output == 1
+    assert [r.extensions["timeout"]["read"] for r in wire.requests] == [7.0, 7.0, 7.0]
+    assert {r.url.path for r in wire.requests} == {"/api/v1/seq/o/p/s/v4/execute"}
+    assert "message" not in json.loads(wire.requests[1].content)
