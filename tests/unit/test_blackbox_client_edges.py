@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from client_helpers import KEY, resolve
-from wire_double import ACCEPTED, COMPLETED, KINDS, SSE, Wire, collect
+from wire_double import COMPLETED, JOB_STARTED, KINDS, SSE, Wire, collect
 
 from noukai_sdk import (
     AsyncNoukai,
@@ -57,7 +57,7 @@ def test_positional_timeouts_of_the_0_2_0_signatures(kind: str) -> None:
     wire = Wire(
         httpx.Response(200, json=trace),
         httpx.Response(200, json=step),
-        httpx.Response(202, json=ACCEPTED),
+        httpx.Response(202, json=JOB_STARTED),
         httpx.Response(200, json={"executionId": "job-1", "status": "completed"}),
     )
     flow = wire.client(kind).flow("o/p/s")
@@ -142,41 +142,6 @@ def test_log_path_has_no_query_string(kind: str) -> None:
     assert {e["path"] for e in events} == {"/seq/o/p/s/runs/e/steps/s/trace"}
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_a_404_right_after_submission_reads_as_pending(kind: str) -> None:
-    wire = Wire(
-        httpx.Response(202, json=ACCEPTED),
-        httpx.Response(404, json={"detail": {"code": "JOB_NOT_FOUND", "message": "not yet"}}),
-    )
-    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi", session_id="sx"))
-    status = resolve(job.poll())
-    assert (status.execution_id, status.status) == ("job-1", "pending")
-    assert (job.status, job.session_id) == ("started", "sx")
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_a_job_wait_that_only_sees_404s_still_honours_its_deadline(kind: str) -> None:
-    from noukai_sdk import APITimeoutError
-
-    wire = Wire(
-        httpx.Response(202, json=ACCEPTED),
-        httpx.Response(404, json={"detail": "nope"}),
-    )
-    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
-    with pytest.raises(APITimeoutError):
-        resolve(job.wait(timeout=0.05, poll_interval=0.01))
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_other_job_poll_errors_propagate(kind: str) -> None:
-    wire = Wire(httpx.Response(202, json=ACCEPTED), httpx.Response(403, json={"detail": "no"}))
-    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
-    from noukai_sdk import PermissionDeniedError
-
-    with pytest.raises(PermissionDeniedError):
-        resolve(job.wait(timeout=5, poll_interval=0.01))
-
-
 def _utf16(text: str) -> bytes:
     return text.encode("utf-16")
 
@@ -192,29 +157,11 @@ def test_json_bodies_in_other_unicode_encodings_are_read_everywhere(
 ) -> None:
     status = json.dumps({"executionId": "job-1", "status": "completed", "result": "ü"})
     wire = Wire(
-        httpx.Response(202, content=encode(json.dumps(ACCEPTED))),
+        httpx.Response(202, content=encode(json.dumps(JOB_STARTED))),
         httpx.Response(200, content=encode(status)),
     )
     job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
     assert resolve(job.poll()).result == "ü"
-
-
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize(
-    ("timeout", "poll_interval"),
-    [(float("nan"), 1.0), (0, 1.0), (-1, 1.0), (1.0, float("nan")), (1.0, -0.5), ("5", 1.0)],
-)
-def test_job_wait_arguments_are_checked_before_polling(
-    kind: str, timeout: Any, poll_interval: Any
-) -> None:
-    wire = Wire(
-        httpx.Response(202, json=ACCEPTED),
-        httpx.Response(200, json={"executionId": "job-1", "status": "running"}),
-    )
-    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
-    with pytest.raises(ValueError):
-        resolve(job.wait(timeout=timeout, poll_interval=poll_interval))
-    assert len(wire.requests) == 1
 
 
 @pytest.mark.parametrize("kind", KINDS)

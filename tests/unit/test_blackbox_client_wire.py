@@ -312,63 +312,6 @@ def test_bad_ids_are_refused_before_any_request(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_jobs_submit_poll_and_handle(kind: str) -> None:
-    accepted = {"executionId": "job-1", "flowId": "f-1", "status": "queued", "blockCount": 1}
-    status = {"executionId": "job-1", "status": "completed", "result": {"x": 1}}
-    wire = Wire(ok(accepted, 202), ok(status))
-    flow = wire.client(kind).flow("acme/support/triage")
-    job = resolve(
-        flow.execute_async(
-            "hi",
-            parameters={"k": 1},
-            block_overrides={"b": {}},
-            trace=True,
-            version=3,
-            session_id="s",
-        )
-    )
-    assert (job.execution_id, job.flow_id) == ("job-1", "f-1")
-    submit = wire.requests[0]
-    assert submit.url.path == "/api/v1/seq/acme/support/triage/v3/jobs"
-    assert (
-        submit.content
-        == b'{"message":"hi","parameters":{"k":1},"blockOverrides":{"b":{}},"iterationsUsed":0,"accumulatedOutputs":{},"trace":true}'
-    )
-    assert submit.headers["x-session-id"] == "s"
-    result = resolve(job.wait(timeout=5, poll_interval=0.01))
-    assert result.status == "completed"
-    poll = wire.requests[1]
-    assert poll.method == "GET" and poll.url.path == "/api/v1/seq/acme/support/triage/jobs/job-1"
-    assert "x-session-id" not in poll.headers and poll.content == b""
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_job_statuses_unknown_and_cancelled(kind: str) -> None:
-    accepted = {"executionId": "job-1", "flowId": "f-1", "status": "queued", "blockCount": 1}
-    wire = Wire(
-        ok(accepted, 202),
-        ok({"executionId": "job-1", "status": "queued_weird"}),
-        ok({"executionId": "job-1", "status": "cancelled"}),
-    )
-    job = resolve(wire.client(kind).flow("acme/support/triage").execute_async("hi"))
-    assert resolve(job.poll()).status == "queued_weird"
-    assert resolve(job.wait(timeout=5, poll_interval=0.01)).status == "cancelled"
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_job_wait_deadline_message(kind: str) -> None:
-    accepted = {"executionId": "job-1", "flowId": "f-1", "status": "queued", "blockCount": 1}
-    wire = Wire(ok(accepted, 202), ok({"executionId": "job-1", "status": "running"}))
-    job = resolve(wire.client(kind).flow("acme/support/triage").execute_async("hi"))
-    from noukai_sdk import APITimeoutError
-
-    with pytest.raises(APITimeoutError) as info:
-        resolve(job.wait(timeout=0.05, poll_interval=0.01))
-    assert str(info.value).startswith("Job job-1 did not complete within 0.05")
-    assert len(wire.requests) >= 2
-
-
-@pytest.mark.parametrize("kind", KINDS)
 def test_step_trace_queries_and_models(kind: str) -> None:
     step = {"stepId": "s", "attempt": 1, "status": "completed", "costUsd": "0.1"}
     wire = Wire(ok(step), ok({"stepId": "s", "attempts": [step]}), ok(step), ok(step))

@@ -11,8 +11,20 @@ import httpx
 import pytest
 import respx
 from client_helpers import BASE, Kind, clock_in_use, make_client, resolve
+from wire_double import (
+    JOB_STARTED,
+    KINDS,
+    Wire,
+    ok,
+)
 
-from noukai_sdk import APITimeoutError, AsyncJob, FlowNotFoundError, Job, JobStatus
+from noukai_sdk import (
+    APITimeoutError,
+    AsyncJob,
+    FlowNotFoundError,
+    Job,
+    JobStatus,
+)
 from noukai_sdk._core.clock import Clock
 
 SUBMIT = "/seq/o/p/s/jobs"
@@ -146,7 +158,7 @@ def test_wait_deadline_with_a_pending_job(kind: Kind, clock: FakeClock) -> None:
     with respx.mock(base_url=BASE) as mock:
         job = submit(kind, mock)
         route = mock.get(POLL).respond(200, json={"executionId": "j1", "status": "running"})
-        with pytest.raises(APITimeoutError, match="did not complete within 5s"):
+        with pytest.raises(APITimeoutError, match="Job j1 did not complete within 5s"):
             resolve(job.wait(timeout=5.0, poll_interval=2.0))
     assert clock.sleeps == [2.0, 2.0, 1.0]
     assert route.call_count == 4
@@ -179,3 +191,100 @@ def test_poll_timeout_is_validated_and_applied(kind: Kind) -> None:
         with pytest.raises(ValueError):
             resolve(job.wait(timeout=0))
     assert json.loads(route.calls.last.request.content or b"null") is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_jobs_submit_poll_and_handle(kind: str) -> None:
+    accepted = {"executionId": "job-1", "flowId": "f-1", "status": "queued", "blockCount": 1}
+    status = {"executionId": "job-1", "status": "completed", "result": {"x": 1}}
+    wire = Wire(ok(accepted, 202), ok(status))
+    flow = wire.client(kind).flow("acme/support/triage")
+    job = resolve(
+        flow.execute_async(
+            "hi",
+            parameters={"k": 1},
+            block_overrides={"b": {}},
+            trace=True,
+            version=3,
+            session_id="s",
+        )
+    )
+    assert (job.execution_id, job.flow_id) == ("job-1", "f-1")
+    submit = wire.requests[0]
+    assert submit.url.path == "/api/v1/seq/acme/support/triage/v3/jobs"
+    assert (
+        submit.content
+        == b'{"message":"hi","parameters":{"k":1},"blockOverrides":{"b":{}},"iterationsUsed":0,"accumulatedOutputs":{},"trace":true}'
+    )
+    assert submit.headers["x-session-id"] == "s"
+    result = resolve(job.wait(timeout=5, poll_interval=0.01))
+    assert result.status == "completed"
+    poll = wire.requests[1]
+    assert poll.method == "GET" and poll.url.path == "/api/v1/seq/acme/support/triage/jobs/job-1"
+    assert "x-session-id" not in poll.headers and poll.content == b""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_job_statuses_unknown_and_cancelled(kind: str) -> None:
+    accepted = {"executionId": "job-1", "flowId": "f-1", "status": "queued", "blockCount": 1}
+    wire = Wire(
+        ok(accepted, 202),
+        ok({"executionId": "job-1", "status": "queued_weird"}),
+        ok({"executionId": "job-1", "status": "cancelled"}),
+    )
+    job = resolve(wire.client(kind).flow("acme/support/triage").execute_async("hi"))
+    assert resolve(job.poll()).status == "queued_weird"
+    assert resolve(job.wait(timeout=5, poll_interval=0.01)).status == "cancelled"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_404_right_after_submission_reads_as_pending(kind: str) -> None:
+    wire = Wire(
+        httpx.Response(202, json=JOB_STARTED),
+        httpx.Response(404, json={"detail": {"code": "JOB_NOT_FOUND", "message": "not yet"}}),
+    )
+    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi", session_id="sx"))
+    status = resolve(job.poll())
+    assert (status.execution_id, status.status) == ("job-1", "pending")
+    assert (job.status, job.session_id) == ("started", "sx")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_job_wait_that_only_sees_404s_still_honours_its_deadline(kind: str) -> None:
+    from noukai_sdk import APITimeoutError
+
+    wire = Wire(
+        httpx.Response(202, json=JOB_STARTED),
+        httpx.Response(404, json={"detail": "nope"}),
+    )
+    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    with pytest.raises(APITimeoutError):
+        resolve(job.wait(timeout=0.05, poll_interval=0.01))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_other_job_poll_errors_propagate(kind: str) -> None:
+    wire = Wire(httpx.Response(202, json=JOB_STARTED), httpx.Response(403, json={"detail": "no"}))
+    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    from noukai_sdk import PermissionDeniedError
+
+    with pytest.raises(PermissionDeniedError):
+        resolve(job.wait(timeout=5, poll_interval=0.01))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("timeout", "poll_interval"),
+    [(float("nan"), 1.0), (0, 1.0), (-1, 1.0), (1.0, float("nan")), (1.0, -0.5), ("5", 1.0)],
+)
+def test_job_wait_arguments_are_checked_before_polling(
+    kind: str, timeout: Any, poll_interval: Any
+) -> None:
+    wire = Wire(
+        httpx.Response(202, json=JOB_STARTED),
+        httpx.Response(200, json={"executionId": "job-1", "status": "running"}),
+    )
+    job = resolve(wire.client(kind).flow("o/p/s").execute_async("hi"))
+    with pytest.raises(ValueError):
+        resolve(job.wait(timeout=timeout, poll_interval=poll_interval))
+    assert len(wire.requests) == 1

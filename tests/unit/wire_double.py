@@ -84,7 +84,7 @@ def paused_body(**overrides: Any) -> dict[str, Any]:
 
 
 COMPLETED = {"status": "completed", "result": 1, "flowId": "f", "blockCount": 1, "executionId": "e"}
-ACCEPTED = {"executionId": "job-1", "flowId": "f", "status": "started", "blockCount": 1}
+JOB_STARTED = {"executionId": "job-1", "flowId": "f", "status": "started", "blockCount": 1}
 PAUSED = {
     "status": "tool_calls_required",
     "executionId": "e",
