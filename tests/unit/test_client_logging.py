@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -9,7 +10,20 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from client_helpers import BASE, Kind, completed, make_client, resolve
+from client_helpers import BASE, KEY, Kind, completed, make_client, resolve
+from wire_double import (
+    KINDS,
+    SSE,
+    Wire,
+    collect,
+    ok,
+    paused_body,
+    short_completed,
+)
+
+from noukai_sdk import (
+    RunStarted,
+)
 
 TRACE_BODY = {"flowRun": {"id": "e1", "flowId": "f", "status": "completed"}, "steps": []}
 
@@ -91,17 +105,72 @@ def test_a_raising_handler_never_breaks_requests_and_is_reported_once(
     assert len(reports) == 1
 
 
-def test_stream_events_are_marked_and_never_carry_bodies() -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_log_events_shapes_and_secrecy(kind: str) -> None:
     events: list[dict[str, Any]] = []
-    client = make_client("sync", log_handler=events.append, log_payloads=True)
-    sse = b'event: run_started\ndata: {"eventType": "run_started", "runId": "r"}\n\n'
-    sse += b'event: flow_completed\ndata: {"status": "completed", "executionId": "e1"}\n\n'
-    with respx.mock(base_url=BASE) as mock:
-        mock.get("/seq/o/p/s/runs/e1/trace/stream").respond(
-            200, content=sse, headers={"X-Request-ID": "r9"}
+    wire = Wire(httpx.Response(200, json=short_completed(), headers={"X-Request-ID": "rid"}))
+    client = wire.client(kind, log_handler=events.append, log_payloads=True)
+    resolve(client.flow("acme/support/triage").execute("hi"))
+    request_event, response_event = events
+    assert request_event == {
+        "phase": "request",
+        "method": "POST",
+        "path": "/seq/acme/support/triage/execute",
+        "attempt": 0,
+        "request_body": {
+            "message": "hi",
+            "parameters": {},
+            "iterationsUsed": 0,
+            "accumulatedOutputs": {},
+            "trace": False,
+        },
+    }
+    assert response_event == {
+        "phase": "response",
+        "method": "POST",
+        "path": "/seq/acme/support/triage/execute",
+        "status_code": 200,
+        "request_id": "rid",
+        "attempt": 0,
+        "response_body": short_completed(),
+    }
+    assert KEY not in repr(events)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_log_handler_that_redacts_events_in_place_does_not_change_the_request(
+    kind: str,
+) -> None:
+    def redact(event: dict[str, Any]) -> None:
+        body = event.get("request_body")
+        if body is not None:
+            body["message"] = "***"
+            body["parameters"]["password"] = "***"
+
+    wire = Wire(ok(paused_body()), ok(short_completed()))
+    flow = wire.client(kind, log_handler=redact, log_payloads=True).flow("acme/support/triage")
+    parameters = {"password": "hunter2"}
+    paused = resolve(flow.execute("secret", parameters=parameters))
+    results = [{"role": "tool", "tool_call_id": "t", "content": "c"}]
+    resolve(paused.resume_sync(results) if kind == "sync" else paused.resume(results))
+    first, resumed = (json.loads(body) for body in wire.bodies())
+    assert first["message"] == "secret"
+    assert first["parameters"] == resumed["parameters"] == {"password": "hunter2"}
+    assert parameters == {"password": "hunter2"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stream_log_events_have_no_bodies(kind: str) -> None:
+    events: list[dict[str, Any]] = []
+    wire = Wire(
+        httpx.Response(
+            200, content=SSE, headers={"Content-Type": "text/event-stream", "X-Request-ID": "sr"}
         )
-        list(client.flow("o/p/s").run("e1").live_trace())
-    path = "/seq/o/p/s/runs/e1/trace/stream"
+    )
+    flow = wire.client(kind, log_handler=events.append, log_payloads=True).flow("o/p/s")
+    received = collect(kind, flow.run("e").live_trace())
+    assert isinstance(received[0], RunStarted)
+    path = "/seq/o/p/s/runs/e/trace/stream"
     assert events == [
         {"phase": "request", "method": "GET", "path": path, "attempt": 0, "streaming": True},
         {
@@ -109,8 +178,20 @@ def test_stream_events_are_marked_and_never_carry_bodies() -> None:
             "method": "GET",
             "path": path,
             "status_code": 200,
-            "request_id": "r9",
+            "request_id": "sr",
             "attempt": 0,
             "streaming": True,
         },
     ]
+    live = wire.requests[0]
+    assert live.headers["accept"] == "application/json" and "x-session-id" not in live.headers
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_log_path_has_no_query_string(kind: str) -> None:
+    events: list[dict[str, Any]] = []
+    step = {"stepId": "s", "attempt": 1, "status": "completed"}
+    wire = Wire(httpx.Response(200, json=step))
+    flow = wire.client(kind, log_handler=events.append).flow("o/p/s")
+    resolve(flow.run("e").step_trace("s", attempt=1, loop_index=2))
+    assert {e["path"] for e in events} == {"/seq/o/p/s/runs/e/steps/s/trace"}
