@@ -7,7 +7,6 @@ with an ``httpx.MockTransport`` inside an injected client, or with respx.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 import pytest
@@ -199,72 +198,6 @@ def test_result_attributes(kind: str) -> None:
     assert result.session_id is None and result.requires_tool_calls is False
     failed = resolve(flow.execute("hi"))
     assert failed.status == "failed" and failed.output is None
-
-
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize(
-    ("version", "path"),
-    [
-        (None, "/execute"),
-        ("production", "/execute"),
-        ("draft", "/v0/execute"),
-        (0, "/v0/execute"),
-        (7, "/v7/execute"),
-    ],
-)
-def test_version_routing(kind: str, version: Any, path: str) -> None:
-    wire = Wire(ok(short_completed()))
-    resolve(wire.client(kind).flow("acme/support/triage").execute("hi", version=version))
-    assert wire.requests[0].url.path == "/api/v1/seq/acme/support/triage" + path
-
-
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("version", [True, False, -1, "3", "Draft", 1.0])
-def test_invalid_versions_raise_before_any_request(kind: str, version: Any) -> None:
-    wire = Wire(ok(short_completed()))
-    flow = wire.client(kind).flow("acme/support/triage")
-    with pytest.raises(ValueError, match="Invalid version"):
-        resolve(flow.execute("hi", version=version))
-    with pytest.raises(ValueError, match="Invalid version"):
-        resolve(flow.execute_async("hi", version=version))
-    with pytest.raises(ValueError):
-        flow.steps("hi", version=version)
-    assert not wire.requests
-
-
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("version", ["draft", 0])
-def test_streams_refuse_the_draft_version_at_call_time(kind: str, version: Any) -> None:
-    wire = Wire(ok(short_completed()))
-    flow = wire.client(kind).flow("acme/support/triage")
-    with pytest.raises(ValueError):
-        flow.steps("hi", version=version)
-    with pytest.raises(ValueError):
-        flow.events("hi", version=version)
-    assert not wire.requests
-
-
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize(
-    ("slug", "path"),
-    [("a b/p#q/s?x", "/seq/a%20b/p%23q/s%3Fx/execute"), ("o/p/ü", "/seq/o/p/%C3%BC/execute")],
-)
-def test_path_segments_are_percent_encoded(kind: str, slug: str, path: str) -> None:
-    wire = Wire(ok(short_completed()))
-    resolve(wire.client(kind).flow(slug).execute("hi"))
-    assert wire.requests[0].url.raw_path.decode() == "/api/v1" + path
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_bad_ids_are_refused_before_any_request(kind: str) -> None:
-    wire = Wire(ok(short_completed()))
-    flow = wire.client(kind).flow("o/p/s")
-    for bad in ("", "a/b", ".."):
-        with pytest.raises(ValueError):
-            resolve(flow.run(bad).trace())
-    with pytest.raises(ValueError):
-        resolve(flow.run("e").step_trace("x/y"))
-    assert not wire.requests
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 import respx
 from client_helpers import BASE, KEY, Kind, completed, make_client, resolve
+from wire_double import KINDS, Wire, ok, short_completed
 
-from noukai_sdk import Noukai
+from noukai_sdk import (
+    Noukai,
+)
 
 
 @pytest.fixture
@@ -107,7 +110,7 @@ def test_version_routing(kind: Kind, version: Any, path: str) -> None:
     assert route.call_count == 1
 
 
-@pytest.mark.parametrize("version", [True, False, -1, "3", "latest", 1.0])
+@pytest.mark.parametrize("version", [True, False, -1, "3", "latest", "Draft", 1.0])
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_invalid_versions_raise_before_any_request(kind: Kind, version: Any) -> None:
     client = make_client(kind)
@@ -115,8 +118,10 @@ def test_invalid_versions_raise_before_any_request(kind: Kind, version: Any) -> 
         route = mock.route().respond(200, json=completed())
         with pytest.raises(ValueError) as info:
             resolve(client.flow("o/p/s").execute("hi", version=version))
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="Invalid version"):
             resolve(client.flow("o/p/s").execute_async("hi", version=version))
+        with pytest.raises(ValueError):
+            client.flow("o/p/s").steps("hi", version=version)
     assert not route.called
     assert str(info.value) == (
         f'Invalid version: {version!r}. Expected "draft", "production", or a non-negative integer.'
@@ -143,3 +148,26 @@ def test_jobs_are_submitted_versioned_and_polled_unversioned(kind: Kind) -> None
         "accumulatedOutputs": {},
         "trace": False,
     }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("slug", "path"),
+    [("a b/p#q/s?x", "/seq/a%20b/p%23q/s%3Fx/execute"), ("o/p/ü", "/seq/o/p/%C3%BC/execute")],
+)
+def test_path_segments_are_percent_encoded(kind: str, slug: str, path: str) -> None:
+    wire = Wire(ok(short_completed()))
+    resolve(wire.client(kind).flow(slug).execute("hi"))
+    assert wire.requests[0].url.raw_path.decode() == "/api/v1" + path
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_bad_ids_are_refused_before_any_request(kind: str) -> None:
+    wire = Wire(ok(short_completed()))
+    flow = wire.client(kind).flow("o/p/s")
+    for bad in ("", "a/b", ".."):
+        with pytest.raises(ValueError):
+            resolve(flow.run(bad).trace())
+    with pytest.raises(ValueError):
+        resolve(flow.run("e").step_trace("x/y"))
+    assert not wire.requests
