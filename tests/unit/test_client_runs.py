@@ -8,8 +8,20 @@ import httpx
 import pytest
 import respx
 from client_helpers import BASE, Kind, make_client, resolve
+from wire_double import (
+    KINDS,
+    Wire,
+    collect,
+    ok,
+)
 
-from noukai_sdk import StepAttempts, StepTrace, Trace
+from noukai_sdk import (
+    AuthenticationError,
+    RateLimitError,
+    StepAttempts,
+    StepTrace,
+    Trace,
+)
 
 RUN = "/seq/o/p/s/runs/e1"
 STEP = {
@@ -197,3 +209,44 @@ def test_errors_while_reading_a_stream_are_mapped(error: Exception, expected: st
         with pytest.raises(getattr(noukai_sdk, expected)):
             resolve(collect_async())
     assert seen == ["RunStarted", "RunStarted"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_step_trace_queries_and_models(kind: str) -> None:
+    step = {"stepId": "s", "attempt": 1, "status": "completed", "costUsd": "0.1"}
+    wire = Wire(ok(step), ok({"stepId": "s", "attempts": [step]}), ok(step), ok(step))
+    run_handle = wire.client(kind).flow("acme/support/triage").run("e")
+    assert run_handle.execution_id == "e"
+    latest = resolve(run_handle.step_trace("s"))
+    all_attempts = resolve(run_handle.step_trace("s", attempt="all"))
+    resolve(run_handle.step_trace("s", attempt=2, loop_index=3))
+    resolve(run_handle.step_trace("s", loop_index=0))
+    assert latest.step_id == "s" and latest.attempt == 1
+    assert len(all_attempts.attempts) == 1
+    urls = [str(r.url) for r in wire.requests]
+    prefix = f"{BASE}/seq/acme/support/triage/runs/e/steps/s/trace"
+    assert urls == [
+        prefix,
+        prefix + "?attempt=all",
+        prefix + "?attempt=2&loop_index=3",
+        prefix + "?loop_index=0",
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stream_401_and_429_carry_their_header_attributes(kind: str) -> None:
+    wire = Wire(
+        httpx.Response(
+            401, json={"detail": "no"}, headers={"WWW-Authenticate": "Bearer", "X-Request-ID": "q1"}
+        ),
+        httpx.Response(429, json={"detail": "slow"}, headers={"Retry-After": "7"}),
+    )
+    flow = wire.client(kind).flow("o/p/s")
+    with pytest.raises(AuthenticationError) as auth:
+        collect(kind, flow.events("hi"))
+    assert (auth.value.status_code, auth.value.www_authenticate) == (401, "Bearer")
+    assert auth.value.request_id == "q1" and str(auth.value) == "no"
+    with pytest.raises(RateLimitError) as limited:
+        collect(kind, flow.run("e").live_trace())
+    assert limited.value.retry_after == 7.0
+    assert len(wire.requests) == 2  # streams are never retried

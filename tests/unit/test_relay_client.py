@@ -9,6 +9,7 @@ import httpx
 import pytest
 import respx
 from relay_payloads import COMPLETED, PAUSED, RELAY
+from wire_double import short_completed
 
 from noukai_sdk import (
     APIConnectionError,
@@ -325,3 +326,24 @@ def test_the_injected_client_must_match_the_flavour() -> None:
     wrong = httpx.AsyncClient()
     with pytest.raises(TypeError, match=r"httpx\.Client for RelayFlow"):
         RelayFlow(RELAY, client=wrong)  # type: ignore[arg-type]
+
+
+def test_the_keyless_relay_client_keeps_its_injected_clients_auth_and_redirects() -> None:
+    from noukai_sdk import RelayFlow
+
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/old":
+            return httpx.Response(308, headers={"Location": "https://relay.example/new"})
+        return httpx.Response(200, json=short_completed())
+
+    http = httpx.Client(
+        transport=httpx.MockTransport(answer), auth=("app", "pw"), follow_redirects=True
+    )
+    with RelayFlow("https://relay.example/old", client=http) as flow:
+        result = flow.execute("hi")
+    assert isinstance(result, ExecuteResult)
+    assert [r.url.path for r in seen] == ["/old", "/new"]
+    assert all(r.headers["authorization"].startswith("Basic ") for r in seen)
