@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +67,7 @@ def add_parser(commands: Any) -> None:
         type=int,
         default=DEFAULT_JOB_PICKUP_MS,
         metavar="MS",
-        help=f"how long an idle job worker takes to pick up a new job (default: {DEFAULT_JOB_PICKUP_MS})",
+        help=f"how long a new job waits before the worker takes it (default: {DEFAULT_JOB_PICKUP_MS})",
     )
     parser.add_argument(
         "--no-access-log",
@@ -82,12 +85,15 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"noukai dev-server: --latency must be >= 0, got {args.latency}")
     if args.job_pickup < 0:
         raise SystemExit(f"noukai dev-server: --job-pickup must be >= 0, got {args.job_pickup}")
-    try:
-        from noukai_sdk.devserver import ServerConfig, serve
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise SystemExit(
-            f"noukai dev-server needs the 'devserver' extra: pip install 'noukai-sdk[devserver]' ({exc})"
-        ) from exc
+    missing = _missing_extra_module()
+    if missing is not None:
+        sys.stderr.write(
+            f"noukai dev-server needs the 'devserver' extra ({missing} is not installed): "
+            "pip install 'noukai-sdk[devserver]'\n"
+        )
+        return 2
+    from noukai_sdk.devserver import ServerConfig, serve
+
     config = ServerConfig(
         host=args.host,
         port=args.port,
@@ -98,4 +104,29 @@ def run(args: argparse.Namespace) -> int:
         job_pickup_ms=args.job_pickup,
         access_log=args.access_log,
     )
-    return serve(config)
+    # Until the server installs its own handlers (once it is listening), a stop is quiet too.
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return serve(config)
+    except _Terminated:
+        return 128 + signal.SIGTERM
+    except KeyboardInterrupt:
+        return 130
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived while the server was still starting."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _missing_extra_module() -> str | None:
+    """The first module of the ``devserver`` extra that cannot be imported, if any."""
+    for module in ("starlette", "uvicorn", "yaml"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return "PyYAML" if module == "yaml" else module
+    return None

@@ -11,7 +11,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, cast
 
-from noukai_sdk.devserver._config import API_PREFIX, READY_MARKER, ServerConfig
+from noukai_sdk.devserver._accounts import DEFAULT_API_KEY
+from noukai_sdk.devserver._config import API_PREFIX, READY_MARKER, ServerConfig, is_loopback
 
 # uvicorn waits this long for open requests after a stop; runs still inside a block this long
 # before the end are interrupted, which leaves time to answer them (503, or the stream's end).
@@ -21,6 +22,14 @@ _ANSWER_SECONDS = 0.5
 
 def serve(config: ServerConfig) -> int:
     """Serve until SIGINT/SIGTERM; returns the process exit status."""
+    if config.keys_file is None and not is_loopback(config.host):
+        # Everyone knows the default key: beyond loopback it would let anyone on the network in.
+        sys.stderr.write(
+            f"noukai dev-server: refusing to listen on {config.host or 'every interface'} with "
+            f"the well-known default key {DEFAULT_API_KEY}; pass --keys FILE with keys of your "
+            "own to serve beyond loopback\n"
+        )
+        return 2
     if config.access_log:
         _log_access_to_stderr()
     return asyncio.run(_serve(config))
@@ -70,9 +79,22 @@ async def _serve(config: ServerConfig) -> int:
         await asyncio.sleep(0.01)
     if server.started:
         host = f"[{config.host}]" if ":" in config.host else config.host
-        print(f"{READY_MARKER} http://{host}:{port}{API_PREFIX}", flush=True)
+        base_url = f"http://{host}:{port}{API_PREFIX}"
+        print(f"{READY_MARKER} {base_url}", flush=True)
+        if sys.stdout.isatty():
+            print(_welcome(base_url, config), flush=True)
     await serving
     return 0 if server.started else 1
+
+
+def _welcome(base_url: str, config: ServerConfig) -> str:
+    """The line a person at a terminal reads (tools read the ready line above it)."""
+    keys = (
+        f"API key {DEFAULT_API_KEY}"
+        if config.keys_file is None
+        else f"API keys from {config.keys_file}"
+    )
+    return f"Noukai dev server running at {base_url} with {keys} (Ctrl-C to stop)"
 
 
 def _stop_on_signals(server: Any, *, on_stop: Callable[[], None]) -> None:
