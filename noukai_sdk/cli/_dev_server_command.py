@@ -75,6 +75,11 @@ def add_parser(commands: Any) -> None:
         action="store_false",
         help="do not write the JSON access log (one line per request) to stderr",
     )
+    parser.add_argument(
+        "--stop-with-stdin",
+        action="store_true",
+        help="stop when standard input closes (run from a supervisor's pipe, it stops with it)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -103,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         latency_ms=args.latency,
         job_pickup_ms=args.job_pickup,
         access_log=args.access_log,
+        stop_with_stdin=args.stop_with_stdin,
     )
     # Until the server installs its own handlers (once it is listening), a stop is quiet too.
     signal.signal(signal.SIGTERM, _terminated)

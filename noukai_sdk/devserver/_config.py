@@ -24,6 +24,8 @@ class ServerConfig:
     ``latency_ms`` in YAML keeps it (that is what makes the ``slow`` demo flow slow).
     ``job_pickup_ms`` is how long a newly queued job waits before the worker takes it, as on a
     hosted queue: a job is always seen ``pending`` right after it is submitted.
+    ``stop_with_stdin`` stops the server when its standard input closes (with the parent that
+    holds the pipe).
     """
 
     host: str = DEFAULT_HOST
@@ -35,6 +37,7 @@ class ServerConfig:
     job_workers: int = 1
     job_pickup_ms: int = DEFAULT_JOB_PICKUP_MS
     access_log: bool = True
+    stop_with_stdin: bool = False
 
 
 def is_loopback(host: str) -> bool:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -70,10 +72,12 @@ async def _serve(config: ServerConfig) -> int:
         )
     )
     devserver = cast(Any, app).state.devserver
-    _stop_on_signals(
+    stop = _stop_on_signals(
         server,
         on_stop=lambda: devserver.begin_shutdown(grace_seconds=_GRACE_SECONDS - _ANSWER_SECONDS),
     )
+    if config.stop_with_stdin:
+        _stop_when_stdin_closes(server, stop)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
@@ -97,7 +101,7 @@ def _welcome(base_url: str, config: ServerConfig) -> str:
     return f"Noukai dev server running at {base_url} with {keys} (Ctrl-C to stop)"
 
 
-def _stop_on_signals(server: Any, *, on_stop: Callable[[], None]) -> None:
+def _stop_on_signals(server: Any, *, on_stop: Callable[[], None]) -> Callable[[], None]:
     """SIGINT/SIGTERM stop the server gracefully (a second one forces it) and exit with 0.
 
     uvicorn's own handlers re-raise the signal after shutting down, which makes a clean stop look
@@ -116,6 +120,29 @@ def _stop_on_signals(server: Any, *, on_stop: Callable[[], None]) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop)
+    return stop
+
+
+def _stop_when_stdin_closes(server: Any, stop: Callable[[], None]) -> None:
+    """Stop gracefully once stdin reaches its end: a parent holding the other end of the pipe
+    closes it when it exits, however it exits (even killed), so the server never outlives it."""
+    loop = asyncio.get_running_loop()
+
+    def stop_unless_stopping() -> None:
+        if not server.should_exit:
+            stop()
+
+    def watch() -> None:
+        # The bare descriptor, not sys.stdin: a daemon thread blocked inside a buffered reader
+        # would abort the interpreter's shutdown.
+        with contextlib.suppress(OSError, ValueError):
+            descriptor = sys.stdin.fileno()
+            while os.read(descriptor, 65536):
+                pass
+        with contextlib.suppress(RuntimeError):  # the loop may be gone already
+            loop.call_soon_threadsafe(stop_unless_stopping)
+
+    threading.Thread(target=watch, name="noukai-dev-server-stdin", daemon=True).start()
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -80,8 +80,13 @@ class DevServerProcess:
         workdir = self._ensure_workdir()
         lines: queue.Queue[str | None] = queue.Queue()
         with (workdir / "server.stderr").open("a") as stderr:
+            # The child stops when this pipe closes: it never outlives this process, even killed.
             process = subprocess.Popen(
-                self._command(), stdout=subprocess.PIPE, stderr=stderr, text=True
+                self._command(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
             )
         self._process = process
         assert process.stdout is not None
@@ -160,6 +165,9 @@ class DevServerProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             return process.wait()
+        finally:
+            if process.stdin is not None:
+                process.stdin.close()
 
     def _fail(self, reason: str) -> NoReturn:
         self._stop_process(signal.SIGKILL)
@@ -168,7 +176,8 @@ class DevServerProcess:
         raise DevServerError(f"dev server {reason}:\n{tail}" if tail else f"dev server {reason}")
 
     def _command(self) -> list[str]:
-        command = [sys.executable, "-m", "noukai_sdk.devserver", "--port", str(self.port)]
+        command = [sys.executable, "-m", "noukai_sdk.devserver", "--stop-with-stdin"]
+        command += ["--port", str(self.port)]
         command += ["--db", str(self.db)]
         for flow_dir in self.flow_dirs:
             command += ["--flows", str(flow_dir)]

@@ -3,8 +3,13 @@ temporary directory goes away with the server."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +90,41 @@ def test_a_stopped_server_can_start_again(temp_root: Path) -> None:
     with server:
         assert httpx.get(f"http://127.0.0.1:{server.port}/healthz").status_code == 200
     assert leftovers(temp_root) == []
+
+
+PARENT = """\
+import sys, time
+from noukai_sdk.devserver.process import DevServerProcess
+server = DevServerProcess(latency_ms=0).start()
+print(server.port, flush=True)
+time.sleep(600)
+"""
+
+
+def refuses_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except OSError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_the_server_stops_when_the_process_that_started_it_is_killed(
+    tmp_path: Path, sig: int
+) -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    assert parent.stdout is not None
+    port = int(parent.stdout.readline())
+    assert not refuses_connections(port)
+    parent.send_signal(sig)  # no cleanup runs in the parent: only the closed pipe tells the child
+    parent.wait(timeout=15)
+    deadline = time.monotonic() + 30
+    while not refuses_connections(port):
+        assert time.monotonic() < deadline, "the dev server outlived its parent"
+        time.sleep(0.05)
