@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from client_helpers import KEY
+from client_helpers import KEY, completed
 
 from noukai_sdk import AsyncNoukai, Noukai
 
@@ -55,15 +55,7 @@ def ok(body: Any, status: int = 200) -> httpx.Response:
 
 def short_completed(**overrides: Any) -> dict[str, Any]:
     """A completed ``/execute`` body with one-letter ids (``executionId`` ``"e"``)."""
-    body = {
-        "status": "completed",
-        "result": {"answer": 42},
-        "flowId": "f",
-        "blockCount": 3,
-        "executionId": "e",
-    }
-    body.update(overrides)
-    return body
+    return completed(**{"flowId": "f", "executionId": "e", **overrides})
 
 
 def paused_body(**overrides: Any) -> dict[str, Any]:
