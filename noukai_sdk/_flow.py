@@ -29,9 +29,10 @@ from noukai_sdk._results import (
     PausedResult,
     ResumeBinding,
     ToolResults,
+    attach_parsed,
     parse_execute_response,
 )
-from noukai_sdk._run import AsyncRun, Run
+from noukai_sdk._run import AsyncRun, Run, usage_protocol
 from noukai_sdk._scope import Scope, active_scope, resolve_session_id
 from noukai_sdk._streams import AsyncEventStream, EventStream
 from noukai_sdk._tool_calls import (
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 ToolHandler = Callable[[list[dict[str, Any]]], ToolResults]
 AsyncToolHandler = Callable[[list[dict[str, Any]]], ToolResults | Awaitable[ToolResults]]
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+OutT = TypeVar("OutT")
 StepsT = TypeVar("StepsT")
 EventsT = TypeVar("EventsT")
 MessageInput = Union[ChatMessage, Mapping[str, Any]]  # noqa: UP007 (runtime alias on 3.10)
@@ -97,6 +99,10 @@ class ExecuteCall:
     tool_handler: Callable[..., Any] | None = None
     max_tool_rounds: int = 10
     sync_client: bool = True
+    output_type: Any = None
+    """What the completed output is validated as (``result.parsed``); ``None``: not validated."""
+    usage: bool = False
+    """Fetch the run trace after a completed run to fill ``result.usage`` (flows only)."""
 
     def fresh_body(self) -> dict[str, Any]:
         return ExecuteRequest.model_validate(
@@ -148,11 +154,44 @@ def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Protocol[Execute
         if call.sync_client:
             reject_awaitable_result(results)
         rounds += 1
-        outcome = yield from resume_protocol(call, outcome, results, ctx)
-    return outcome
+        outcome = yield from _send_resume(call, outcome, results, ctx)
+    return (yield from finish_outcome(call, outcome, ctx))
 
 
 def resume_protocol(
+    call: ExecuteCall, paused: PausedResult, tool_results: ToolResults, ctx: RequestContext
+) -> Protocol[ExecuteOutcome]:
+    """Resume ``paused`` by hand; the result is finished like the first call's (``parsed``, usage)."""
+    outcome = yield from _send_resume(call, paused, tool_results, ctx)
+    return (yield from finish_outcome(call, outcome, ctx))
+
+
+def finish_outcome(
+    call: ExecuteCall, outcome: ExecuteOutcome, ctx: RequestContext
+) -> Protocol[ExecuteOutcome]:
+    """A final result gets ``parsed`` (``output_type``) and, with ``usage``, the run's usage.
+
+    A paused result is returned as it is: its resume finishes the result it leads to.
+    """
+    if isinstance(outcome, ExecuteResult):
+        attach_parsed(outcome, call.output_type)
+        if call.usage and outcome.status == "completed" and isinstance(call.address, FlowAddress):
+            outcome._usage = yield from usage_protocol(
+                call.address, outcome.execution_id, ctx, timeout=call.timeout
+            )
+    return outcome
+
+
+def replayed_outcome(
+    call: ExecuteCall, replayed: Protocol[ExecuteResult]
+) -> Protocol[ExecuteResult]:
+    """A replayed result, parsed as a live one would be; ``usage`` stays ``None`` (no live request)."""
+    result = yield from replayed
+    attach_parsed(result, call.output_type)
+    return result
+
+
+def _send_resume(
     call: ExecuteCall, paused: PausedResult, tool_results: ToolResults, ctx: RequestContext
 ) -> Protocol[ExecuteOutcome]:
     """POST the resume of ``paused``: the pause's conversation plus the tool results (CONTRACT §9.2).
@@ -355,6 +394,8 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         timeout: Timeout,
         session_id: str | None,
         sync_client: bool,
+        output_type: Any,
+        usage: bool,
     ) -> ExecuteCall:
         if sync_client:
             reject_async_handler_on_sync_client(tool_handler)
@@ -374,6 +415,8 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             timeout=None if timeout is None else validate_timeout(timeout),
             session_id=resolve_session_id(session_id, self._client.session_id),
             sync_client=sync_client,
+            output_type=output_type,
+            usage=usage,
         )
 
     def _step_protocol(
@@ -486,14 +529,21 @@ def new_execute_call(
     timeout: float | httpx.Timeout | None,
     session_id: str | None,
     sync_client: bool,
+    output_type: Any = None,
+    usage: bool = False,
 ) -> ExecuteCall:
     """An execute call from the caller's arguments, checked before any request.
 
     Shared by flows and relays, so both apply the same ``message``/``messages`` rules and
-    argument checks.
+    argument checks. An ``output_type`` pydantic cannot validate is a ``TypeError`` here, before
+    the run is paid for.
     """
     if message is not None and messages:
         raise ValueError("Provide `message` or `messages`, not both.")
+    if output_type is not None:
+        from noukai_sdk._core.output import output_adapter
+
+        output_adapter(output_type)
     return ExecuteCall(
         address=address,
         version=version,
@@ -510,6 +560,8 @@ def new_execute_call(
         tool_handler=tool_handler,
         max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
         sync_client=sync_client,
+        output_type=output_type,
+        usage=bool(usage),
     )
 
 
@@ -563,6 +615,29 @@ class Flow(_SyncFlowBase):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
+        output_type: type[OutT],
+        usage: bool = False,
+    ) -> ExecuteResult[OutT]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        output_type: None = None,
+        usage: bool = False,
     ) -> ExecuteResult: ...
 
     @overload
@@ -582,7 +657,51 @@ class Flow(_SyncFlowBase):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
+        output_type: type[OutT],
+        usage: bool = False,
+    ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        output_type: None = None,
+        usage: bool = False,
     ) -> ExecuteResult | PausedResult: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        output_type: object,
+        usage: bool = False,
+    ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     def execute(
         self,
@@ -600,12 +719,17 @@ class Flow(_SyncFlowBase):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
-    ) -> ExecuteResult | PausedResult:
+        output_type: Any = None,
+        usage: bool = False,
+    ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the flow and wait for its result (``POST …/execute``).
 
         With ``tool_handler`` every tool pause is answered automatically (at most
         ``max_tool_rounds`` times) and the final :class:`ExecuteResult` is returned; without it a
         pause is returned as a :class:`PausedResult` to answer with ``resume_sync()``.
+        With ``output_type`` a completed output is validated into ``result.parsed`` (a mismatch
+        raises ``OutputValidationError``); ``usage=True`` fetches the run trace once after a
+        completed run to fill ``result.usage``.
         """
         call = self._execute_call(
             message=message,
@@ -622,13 +746,15 @@ class Flow(_SyncFlowBase):
             timeout=timeout,
             session_id=session_id,
             sync_client=True,
+            output_type=output_type,
+            usage=usage,
         )
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_execute
 
             replayed = replay_execute(scope, self._replay_call(session_id))
-            return run_sync(replayed, self._client._transport)
+            return run_sync(replayed_outcome(call, replayed), self._client._transport)
         outcome = run_sync(execute_protocol(call, self._client._context), self._client._transport)
         return self._bind(outcome, call)
 
@@ -711,6 +837,29 @@ class AsyncFlow(_AsyncFlowBase):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
+        output_type: type[OutT],
+        usage: bool = False,
+    ) -> ExecuteResult[OutT]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        output_type: None = None,
+        usage: bool = False,
     ) -> ExecuteResult: ...
 
     @overload
@@ -730,7 +879,51 @@ class AsyncFlow(_AsyncFlowBase):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
+        output_type: type[OutT],
+        usage: bool = False,
+    ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        output_type: None = None,
+        usage: bool = False,
     ) -> ExecuteResult | PausedResult: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        output_type: object,
+        usage: bool = False,
+    ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     async def execute(
         self,
@@ -748,7 +941,9 @@ class AsyncFlow(_AsyncFlowBase):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
-    ) -> ExecuteResult | PausedResult:
+        output_type: Any = None,
+        usage: bool = False,
+    ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the flow and wait for its result; see :meth:`Flow.execute`. Handlers may be async."""
         call = self._execute_call(
             message=message,
@@ -765,13 +960,15 @@ class AsyncFlow(_AsyncFlowBase):
             timeout=timeout,
             session_id=session_id,
             sync_client=False,
+            output_type=output_type,
+            usage=usage,
         )
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_execute
 
             replayed = replay_execute(scope, self._replay_call(session_id))
-            return await run_async(replayed, self._client._transport)
+            return await run_async(replayed_outcome(call, replayed), self._client._transport)
         protocol = execute_protocol(call, self._client._context)
         return self._bind(await run_async(protocol, self._client._transport), call)
 

@@ -215,7 +215,7 @@ class TracedFlow(Flow):
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         settings = _settings(self)
         with call_span(settings, self, "execute", kwargs.get("version")) as span:
-            outcome = super().execute(*args, **kwargs)
+            outcome: Any = super().execute(*args, **kwargs)
             record_outcome(span, outcome)
             execution_id = step_trace_target(settings, outcome)
             if execution_id is not None:
@@ -239,7 +239,7 @@ class AsyncTracedFlow(AsyncFlow):
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         settings = _settings(self)
         with call_span(settings, self, "execute", kwargs.get("version")) as span:
-            outcome = await super().execute(*args, **kwargs)
+            outcome: Any = await super().execute(*args, **kwargs)
             record_outcome(span, outcome)
             execution_id = step_trace_target(settings, outcome)
             if execution_id is not None:
