@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from noukai_sdk._errors import OutputValidationError
+from noukai_sdk._core.errors import OutputValidationError
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError

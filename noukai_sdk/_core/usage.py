@@ -42,7 +42,7 @@ class Usage:
     total_tokens: int = 0
     cost_usd: Decimal = Decimal(0)
 
-    def __add__(self, other: Usage) -> Usage:
+    def __add__(self, other: object) -> Usage:
         if not isinstance(other, Usage):
             return NotImplemented
         return Usage(

@@ -16,11 +16,11 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from noukai_sdk._errors import NoukaiError
-from noukai_sdk._flow import AsyncFlow, Flow
-from noukai_sdk._results import ExecuteResult, PausedResult
+from noukai_sdk._core.errors import NoukaiError
+from noukai_sdk._core.results import ExecuteResult, PausedResult
+from noukai_sdk._flows import AsyncFlow, Flow
 from noukai_sdk._version import __version__
 
 if TYPE_CHECKING:
@@ -215,7 +215,7 @@ class TracedFlow(Flow):
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         settings = _settings(self)
         with call_span(settings, self, "execute", kwargs.get("version")) as span:
-            outcome: Any = super().execute(*args, **kwargs)
+            outcome = cast(Any, super().execute(*args, **kwargs))
             record_outcome(span, outcome)
             execution_id = step_trace_target(settings, outcome)
             if execution_id is not None:

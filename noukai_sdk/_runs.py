@@ -1,74 +1,24 @@
-"""Runs: ``Run``/``AsyncRun`` give access to an execution's traces (CONTRACT §11).
-
-:func:`usage_protocol` is the one extra trace request behind ``execute(..., usage=True)``.
-"""
+"""Runs: ``Run``/``AsyncRun`` give access to an execution's traces (CONTRACT §11)."""
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Union
 
-from noukai_sdk._config import validate_timeout
-from noukai_sdk._effects import Protocol, run_async, run_sync
-from noukai_sdk._errors import NoukaiError
-from noukai_sdk._http_types import HttpRequest
-from noukai_sdk._paths import Attempt, FlowAddress, validate_segment
-from noukai_sdk._requesting import RequestContext, parse_model, send_with_retries
-from noukai_sdk._results import Trace
+from noukai_sdk._core.config import validate_timeout
+from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.paths import Attempt, FlowAddress, validate_segment
+from noukai_sdk._core.runs import step_trace_protocol, trace_protocol
 from noukai_sdk._streams import AsyncEventStream, EventStream
-from noukai_sdk._tool_calls import caller_stacklevel
 from noukai_sdk_generated.models import StepAttempts, StepTrace
 
 if TYPE_CHECKING:
     import httpx
 
     from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk._core.usage import Usage
-    from noukai_sdk._events import StreamEvent
+    from noukai_sdk._core.events import StreamEvent
+    from noukai_sdk._core.results import Trace
 
 Timeout = Union[float, "httpx.Timeout", None]
-
-
-def trace_protocol(request: HttpRequest, ctx: RequestContext) -> Protocol[Trace]:
-    response = yield from send_with_retries(request, ctx)
-    return parse_model(Trace, response, what="run trace")
-
-
-def usage_protocol(
-    address: FlowAddress, execution_id: str | None, ctx: RequestContext, *, timeout: Timeout
-) -> Protocol[Usage | None]:
-    """A completed run's usage from its trace (one GET).
-
-    The run has already finished (and been paid for), so a trace that cannot be fetched does not
-    cost the caller the result: the usage is ``None`` and a ``UserWarning`` says why.
-    """
-    if not execution_id:
-        _warn_no_usage("the server reported no execution id for the run")
-        return None
-    request = address.run_trace_request(execution_id, timeout=timeout)
-    try:
-        trace = yield from trace_protocol(request, ctx)
-    except NoukaiError as exc:
-        _warn_no_usage(f"the trace of execution {execution_id} could not be fetched: {exc}")
-        return None
-    return trace.usage
-
-
-def _warn_no_usage(reason: str) -> None:
-    warnings.warn(
-        f"usage=True: result.usage is None because {reason}",
-        UserWarning,
-        stacklevel=caller_stacklevel(),
-    )
-
-
-def step_trace_protocol(
-    request: HttpRequest, ctx: RequestContext, *, all_attempts: bool
-) -> Protocol[StepTrace | StepAttempts]:
-    response = yield from send_with_retries(request, ctx)
-    if all_attempts:
-        return parse_model(StepAttempts, response, what="step attempts")
-    return parse_model(StepTrace, response, what="step trace")
 
 
 class _RunCore:
@@ -107,10 +57,10 @@ class _RunCore:
         return step_trace_protocol(request, self._client._context, all_attempts=attempt == "all")
 
     def _live_trace_protocol(self, timeout: Timeout) -> Protocol[None]:
-        from noukai_sdk._step_protocol import live_trace_protocol
+        from noukai_sdk._core.step_protocol import live_trace_protocol
 
         request = self._address.live_trace_request(self._execution_id, timeout=_checked(timeout))
-        return live_trace_protocol(request, self._client._context)
+        return live_trace_protocol(request, self._client._context, execution_id=self._execution_id)
 
 
 def _checked(timeout: Timeout) -> float | httpx.Timeout | None:
