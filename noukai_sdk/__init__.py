@@ -18,6 +18,7 @@ from noukai_sdk._core.errors import (
     FlowNotFoundError,
     InsufficientCreditsError,
     NoukaiError,
+    OutputValidationError,
     PermissionDeniedError,
     RateLimitError,
     ReplayDisabledError,
@@ -50,7 +51,8 @@ if TYPE_CHECKING:
         StreamEvent,
         ToolCallsRequired,
     )
-    from noukai_sdk._core.results import ExecuteResult, JobAccepted, PausedResult
+    from noukai_sdk._core.results import ExecuteResult, JobAccepted, JobStatus, PausedResult, Trace
+    from noukai_sdk._core.usage import Usage
     from noukai_sdk._flows import AsyncFlow, Flow
     from noukai_sdk._jobs import AsyncJob, Job
     from noukai_sdk._relay import (
@@ -70,31 +72,31 @@ if TYPE_CHECKING:
     from noukai_sdk._runs import AsyncRun, Run
     from noukai_sdk_generated.models import (
         ChatMessage,
-        JobStatus,
         RunSummary,
         StepAttempts,
         StepTrace,
         TokenBreakdown,
-        Trace,
     )
 
 _LAZY: dict[str, str] = {
+    "Usage": "noukai_sdk._core.usage",
     "Flow": "noukai_sdk._flows",
     "AsyncFlow": "noukai_sdk._flows",
     "Job": "noukai_sdk._jobs",
     "AsyncJob": "noukai_sdk._jobs",
     "Run": "noukai_sdk._runs",
     "AsyncRun": "noukai_sdk._runs",
-    **dict.fromkeys(("ExecuteResult", "JobAccepted", "PausedResult"), "noukai_sdk._core.results"),
+    **dict.fromkeys(
+        ("ExecuteResult", "JobAccepted", "JobStatus", "PausedResult", "Trace"),
+        "noukai_sdk._core.results",
+    ),
     **dict.fromkeys(
         (
             "ChatMessage",
-            "JobStatus",
             "RunSummary",
             "StepAttempts",
             "StepTrace",
             "TokenBreakdown",
-            "Trace",
         ),
         "noukai_sdk_generated.models",
     ),
@@ -164,6 +166,7 @@ __all__ = [
     "LoopCompleted",
     "Noukai",
     "NoukaiError",
+    "OutputValidationError",
     "PausedResult",
     "PermissionDeniedError",
     "RateLimitError",
@@ -197,6 +200,7 @@ __all__ = [
     "ToolCallLimitError",
     "ToolCallsRequired",
     "Trace",
+    "Usage",
     "__version__",
     "current_session_id",
     "replay",

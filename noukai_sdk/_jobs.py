@@ -6,7 +6,7 @@ Both handles drive the same protocols from :mod:`noukai_sdk._core.jobs`.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from noukai_sdk._core.config import validate_timeout
 from noukai_sdk._core.constants import JOB_POLL_INTERVAL, JOB_WAIT_TIMEOUT
@@ -16,18 +16,21 @@ from noukai_sdk._core.jobs import (
     Timeout,
     answered,
     check_wait_args,
+    parsed_status,
     poll_protocol,
     wait_protocol,
 )
+from noukai_sdk._core.output import check_output_type
 from noukai_sdk._core.paths import FlowAddress
-from noukai_sdk._core.results import JobAccepted
-from noukai_sdk_generated.models import JobStatus
+from noukai_sdk._core.results import JobAccepted, JobStatus
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
     from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._replay import ReplayedJob
+
+OutT = TypeVar("OutT")
 
 
 class _JobCore:
@@ -90,19 +93,25 @@ class _JobCore:
     def accepted(self) -> JobAccepted:
         return self._accepted
 
-    def _poll_protocol(self, timeout: Timeout) -> Protocol[JobStatus]:
+    def _poll_protocol(self, timeout: Timeout, output_type: Any) -> Protocol[JobStatus[Any]]:
+        check_output_type(output_type)
         if self._replayed is not None:
-            return answered(self._replayed)
+            return parsed_status(answered(self._replayed), output_type)
         checked = None if timeout is None else validate_timeout(timeout)
-        return poll_protocol(self._ref, self._client._context, timeout=checked)
+        polled = poll_protocol(self._ref, self._client._context, timeout=checked)
+        return parsed_status(polled, output_type)
 
-    def _wait_protocol(self, timeout: float, poll_interval: float) -> Protocol[JobStatus]:
+    def _wait_protocol(
+        self, timeout: float, poll_interval: float, output_type: Any
+    ) -> Protocol[JobStatus[Any]]:
         timeout, poll_interval = check_wait_args(timeout, poll_interval)
+        check_output_type(output_type)
         if self._replayed is not None:
-            return answered(self._replayed)
-        return wait_protocol(
+            return parsed_status(answered(self._replayed), output_type)
+        waited = wait_protocol(
             self._ref, self._client._context, timeout=timeout, poll_interval=poll_interval
         )
+        return parsed_status(waited, output_type)
 
 
 class Job(_JobCore):
@@ -112,18 +121,61 @@ class Job(_JobCore):
 
     _client: Noukai
 
-    def poll(self, timeout: Timeout = None) -> JobStatus:
-        """Fetch the job's current status once."""
-        return run_sync(self._poll_protocol(timeout), self._client._transport)
+    @overload
+    def poll(self, timeout: Timeout = None, *, output_type: type[OutT]) -> JobStatus[OutT]: ...
+
+    @overload
+    def poll(self, timeout: Timeout = None, *, output_type: None = None) -> JobStatus: ...
+
+    @overload
+    def poll(self, timeout: Timeout = None, *, output_type: object) -> JobStatus[Any]: ...
+
+    def poll(self, timeout: Timeout = None, *, output_type: Any = None) -> JobStatus[Any]:
+        """Fetch the job's current status once; a completed result is validated as ``output_type``."""
+        return run_sync(self._poll_protocol(timeout, output_type), self._client._transport)
+
+    @overload
+    def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: type[OutT],
+    ) -> JobStatus[OutT]: ...
+
+    @overload
+    def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: None = None,
+    ) -> JobStatus: ...
+
+    @overload
+    def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: object,
+    ) -> JobStatus[Any]: ...
 
     def wait(
-        self, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
-    ) -> JobStatus:
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: Any = None,
+    ) -> JobStatus[Any]:
         """Poll until the job is completed, failed or cancelled; ``APITimeoutError`` after ``timeout`` s.
 
-        A failed job is returned (check ``status`` and ``error``), not raised.
+        A failed job is returned (check ``status`` and ``error``), not raised. With
+        ``output_type`` a completed result is validated into ``status.parsed`` (a mismatch raises
+        ``OutputValidationError``).
         """
-        return run_sync(self._wait_protocol(timeout, poll_interval), self._client._transport)
+        protocol = self._wait_protocol(timeout, poll_interval, output_type)
+        return run_sync(protocol, self._client._transport)
 
 
 class AsyncJob(_JobCore):
@@ -133,12 +185,55 @@ class AsyncJob(_JobCore):
 
     _client: AsyncNoukai
 
-    async def poll(self, timeout: Timeout = None) -> JobStatus:
-        """Fetch the job's current status once."""
-        return await run_async(self._poll_protocol(timeout), self._client._transport)
+    @overload
+    async def poll(
+        self, timeout: Timeout = None, *, output_type: type[OutT]
+    ) -> JobStatus[OutT]: ...
+
+    @overload
+    async def poll(self, timeout: Timeout = None, *, output_type: None = None) -> JobStatus: ...
+
+    @overload
+    async def poll(self, timeout: Timeout = None, *, output_type: object) -> JobStatus[Any]: ...
+
+    async def poll(self, timeout: Timeout = None, *, output_type: Any = None) -> JobStatus[Any]:
+        """Fetch the job's current status once; see :meth:`Job.poll`."""
+        return await run_async(self._poll_protocol(timeout, output_type), self._client._transport)
+
+    @overload
+    async def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: type[OutT],
+    ) -> JobStatus[OutT]: ...
+
+    @overload
+    async def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: None = None,
+    ) -> JobStatus: ...
+
+    @overload
+    async def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: object,
+    ) -> JobStatus[Any]: ...
 
     async def wait(
-        self, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
-    ) -> JobStatus:
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: Any = None,
+    ) -> JobStatus[Any]:
         """Poll until the job is completed, failed or cancelled; see :meth:`Job.wait`."""
-        return await run_async(self._wait_protocol(timeout, poll_interval), self._client._transport)
+        protocol = self._wait_protocol(timeout, poll_interval, output_type)
+        return await run_async(protocol, self._client._transport)

@@ -20,6 +20,7 @@ from noukai_sdk._core.constants import (
 )
 from noukai_sdk._core.effects import Protocol, call_user
 from noukai_sdk._core.http_types import HttpRequest
+from noukai_sdk._core.output import check_output_type
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.requesting import RequestContext, send_with_retries
 from noukai_sdk._core.results import (
@@ -276,10 +277,7 @@ def new_execute_call(
     """
     if message is not None and messages:
         raise ValueError("Provide `message` or `messages`, not both.")
-    if output_type is not None:
-        from noukai_sdk._core.output import output_adapter
-
-        output_adapter(output_type)
+    check_output_type(output_type)
     return ExecuteCall(
         address=address,
         version=version,

@@ -16,8 +16,8 @@ from noukai_sdk._core.effects import Protocol, Sleep
 from noukai_sdk._core.errors import APITimeoutError, FlowNotFoundError
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.requesting import Deadline, RequestContext, parse_model, send_with_retries
-from noukai_sdk._core.results import JobAccepted
-from noukai_sdk_generated.models import ExecuteRequest, JobStatus
+from noukai_sdk._core.results import JobAccepted, JobStatus, attach_parsed
+from noukai_sdk_generated.models import ExecuteRequest
 
 if TYPE_CHECKING:
     import httpx
@@ -139,6 +139,20 @@ def check_wait_args(timeout: object, poll_interval: object) -> tuple[float, floa
     if not poll_interval >= 0:
         raise ValueError(f"poll_interval must be >= 0 seconds, got {poll_interval!r}")
     return float(timeout), float(poll_interval)
+
+
+def parsed_status(status: Protocol[JobStatus], output_type: Any) -> Protocol[JobStatus[Any]]:
+    """The status ``status`` ends with, its result validated as ``output_type`` once completed.
+
+    The status is copied before ``parsed`` is set: a replayed job answers every poll with the
+    same recorded status, which must not keep the type of an earlier call.
+    """
+    final = yield from status
+    if output_type is None:
+        return final
+    final = final.model_copy()
+    attach_parsed(final, output_type)
+    return final
 
 
 def answered(status: JobStatus) -> Protocol[JobStatus]:

@@ -32,29 +32,37 @@ _FENCE = re.compile(r"\A```[A-Za-z0-9_+.-]*[ \t]*\r?\n?(?P<body>.*?)```\Z", re.D
 
 
 @overload
-def parse_output(output_type: type[T], raw: object, *, execution_id: str | None = None) -> T: ...
+def parse_output(
+    output_type: type[T], raw: object, *, execution_id: str | None = None, source: str | None = None
+) -> T: ...
 
 
 @overload
-def parse_output(output_type: Any, raw: object, *, execution_id: str | None = None) -> Any: ...
+def parse_output(
+    output_type: Any, raw: object, *, execution_id: str | None = None, source: str | None = None
+) -> Any: ...
 
 
-def parse_output(output_type: Any, raw: object, *, execution_id: str | None = None) -> Any:
+def parse_output(
+    output_type: Any, raw: object, *, execution_id: str | None = None, source: str | None = None
+) -> Any:
     """``raw`` (a flow's output) validated as ``output_type``, or :class:`OutputValidationError`.
 
     ``output_type`` is a pydantic model class, a dataclass, a TypedDict or anything else a
     pydantic ``TypeAdapter`` accepts (``list[Model]``, ``dict[str, int]``, ``int | None``...).
-    ``execution_id`` only labels the error. The caller decides *whether* to validate: a failed
-    run has no output to validate and must not come here.
+    ``execution_id`` is carried by the error; ``source`` names what produced the output in its
+    message (default: the execution). The caller decides *whether* to validate: a failed run has
+    no output to validate and must not come here.
     """
     from pydantic import ValidationError
 
     adapter = output_adapter(output_type)
+    where = source or (f"execution {execution_id}" if execution_id else "the flow")
     if not isinstance(raw, str):
         try:
             return adapter.validate_python(raw)
         except ValidationError as exc:
-            raise _mismatch(output_type, raw, exc, execution_id) from None
+            raise _mismatch(output_type, raw, exc, execution_id, where) from None
     try:
         return adapter.validate_json(json_text(raw))
     except ValidationError as as_json:
@@ -64,8 +72,15 @@ def parse_output(output_type: Any, raw: object, *, execution_id: str | None = No
         except ValidationError:
             pass
         if _is_not_json(as_json):
-            raise _not_json(output_type, raw, as_json, execution_id) from None
-        raise _mismatch(output_type, raw, as_json, execution_id) from None
+            raise _not_json(output_type, raw, as_json, execution_id, where) from None
+        raise _mismatch(output_type, raw, as_json, execution_id, where) from None
+
+
+def check_output_type(output_type: Any) -> None:
+    """Build the adapter now, so an ``output_type`` pydantic cannot handle is a ``TypeError``
+    before any request rather than after the run was paid for; ``None`` means no validation."""
+    if output_type is not None:
+        output_adapter(output_type)
 
 
 def json_text(text: str) -> str:
@@ -96,7 +111,6 @@ def _build_adapter(output_type: Any) -> TypeAdapter[Any]:
     try:
         return TypeAdapter(output_type)
     except PydanticUserError as exc:
-        # Raised before any request, so a bad type never costs a run.
         raise TypeError(
             f"output_type={type_name(output_type)} cannot be validated by pydantic "
             f"({exc.message.splitlines()[0]}); "
@@ -115,21 +129,17 @@ def _is_not_json(error: ValidationError) -> bool:
     return any(item["type"] == "json_invalid" for item in error.errors(include_url=False))
 
 
-def _where(execution_id: str | None) -> str:
-    return f"execution {execution_id}" if execution_id else "the flow"
-
-
 def _excerpt(raw: object) -> str:
     text = raw if isinstance(raw, str) else repr(raw)
     return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "…"
 
 
 def _not_json(
-    output_type: Any, raw: str, error: ValidationError, execution_id: str | None
+    output_type: Any, raw: str, error: ValidationError, execution_id: str | None, where: str
 ) -> OutputValidationError:
     reason = error.errors(include_url=False)[0]["msg"]
     return OutputValidationError(
-        f"The output of {_where(execution_id)} is text that is not JSON ({reason}), so it cannot "
+        f"The output of {where} is text that is not JSON ({reason}), so it cannot "
         f"be read as {type_name(output_type)}: {_excerpt(raw)!r}",
         raw_output=raw,
         errors=[],
@@ -138,7 +148,7 @@ def _not_json(
 
 
 def _mismatch(
-    output_type: Any, raw: object, error: ValidationError, execution_id: str | None
+    output_type: Any, raw: object, error: ValidationError, execution_id: str | None, where: str
 ) -> OutputValidationError:
     errors = error.errors(include_url=False)
     shown = "; ".join(
@@ -149,7 +159,7 @@ def _mismatch(
     if more > 0:
         shown += f" (and {more} more)"
     return OutputValidationError(
-        f"The output of {_where(execution_id)} does not fit {type_name(output_type)}: {shown}",
+        f"The output of {where} does not fit {type_name(output_type)}: {shown}",
         raw_output=raw,
         errors=list(errors),
         execution_id=execution_id,

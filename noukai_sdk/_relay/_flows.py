@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from typing_extensions import Self
 
@@ -45,6 +45,8 @@ from noukai_sdk._relay._transport import (
 if TYPE_CHECKING:
     import httpx
 
+OutT = TypeVar("OutT")
+
 
 class _RelayFlowCore:
     """Call building shared by ``RelayFlow`` and ``AsyncRelayFlow``."""
@@ -77,6 +79,7 @@ class _RelayFlowCore:
         max_tool_rounds: int | None,
         trace: bool,
         sync_client: bool,
+        output_type: Any,
     ) -> ExecuteCall:
         if sync_client and tool_handler is not None and is_async_callable(tool_handler):
             raise TypeError("Sync RelayFlow cannot use async tool_handler. Use AsyncRelayFlow.")
@@ -96,6 +99,7 @@ class _RelayFlowCore:
             timeout=None,
             session_id=None,
             sync_client=sync_client,
+            output_type=output_type,
         )
 
 
@@ -134,6 +138,22 @@ class RelayFlow(_RelayFlowCore):
         tool_handler: ToolHandler,
         max_tool_rounds: int | None = 10,
         trace: bool = False,
+        output_type: type[OutT],
+    ) -> ExecuteResult[OutT]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        output_type: None = None,
     ) -> ExecuteResult: ...
 
     @overload
@@ -148,7 +168,38 @@ class RelayFlow(_RelayFlowCore):
         tool_handler: None = None,
         max_tool_rounds: int | None = 10,
         trace: bool = False,
+        output_type: type[OutT],
+    ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        output_type: None = None,
     ) -> ExecuteResult | PausedResult: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        output_type: object,
+    ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     def execute(
         self,
@@ -161,11 +212,13 @@ class RelayFlow(_RelayFlowCore):
         tool_handler: ToolHandler | None = None,
         max_tool_rounds: int | None = 10,
         trace: bool = False,
-    ) -> ExecuteResult | PausedResult:
+        output_type: Any = None,
+    ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the relayed flow; with ``tool_handler`` every tool pause is answered automatically.
 
         Without a handler a pause comes back as a :class:`PausedResult` to answer with
-        ``resume_sync()``.
+        ``resume_sync()``. With ``output_type`` a completed output is validated into
+        ``result.parsed``, as on :meth:`Flow.execute`.
         """
         call = self._execute_call(
             message=message,
@@ -177,6 +230,7 @@ class RelayFlow(_RelayFlowCore):
             max_tool_rounds=max_tool_rounds,
             trace=trace,
             sync_client=True,
+            output_type=output_type,
         )
         outcome = run_sync(execute_protocol(call, self._context), self._transport._io)
         return self._bind(outcome, call)
@@ -237,6 +291,22 @@ class AsyncRelayFlow(_RelayFlowCore):
         tool_handler: AsyncToolHandler,
         max_tool_rounds: int | None = 10,
         trace: bool = False,
+        output_type: type[OutT],
+    ) -> ExecuteResult[OutT]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        output_type: None = None,
     ) -> ExecuteResult: ...
 
     @overload
@@ -251,7 +321,38 @@ class AsyncRelayFlow(_RelayFlowCore):
         tool_handler: None = None,
         max_tool_rounds: int | None = 10,
         trace: bool = False,
+        output_type: type[OutT],
+    ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        output_type: None = None,
     ) -> ExecuteResult | PausedResult: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        output_type: object,
+    ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     async def execute(
         self,
@@ -264,7 +365,8 @@ class AsyncRelayFlow(_RelayFlowCore):
         tool_handler: AsyncToolHandler | None = None,
         max_tool_rounds: int | None = 10,
         trace: bool = False,
-    ) -> ExecuteResult | PausedResult:
+        output_type: Any = None,
+    ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the relayed flow; see :meth:`RelayFlow.execute`. A pause resumes with ``await resume()``."""
         call = self._execute_call(
             message=message,
@@ -276,6 +378,7 @@ class AsyncRelayFlow(_RelayFlowCore):
             max_tool_rounds=max_tool_rounds,
             trace=trace,
             sync_client=False,
+            output_type=output_type,
         )
         outcome = await run_async(execute_protocol(call, self._context), self._transport._io)
         return self._bind(outcome, call)

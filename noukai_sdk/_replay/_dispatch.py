@@ -28,8 +28,7 @@ from noukai_sdk._replay._state import ReplayState
 
 if TYPE_CHECKING:
     from noukai_sdk._core.requesting import RequestContext
-    from noukai_sdk._core.results import ExecuteResult
-    from noukai_sdk_generated.models import JobStatus
+    from noukai_sdk._core.results import ExecuteResult, JobStatus
 
 T = TypeVar("T")
 
@@ -123,7 +122,7 @@ def _let_concurrent_calls_start(call: ReplayCall) -> Protocol[None]:
 
 def recorded_job_status(plan: ReplayPlan) -> JobStatus:
     """The terminal ``JobStatus`` of a recorded job: completed with its result, or failed."""
-    from noukai_sdk_generated.models import JobStatus
+    from noukai_sdk._core.results import JobStatus
 
     if plan.failure is not None:
         message = plan.failure.message
