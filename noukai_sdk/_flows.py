@@ -119,7 +119,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             timeout=timeout,
             session_id=session_id,
         )
-        return cast(StepsT, self._open_stream(protocol))
+        return cast(StepsT, self._open_stream(self._observe("steps", version, protocol)))
 
     def events(
         self,
@@ -160,11 +160,15 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             timeout=timeout,
             session_id=session_id,
         )
-        return cast(EventsT, self._open_stream(protocol))
+        return cast(EventsT, self._open_stream(self._observe("events", version, protocol)))
 
     def _open_stream(self, protocol: Protocol[None]) -> object:
         """The public iterator over ``protocol`` for this client kind."""
         raise NotImplementedError
+
+    def _observe(self, method: str, version: Version, protocol: Protocol[None]) -> Protocol[None]:
+        """``protocol`` as the stream of ``method`` runs it; a traced flow wraps it in a span."""
+        return protocol
 
     def _execute_call(
         self,
