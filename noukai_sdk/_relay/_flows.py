@@ -195,7 +195,22 @@ class RelayFlow(_RelayFlowCore):
         parameters: Mapping[str, Any] | None = None,
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
-        tool_handler: ToolHandler | None = None,
+        tool_handler: ToolHandler,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        output_type: object,
+    ) -> ExecuteResult[Any]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: None = None,
         max_tool_rounds: int | None = 10,
         trace: bool = False,
         output_type: object,
@@ -348,7 +363,22 @@ class AsyncRelayFlow(_RelayFlowCore):
         parameters: Mapping[str, Any] | None = None,
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
-        tool_handler: AsyncToolHandler | None = None,
+        tool_handler: AsyncToolHandler,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        output_type: object,
+    ) -> ExecuteResult[Any]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: None = None,
         max_tool_rounds: int | None = 10,
         trace: bool = False,
         output_type: object,
