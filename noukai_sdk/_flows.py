@@ -40,6 +40,8 @@ from noukai_sdk._runs import AsyncRun, Run
 from noukai_sdk._streams import AsyncEventStream, EventStream
 
 if TYPE_CHECKING:
+    from typing_extensions import TypedDict, Unpack
+
     from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._core.events import StepCompleted, StreamEvent
     from noukai_sdk._replay import ReplayCall
@@ -316,6 +318,23 @@ if TYPE_CHECKING:
     _AsyncFlowBase = _FlowCore[
         AsyncToolHandler, AsyncEventStream[StepCompleted], AsyncEventStream[StreamEvent]
     ]
+
+    class ExecuteOptions(TypedDict, total=False):
+        """The keyword arguments of ``execute()`` that do not change its return type."""
+
+        messages: Sequence[MessageInput] | None
+        parameters: Mapping[str, Any] | None
+        block_overrides: Mapping[str, Any] | None
+        attachments: Sequence[Any] | None
+        tools: Sequence[Any] | None
+        tool_choice: Any
+        max_tool_rounds: int | None
+        trace: bool
+        version: Version
+        timeout: Timeout
+        session_id: str | None
+        usage: bool
+
 else:  # the event classes are imported lazily; at run time the bases need no parameters
     _SyncFlowBase = _AsyncFlowBase = _FlowCore
 
@@ -333,20 +352,9 @@ class Flow(_SyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: type[OutT],
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult[OutT]: ...
 
     @overload
@@ -354,20 +362,9 @@ class Flow(_SyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: None = None,
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult: ...
 
     @overload
@@ -375,20 +372,9 @@ class Flow(_SyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: type[OutT],
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
 
     @overload
@@ -396,20 +382,9 @@ class Flow(_SyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: None = None,
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult | PausedResult: ...
 
     @overload
@@ -417,20 +392,9 @@ class Flow(_SyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: object,
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult[Any]: ...
 
     @overload
@@ -438,20 +402,9 @@ class Flow(_SyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: object,
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     def execute(
@@ -576,20 +529,9 @@ class AsyncFlow(_AsyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: type[OutT],
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult[OutT]: ...
 
     @overload
@@ -597,20 +539,9 @@ class AsyncFlow(_AsyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: None = None,
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult: ...
 
     @overload
@@ -618,20 +549,9 @@ class AsyncFlow(_AsyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: type[OutT],
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
 
     @overload
@@ -639,20 +559,9 @@ class AsyncFlow(_AsyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: None = None,
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult | PausedResult: ...
 
     @overload
@@ -660,20 +569,9 @@ class AsyncFlow(_AsyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: object,
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult[Any]: ...
 
     @overload
@@ -681,20 +579,9 @@ class AsyncFlow(_AsyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: object,
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     async def execute(

@@ -46,6 +46,18 @@ from noukai_sdk._relay._transport import (
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import TypedDict, Unpack
+
+    class RelayExecuteOptions(TypedDict, total=False):
+        """The keyword arguments of ``execute()`` that do not change its return type."""
+
+        messages: Sequence[MessageInput] | None
+        parameters: Mapping[str, Any] | None
+        tools: Sequence[Any] | None
+        tool_choice: Any
+        max_tool_rounds: int | None
+        trace: bool
+
 
 OutT = TypeVar("OutT")
 
@@ -135,14 +147,9 @@ class RelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: type[OutT],
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult[OutT]: ...
 
     @overload
@@ -150,14 +157,9 @@ class RelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: None = None,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult: ...
 
     @overload
@@ -165,14 +167,9 @@ class RelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: type[OutT],
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
 
     @overload
@@ -180,14 +177,9 @@ class RelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: None = None,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult | PausedResult: ...
 
     @overload
@@ -195,14 +187,9 @@ class RelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: object,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult[Any]: ...
 
     @overload
@@ -210,14 +197,9 @@ class RelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: object,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     def execute(
@@ -306,14 +288,9 @@ class AsyncRelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: type[OutT],
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult[OutT]: ...
 
     @overload
@@ -321,14 +298,9 @@ class AsyncRelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: None = None,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult: ...
 
     @overload
@@ -336,14 +308,9 @@ class AsyncRelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: type[OutT],
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
 
     @overload
@@ -351,14 +318,9 @@ class AsyncRelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: None = None,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult | PausedResult: ...
 
     @overload
@@ -366,14 +328,9 @@ class AsyncRelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: object,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult[Any]: ...
 
     @overload
@@ -381,14 +338,9 @@ class AsyncRelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
         output_type: object,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     async def execute(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,8 +10,8 @@ import pytest
 from conftest import DevServerProcess
 from flask import Flask
 from pydantic import BaseModel
+from relay_apps import serve_wsgi
 from typing_extensions import TypedDict
-from werkzeug.serving import make_server
 
 from noukai_sdk import (
     AsyncNoukai,
@@ -169,27 +168,20 @@ def test_replay_parses_the_recorded_output(client: Noukai, monkeypatch: pytest.M
 
 @pytest.fixture(scope="module")
 def structured_relay(dev_server: DevServerProcess) -> Iterator[str]:
-    """A Flask relay to the structured-output flow, served by werkzeug in a thread."""
+    """A Flask relay to the structured-output flow, served in a thread."""
     app = Flask(__name__)
-    client = Noukai(dev_server.api_key, env="dev", dev_port=dev_server.port)
-    app.register_blueprint(
-        flow_relay_blueprint(
-            client=client,
-            org="demo",
-            project="examples",
-            slug="structured-output",
-            authorize=lambda request: None,
+    with Noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as client:
+        app.register_blueprint(
+            flow_relay_blueprint(
+                client=client,
+                org="demo",
+                project="examples",
+                slug="structured-output",
+                authorize=lambda request: True,
+            )
         )
-    )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/agent/execute"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        client.close()
+        with serve_wsgi(app) as base_url:
+            yield base_url + "/agent/execute"
 
 
 def test_relay_flows_parse_the_output(structured_relay: str) -> None:
