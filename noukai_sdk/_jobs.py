@@ -5,30 +5,29 @@ Both handles drive the same protocols from :mod:`noukai_sdk._core.jobs`.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from noukai_sdk._core.config import validate_timeout
+from noukai_sdk._core.clock import monotonic
+from noukai_sdk._core.config import check_timeout
 from noukai_sdk._core.constants import JOB_POLL_INTERVAL, JOB_WAIT_TIMEOUT
-from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.effects import Steps
+from noukai_sdk._core.http_types import Timeout
 from noukai_sdk._core.jobs import (
     JobRef,
-    Timeout,
     answered,
     check_wait_args,
     parsed_status,
     poll_protocol,
     wait_protocol,
 )
+from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
 from noukai_sdk._core.output import check_output_type
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.results import JobAccepted, JobStatus
+from noukai_sdk._core.scope import ReplayedJob
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-    from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk._replay import ReplayedJob
 
 OutT = TypeVar("OutT")
 
@@ -36,23 +35,23 @@ OutT = TypeVar("OutT")
 class _JobCore:
     """State shared by ``Job`` and ``AsyncJob``: the submission's answer and the poll target."""
 
-    __slots__ = ("_accepted", "_client", "_ref", "_replayed")
+    __slots__ = ("_accepted", "_link", "_ref", "_replayed")
 
     def __init__(
         self,
-        client: Noukai | AsyncNoukai,
+        link: ClientLink,
         address: FlowAddress,
         accepted: JobAccepted,
         *,
         replayed_status: JobStatus | None = None,
     ) -> None:
-        self._client = client
+        self._link = link
         self._accepted = accepted
-        self._ref = JobRef(address, accepted.execution_id, time.monotonic())
+        self._ref = JobRef(address, accepted.execution_id, monotonic())
         self._replayed = replayed_status
 
     @classmethod
-    def replayed(cls, client: Any, address: FlowAddress, recording: ReplayedJob) -> Self:
+    def replayed(cls, link: ClientLink, address: FlowAddress, recording: ReplayedJob) -> Self:
         """A handle for a job served from a replayed recording: polls return its final status."""
         accepted = JobAccepted.model_validate(
             {
@@ -63,7 +62,7 @@ class _JobCore:
             }
         )
         accepted._session_id = recording.session_id
-        return cls(client, address, accepted, replayed_status=recording.final_status)
+        return cls(link, address, accepted, replayed_status=recording.final_status)
 
     def __repr__(self) -> str:
         return (
@@ -93,23 +92,23 @@ class _JobCore:
     def accepted(self) -> JobAccepted:
         return self._accepted
 
-    def _poll_protocol(self, timeout: Timeout, output_type: Any) -> Protocol[JobStatus[Any]]:
+    def _poll_protocol(self, timeout: Timeout, output_type: Any) -> Steps[JobStatus[Any]]:
         check_output_type(output_type)
         if self._replayed is not None:
             return parsed_status(answered(self._replayed), output_type)
-        checked = None if timeout is None else validate_timeout(timeout)
-        polled = poll_protocol(self._ref, self._client._context, timeout=checked)
+        checked = check_timeout(timeout)
+        polled = poll_protocol(self._ref, self._link.context, timeout=checked)
         return parsed_status(polled, output_type)
 
     def _wait_protocol(
         self, timeout: float, poll_interval: float, output_type: Any
-    ) -> Protocol[JobStatus[Any]]:
+    ) -> Steps[JobStatus[Any]]:
         timeout, poll_interval = check_wait_args(timeout, poll_interval)
         check_output_type(output_type)
         if self._replayed is not None:
             return parsed_status(answered(self._replayed), output_type)
         waited = wait_protocol(
-            self._ref, self._client._context, timeout=timeout, poll_interval=poll_interval
+            self._ref, self._link.context, timeout=timeout, poll_interval=poll_interval
         )
         return parsed_status(waited, output_type)
 
@@ -119,7 +118,7 @@ class Job(_JobCore):
 
     __slots__ = ()
 
-    _client: Noukai
+    _link: SyncLink
 
     @overload
     def poll(self, timeout: Timeout = None, *, output_type: type[OutT]) -> JobStatus[OutT]: ...
@@ -132,7 +131,7 @@ class Job(_JobCore):
 
     def poll(self, timeout: Timeout = None, *, output_type: Any = None) -> JobStatus[Any]:
         """Fetch the job's current status once; a completed result is validated as ``output_type``."""
-        return run_sync(self._poll_protocol(timeout, output_type), self._client._transport)
+        return self._link.run(self._poll_protocol(timeout, output_type))
 
     @overload
     def wait(
@@ -174,8 +173,7 @@ class Job(_JobCore):
         ``output_type`` a completed result is validated into ``status.parsed`` (a mismatch raises
         ``OutputValidationError``).
         """
-        protocol = self._wait_protocol(timeout, poll_interval, output_type)
-        return run_sync(protocol, self._client._transport)
+        return self._link.run(self._wait_protocol(timeout, poll_interval, output_type))
 
 
 class AsyncJob(_JobCore):
@@ -183,7 +181,7 @@ class AsyncJob(_JobCore):
 
     __slots__ = ()
 
-    _client: AsyncNoukai
+    _link: AsyncLink
 
     @overload
     async def poll(
@@ -198,7 +196,7 @@ class AsyncJob(_JobCore):
 
     async def poll(self, timeout: Timeout = None, *, output_type: Any = None) -> JobStatus[Any]:
         """Fetch the job's current status once; see :meth:`Job.poll`."""
-        return await run_async(self._poll_protocol(timeout, output_type), self._client._transport)
+        return await self._link.run(self._poll_protocol(timeout, output_type))
 
     @overload
     async def wait(
@@ -235,5 +233,4 @@ class AsyncJob(_JobCore):
         output_type: Any = None,
     ) -> JobStatus[Any]:
         """Poll until the job is completed, failed or cancelled; see :meth:`Job.wait`."""
-        protocol = self._wait_protocol(timeout, poll_interval, output_type)
-        return await run_async(protocol, self._client._transport)
+        return await self._link.run(self._wait_protocol(timeout, poll_interval, output_type))

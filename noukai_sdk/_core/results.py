@@ -13,7 +13,7 @@ when none was given) only for type checkers: instances are always of the plain c
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, Literal, Union, cast
@@ -186,9 +186,6 @@ def attach_parsed(result: ExecuteResult[Any] | JobStatus[Any], output_type: Any)
     from noukai_sdk._core.output import parse_output
 
     result._parsed = parse_output(output_type, result.result, execution_id=result.execution_id)
-
-
-AsyncResume = Callable[[PausedResult, ToolResults], Awaitable[ExecuteOutcome]]
 
 
 def parse_execute_response(response: HttpResponse, *, session_id: str | None) -> ExecuteOutcome:

@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
-from noukai_sdk._core.effects import Protocol
+from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.errors import NoukaiError
-from noukai_sdk._core.http_types import HttpRequest
+from noukai_sdk._core.http_types import HttpRequest, Timeout
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.requesting import RequestContext, parse_model, send_with_retries
 from noukai_sdk._core.results import Trace
@@ -18,21 +18,17 @@ from noukai_sdk._core.tool_calls import caller_stacklevel
 from noukai_sdk_generated.models import StepAttempts, StepTrace
 
 if TYPE_CHECKING:
-    import httpx
-
     from noukai_sdk._core.usage import Usage
 
-Timeout = Union[float, "httpx.Timeout", None]
 
-
-def trace_protocol(request: HttpRequest, ctx: RequestContext) -> Protocol[Trace]:
+def trace_protocol(request: HttpRequest, ctx: RequestContext) -> Steps[Trace]:
     response = yield from send_with_retries(request, ctx)
     return parse_model(Trace, response, what="run trace")
 
 
 def usage_protocol(
     address: FlowAddress, execution_id: str | None, ctx: RequestContext, *, timeout: Timeout
-) -> Protocol[Usage | None]:
+) -> Steps[Usage | None]:
     """A completed run's usage from its trace (one GET).
 
     The run has already finished (and been paid for), so a trace that cannot be fetched does not
@@ -60,7 +56,7 @@ def _warn_no_usage(reason: str) -> None:
 
 def step_trace_protocol(
     request: HttpRequest, ctx: RequestContext, *, all_attempts: bool
-) -> Protocol[StepTrace | StepAttempts]:
+) -> Steps[StepTrace | StepAttempts]:
     response = yield from send_with_retries(request, ctx)
     if all_attempts:
         return parse_model(StepAttempts, response, what="step attempts")
