@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from conftest import DevServerProcess
 from flask import Flask
 from pydantic import BaseModel
 from relay_apps import serve_wsgi
@@ -24,6 +23,7 @@ from noukai_sdk import (
     trace_scope_sync,
 )
 from noukai_sdk.adapters.relay import flow_relay_blueprint
+from noukai_sdk.devserver.process import DevServerProcess
 
 STRUCTURED = "demo/examples/structured-output"
 ECHO = "demo/examples/hello-world"
