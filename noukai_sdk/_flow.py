@@ -47,6 +47,7 @@ from noukai_sdk_generated.models import ChatMessage, ExecuteRequest
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
 
     from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._events import StepCompleted, StreamEvent
@@ -58,7 +59,7 @@ HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 StepsT = TypeVar("StepsT")
 EventsT = TypeVar("EventsT")
 MessageInput = Union[ChatMessage, Mapping[str, Any]]  # noqa: UP007 (runtime alias on 3.10)
-Timeout = Union[float, "httpx.Timeout", None]
+Timeout = Union[float, "httpx.Timeout", "httpx2.Timeout", None]
 ExecuteStatus = Literal["completed", "failed"]
 
 _ROLE = ChatMessage.model_fields["role"].alias or "role"
@@ -483,7 +484,7 @@ def new_execute_call(
     tool_handler: Callable[..., Any] | None,
     max_tool_rounds: int | None,
     trace: bool,
-    timeout: float | httpx.Timeout | None,
+    timeout: float | httpx.Timeout | httpx2.Timeout | None,
     session_id: str | None,
     sync_client: bool,
 ) -> ExecuteCall:

@@ -9,12 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
 
 Method = Literal["GET", "POST"]
+
+TimeoutValue: TypeAlias = Union[float, "httpx.Timeout", "httpx2.Timeout"]
+"""A timeout as users give it: seconds, or a ``Timeout`` of httpx or httpx2 (either library's
+works with either library; the transport converts)."""
+
+
+def library_of(value: object) -> str | None:
+    """``"httpx"`` or ``"httpx2"`` when ``value`` is an object of that library, told without
+    importing either (a user's subclass counts as its base's library)."""
+    for cls in type(value).__mro__:
+        root = cls.__module__.partition(".")[0]
+        if root in ("httpx", "httpx2"):
+            return root
+    return None
+
+
+def is_timeout(value: object) -> bool:
+    """Whether ``value`` is an ``httpx.Timeout`` or an ``httpx2.Timeout``."""
+    return library_of(value) is not None and any(
+        cls.__name__ == "Timeout" for cls in type(value).__mro__
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +54,7 @@ class HttpRequest:
     json: Any = None
     params: Mapping[str, str] | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
-    timeout: float | httpx.Timeout | None = None
+    timeout: TimeoutValue | None = None
     streaming: bool = False
 
     @property

@@ -28,12 +28,13 @@ from noukai_sdk_generated.models import ExecuteRequest, JobStatus
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
     from typing_extensions import Self
 
     from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._replay import ReplayedJob
 
-Timeout = Union[float, "httpx.Timeout", None]
+Timeout = Union[float, "httpx.Timeout", "httpx2.Timeout", None]
 Clock = Callable[[], float]
 
 

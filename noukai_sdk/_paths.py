@@ -21,6 +21,7 @@ from noukai_sdk._http_types import HttpRequest
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
 
     from noukai_sdk_generated._runtime import BuiltRequest
 
@@ -29,7 +30,7 @@ Version = Literal["production", "draft"] | int | None
 
 FlowOperation = Literal["execute", "step", "jobs"]
 Attempt = Literal["latest", "all"] | int
-RequestTimeout = Union[float, "httpx.Timeout", None]
+RequestTimeout = Union[float, "httpx.Timeout", "httpx2.Timeout", None]
 
 
 def validate_segment(value: object, *, name: str) -> str:

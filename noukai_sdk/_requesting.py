@@ -29,6 +29,7 @@ from noukai_sdk._retry import RetryPolicy, parse_retry_after
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
     from pydantic import BaseModel
 
 ModelT = TypeVar("ModelT", bound="BaseModel")
@@ -40,7 +41,7 @@ class RequestContext:
 
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     log: LogHook = field(default_factory=lambda: LogHook(None))
-    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
+    timeout: float | httpx.Timeout | httpx2.Timeout = DEFAULT_TIMEOUT
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """Strings (the API key) masked out of every error message."""
 

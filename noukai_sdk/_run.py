@@ -14,11 +14,12 @@ from noukai_sdk_generated.models import StepAttempts, StepTrace, Trace
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
 
     from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._events import StreamEvent
 
-Timeout = Union[float, "httpx.Timeout", None]
+Timeout = Union[float, "httpx.Timeout", "httpx2.Timeout", None]
 
 
 def trace_protocol(request: HttpRequest, ctx: RequestContext) -> Protocol[Trace]:
@@ -77,7 +78,7 @@ class _RunCore:
         return live_trace_protocol(request, self._client._context)
 
 
-def _checked(timeout: Timeout) -> float | httpx.Timeout | None:
+def _checked(timeout: Timeout) -> float | httpx.Timeout | httpx2.Timeout | None:
     return None if timeout is None else validate_timeout(timeout)
 
 

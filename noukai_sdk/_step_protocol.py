@@ -51,6 +51,7 @@ from noukai_sdk_generated.models import ErrorDetail, StepRequest
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
 
     from noukai_sdk._http_types import HttpRequest, StreamHead
     from noukai_sdk._paths import FlowAddress
@@ -86,7 +87,7 @@ class StepCall:
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     only_steps: bool = False
     sync_client: bool = True
-    timeout: float | httpx.Timeout | None = None
+    timeout: float | httpx.Timeout | httpx2.Timeout | None = None
 
 
 @dataclass(slots=True)

@@ -44,6 +44,7 @@ from noukai_sdk._tool_calls import is_async_callable
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
 
 
 class _RelayFlowCore:
@@ -52,7 +53,7 @@ class _RelayFlowCore:
     _target: RelayTarget
     _context: RequestContext
 
-    def _setup(self, target: RelayTarget, timeout: float | httpx.Timeout) -> None:
+    def _setup(self, target: RelayTarget, timeout: float | httpx.Timeout | httpx2.Timeout) -> None:
         self._target = target
         # Relay calls are never retried: a POST may already have run (and billed) the flow.
         self._context = RequestContext(retry=RetryPolicy(max_retries=0), timeout=timeout)
@@ -112,7 +113,7 @@ class RelayFlow(_RelayFlowCore):
         url: str,
         *,
         client: httpx.Client | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | httpx.Timeout | httpx2.Timeout | None = None,
     ) -> None:
         self._transport = RelaySyncExecuteTransport(url, client=client, timeout=timeout)
         self._setup(self._transport._target, relay_timeout(timeout))
@@ -215,7 +216,7 @@ class AsyncRelayFlow(_RelayFlowCore):
         url: str,
         *,
         client: httpx.AsyncClient | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | httpx.Timeout | httpx2.Timeout | None = None,
     ) -> None:
         self._transport = RelayExecuteTransport(url, client=client, timeout=timeout)
         self._setup(self._transport._target, relay_timeout(timeout))

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, cast
 from typing_extensions import Self
 
 from noukai_sdk._config import validate_timeout
-from noukai_sdk._constants import DEFAULT_TIMEOUT
+from noukai_sdk._constants import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT
 from noukai_sdk._effects import run_async, run_sync, send
-from noukai_sdk._http_types import HttpRequest
+from noukai_sdk._http_types import HttpRequest, TimeoutValue
 from noukai_sdk._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ class RelayTarget:
         version: int | None,
         body: Any,
         session_id: str | None,
-        timeout: float | httpx.Timeout | None,
+        timeout: float | httpx.Timeout | httpx2.Timeout | None,
     ) -> HttpRequest:
         return HttpRequest("POST", self.url, json=_wire(body), timeout=timeout)
 
@@ -62,7 +63,9 @@ def relay_url(url: object) -> str:
     return url
 
 
-def relay_timeout(timeout: float | httpx.Timeout | None) -> float | httpx.Timeout:
+def relay_timeout(
+    timeout: float | httpx.Timeout | httpx2.Timeout | None,
+) -> float | httpx.Timeout | httpx2.Timeout:
     """``None`` means the default (300 s); otherwise a positive number or an ``httpx.Timeout``."""
     return DEFAULT_TIMEOUT if timeout is None else validate_timeout(timeout)
 
@@ -70,28 +73,31 @@ def relay_timeout(timeout: float | httpx.Timeout | None) -> float | httpx.Timeou
 class KeylessSyncIO(SyncTransport):
     """:class:`SyncTransport` without a base URL or any SDK header (the relay owns the key)."""
 
-    def __init__(self, *, timeout: float | httpx.Timeout, http_client: httpx.Client | None) -> None:
-        _check_client(http_client, "Client", "RelayFlow / RelaySyncExecuteTransport")
-        super().__init__(base_url="", api_key="", timeout=timeout, http_client=http_client)
+    def __init__(self, *, timeout: TimeoutValue, http_client: object) -> None:
+        super().__init__(
+            base_url="",
+            api_key="",
+            timeout=timeout,
+            http_client=http_client,
+            max_concurrency=DEFAULT_MAX_CONCURRENCY,
+            owner="RelayFlow / RelaySyncExecuteTransport:client=",
+        )
         self._headers = {}
 
 
 class KeylessAsyncIO(AsyncTransport):
     """:class:`AsyncTransport` without a base URL or any SDK header (the relay owns the key)."""
 
-    def __init__(
-        self, *, timeout: float | httpx.Timeout, http_client: httpx.AsyncClient | None
-    ) -> None:
-        _check_client(http_client, "AsyncClient", "AsyncRelayFlow / RelayExecuteTransport")
-        super().__init__(base_url="", api_key="", timeout=timeout, http_client=http_client)
+    def __init__(self, *, timeout: TimeoutValue, http_client: object) -> None:
+        super().__init__(
+            base_url="",
+            api_key="",
+            timeout=timeout,
+            http_client=http_client,
+            max_concurrency=DEFAULT_MAX_CONCURRENCY,
+            owner="AsyncRelayFlow / RelayExecuteTransport:client=",
+        )
         self._headers = {}
-
-
-def _check_client(client: object, expected: str, owner: str) -> None:
-    import httpx
-
-    if client is not None and not isinstance(client, getattr(httpx, expected)):
-        raise TypeError(f"client= must be an httpx.{expected} for {owner}, got {client!r}")
 
 
 def json_object(content: bytes) -> dict[str, Any]:
@@ -116,7 +122,7 @@ class RelaySyncExecuteTransport:
         url: str,
         *,
         client: httpx.Client | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | httpx.Timeout | httpx2.Timeout | None = None,
     ) -> None:
         self._target = RelayTarget(relay_url(url))
         self._io = KeylessSyncIO(timeout=relay_timeout(timeout), http_client=client)
@@ -167,7 +173,7 @@ class RelayExecuteTransport:
         url: str,
         *,
         client: httpx.AsyncClient | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | httpx.Timeout | httpx2.Timeout | None = None,
     ) -> None:
         self._target = RelayTarget(relay_url(url))
         self._io = KeylessAsyncIO(timeout=relay_timeout(timeout), http_client=client)
