@@ -563,12 +563,9 @@ class _SyncStream:
 
     def read(self) -> bytes:
         try:
-            for chunk in self._chunks:
-                if chunk:
-                    return chunk
+            return next(self._chunks, b"")  # httpx's iterators never yield an empty chunk
         except self._request_error as exc:
             raise _connection_error(exc) from exc
-        return b""
 
     def close(self) -> None:
         release, self._release = self._release, None
@@ -606,12 +603,9 @@ class _AsyncStream:
 
     async def read(self) -> bytes:
         try:
-            async for chunk in self._chunks:
-                if chunk:
-                    return chunk
+            return await anext(self._chunks, b"")  # httpx's iterators never yield an empty chunk
         except self._request_error as exc:
             raise _connection_error(exc) from exc
-        return b""
 
     async def aclose(self) -> None:
         release, self._release = self._release, None
