@@ -102,8 +102,8 @@ def _floor_events(buffer: bytes) -> int:
             elif line.startswith(b"event:"):
                 name = line[6:].strip().decode()
         if data:
-            json.loads(b"\n".join(data))
-            count += 1
+            parsed: tuple[str, Any] = (name, json.loads(b"\n".join(data)))
+            count += len(parsed) // 2
     return count
 
 

@@ -1,6 +1,6 @@
 """The only module that talks to the HTTP library: turns :class:`HttpRequest` values into traffic.
 
-``SyncTransport``/``AsyncTransport`` implement ``SyncIO``/``AsyncIO`` of :mod:`noukai_sdk._effects`.
+``SyncTransport``/``AsyncTransport`` implement ``SyncIO``/``AsyncIO`` of :mod:`noukai_sdk._core.effects`.
 They add the constant headers (built once per client), serialise bodies, apply timeouts, cap the
 requests and streams in flight (``max_concurrency``), and map every failure of the HTTP library —
 while sending, opening a stream or reading one — to :class:`APIConnectionError` /
@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from noukai_sdk._constants import API_VERSION, API_VERSION_HEADER, RESERVED_HEADERS
-from noukai_sdk._errors import APIConnectionError, APITimeoutError
-from noukai_sdk._http_types import HttpRequest, HttpResponse, StreamHead, library_of
+from noukai_sdk._core.constants import API_VERSION, API_VERSION_HEADER, RESERVED_HEADERS
+from noukai_sdk._core.errors import APIConnectionError, APITimeoutError
+from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead, library_of
 from noukai_sdk._version import __version__
 
 ClientT = TypeVar("ClientT", httpx.Client, httpx.AsyncClient)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from noukai_sdk._constants import (
+from noukai_sdk._core.constants import (
     API_KEY_ENV,
     API_KEY_PREFIX,
     DEFAULT_MAX_CONCURRENCY,
@@ -24,8 +24,8 @@ from noukai_sdk._constants import (
     ENV_ENV,
     PRODUCTION_BASE_URL,
 )
-from noukai_sdk._errors import AuthenticationError
-from noukai_sdk._http_types import TimeoutValue, is_timeout
+from noukai_sdk._core.errors import AuthenticationError
+from noukai_sdk._core.http_types import TimeoutValue, is_timeout
 
 Environment = Literal["dev", "production"]
 
