@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import resource
 import statistics
@@ -32,12 +31,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import httpx
+from bench_sse import Floor, floor
 
 from noukai_sdk import AsyncNoukai, Noukai
 
@@ -68,42 +68,14 @@ class LoopbackServer:
         self.process.wait(timeout=10)
 
 
-# --- the floor parser ------------------------------------------------------------------------------
+# --- the floor parser (bench_sse.Floor: split on blank lines + json.loads, untyped) -------------
 
 
-def floor_parse(chunks: Iterable[bytes]) -> int:
-    """Split on blank lines, pick ``event:``/``data:`` lines, ``json.loads`` the data (untyped)."""
-    buffer = b""
-    count = 0
-    for chunk in chunks:
-        buffer += chunk
-        count += _floor_events(buffer)
-        buffer = buffer[buffer.rfind(b"\n\n") + 2 :] if b"\n\n" in buffer else buffer
-    return count
-
-
-async def afloor_parse(chunks: AsyncIterable[bytes]) -> int:
-    buffer = b""
+async def afloor(chunks: AsyncIterable[bytes]) -> int:
+    parser = Floor()
     count = 0
     async for chunk in chunks:
-        buffer += chunk
-        count += _floor_events(buffer)
-        buffer = buffer[buffer.rfind(b"\n\n") + 2 :] if b"\n\n" in buffer else buffer
-    return count
-
-
-def _floor_events(buffer: bytes) -> int:
-    count = 0
-    for block in buffer.split(b"\n\n")[:-1]:
-        name, data = "", list[bytes]()
-        for line in block.split(b"\n"):
-            if line.startswith(b"data:"):
-                data.append(line[5:].lstrip())
-            elif line.startswith(b"event:"):
-                name = line[6:].strip().decode()
-        if data:
-            parsed: tuple[str, Any] = (name, json.loads(b"\n".join(data)))
-            count += len(parsed) // 2
+        count += parser.feed(chunk)
     return count
 
 
@@ -134,19 +106,28 @@ def cpu(run: Callable[[], object]) -> float:
     return user_cpu() - start
 
 
-def acpu(run: Callable[[], Awaitable[object]]) -> Callable[[], float]:
-    """A function measuring the CPU of ``asyncio.run(run())`` minus the loop's own start-up."""
+def async_side_by_side(
+    ours: Callable[[], Awaitable[object]],
+    floor: Callable[[], Awaitable[object]],
+    rounds: int,
+    clients: list[Any],
+) -> float:
+    """Median ratio ours/floor in one event loop (pooled connections belong to their loop)."""
 
-    def measured() -> float:
-        async def body() -> float:
+    async def row() -> float:
+        async def measure(run: Callable[[], Awaitable[object]]) -> float:
             gc.collect()
             start = user_cpu()
             await run()
             return user_cpu() - start
 
-        return asyncio.run(body())
+        assert await floor() == await ours()  # warm-up, and both see the same answers
+        ratios = [await measure(ours) / await measure(floor) for _ in range(rounds)]
+        for client in clients:
+            await client.aclose()
+        return statistics.median(ratios)
 
-    return measured
+    return asyncio.run(row())
 
 
 def side_by_side(ours: Callable[[], float], floor: Callable[[], float], rounds: int) -> float:
@@ -185,20 +166,7 @@ def sequential_async(lib: ModuleType, server: LoopbackServer, rounds: int, calls
             await flow.execute("hi")
 
     # One event loop for the whole row: pooled connections belong to the loop that opened them.
-    async def row() -> float:
-        async def measure(run: Callable[[], Awaitable[None]]) -> float:
-            gc.collect()
-            start = user_cpu()
-            await run()
-            return user_cpu() - start
-
-        await measure(floor_calls), await measure(our_calls)
-        ratios = [await measure(our_calls) / await measure(floor_calls) for _ in range(rounds)]
-        await raw.aclose()
-        await client.aclose()
-        return statistics.median(ratios)
-
-    return asyncio.run(row())
+    return async_side_by_side(our_calls, floor_calls, rounds, [raw, client])
 
 
 def concurrent_async(lib: ModuleType, server: LoopbackServer, rounds: int, calls: int) -> float:
@@ -219,20 +187,7 @@ def concurrent_async(lib: ModuleType, server: LoopbackServer, rounds: int, calls
         for _ in range(waves):
             await asyncio.gather(*(flow.execute("hi") for _ in range(CONCURRENCY)))
 
-    async def row() -> float:
-        async def measure(run: Callable[[], Awaitable[None]]) -> float:
-            gc.collect()
-            start = user_cpu()
-            await run()
-            return user_cpu() - start
-
-        await measure(floor_calls), await measure(our_calls)
-        ratios = [await measure(our_calls) / await measure(floor_calls) for _ in range(rounds)]
-        await raw.aclose()
-        await client.aclose()
-        return statistics.median(ratios)
-
-    return asyncio.run(row())
+    return async_side_by_side(our_calls, floor_calls, rounds, [raw, client])
 
 
 def events_sync(lib: ModuleType, server: LoopbackServer, rounds: int) -> float:
@@ -242,7 +197,7 @@ def events_sync(lib: ModuleType, server: LoopbackServer, rounds: int) -> float:
 
     def floor_run() -> int:
         with raw.stream("POST", url, json={"stepIndex": 0}) as response:
-            return floor_parse(response.iter_bytes())
+            return floor(response.iter_bytes())
 
     def our_run() -> int:
         with flow.events("hi", run_remaining=True) as stream:
@@ -260,7 +215,7 @@ def events_async(lib: ModuleType, server: LoopbackServer, rounds: int) -> float:
 
     async def floor_run() -> int:
         async with raw.stream("POST", url, json={"stepIndex": 0}) as response:
-            return await afloor_parse(response.aiter_bytes())
+            return await afloor(response.aiter_bytes())
 
     async def our_run() -> int:
         count = 0
@@ -269,20 +224,7 @@ def events_async(lib: ModuleType, server: LoopbackServer, rounds: int) -> float:
                 count += 1
         return count
 
-    async def row() -> float:
-        async def measure(run: Callable[[], Awaitable[int]]) -> float:
-            gc.collect()
-            start = user_cpu()
-            await run()
-            return user_cpu() - start
-
-        assert await floor_run() == await our_run()
-        ratios = [await measure(our_run) / await measure(floor_run) for _ in range(rounds)]
-        await raw.aclose()
-        await client.aclose()
-        return statistics.median(ratios)
-
-    return asyncio.run(row())
+    return async_side_by_side(our_run, floor_run, rounds, [raw, client])
 
 
 def second_client(lib: ModuleType, rounds: int) -> float:

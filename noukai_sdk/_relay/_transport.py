@@ -70,18 +70,23 @@ def relay_timeout(
     return DEFAULT_TIMEOUT if timeout is None else validate_timeout(timeout)
 
 
+def _keyless(timeout: TimeoutValue, http_client: object, owner: str) -> dict[str, Any]:
+    """Transport arguments for a relay: no base URL, no key, the default concurrency bound."""
+    return {
+        "base_url": "",
+        "api_key": "",
+        "timeout": timeout,
+        "http_client": http_client,
+        "max_concurrency": DEFAULT_MAX_CONCURRENCY,
+        "owner": f"{owner}:client=",
+    }
+
+
 class KeylessSyncIO(SyncTransport):
     """:class:`SyncTransport` without a base URL or any SDK header (the relay owns the key)."""
 
     def __init__(self, *, timeout: TimeoutValue, http_client: object) -> None:
-        super().__init__(
-            base_url="",
-            api_key="",
-            timeout=timeout,
-            http_client=http_client,
-            max_concurrency=DEFAULT_MAX_CONCURRENCY,
-            owner="RelayFlow / RelaySyncExecuteTransport:client=",
-        )
+        super().__init__(**_keyless(timeout, http_client, "RelayFlow / RelaySyncExecuteTransport"))
         self._headers = {}
 
 
@@ -89,14 +94,7 @@ class KeylessAsyncIO(AsyncTransport):
     """:class:`AsyncTransport` without a base URL or any SDK header (the relay owns the key)."""
 
     def __init__(self, *, timeout: TimeoutValue, http_client: object) -> None:
-        super().__init__(
-            base_url="",
-            api_key="",
-            timeout=timeout,
-            http_client=http_client,
-            max_concurrency=DEFAULT_MAX_CONCURRENCY,
-            owner="AsyncRelayFlow / RelayExecuteTransport:client=",
-        )
+        super().__init__(**_keyless(timeout, http_client, "AsyncRelayFlow / RelayExecuteTransport"))
         self._headers = {}
 
 
