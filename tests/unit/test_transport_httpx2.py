@@ -338,3 +338,28 @@ def test_a_client_of_the_wrong_flavour_is_a_type_error() -> None:
         Noukai(KEY, http_client=httpx2.AsyncClient())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"httpx\.AsyncClient for AsyncNoukai"):
         AsyncNoukai(KEY, http_client=httpx2.Client())  # type: ignore[arg-type]
+
+
+@KINDS
+def test_an_httpx_client_with_an_httpx2_timeout_stays_on_httpx(kind: Kind) -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=completed())
+
+    transport = httpx.MockTransport(answer)
+    client: Any = (
+        Noukai(KEY, http_client=httpx.Client(transport=transport), timeout=httpx2.Timeout(4.0))
+        if kind == "sync"
+        else AsyncNoukai(
+            KEY, http_client=httpx.AsyncClient(transport=transport), timeout=httpx2.Timeout(4.0)
+        )
+    )
+
+    resolve(client.flow(FLOW).execute("hi", timeout=httpx2.Timeout(2.0, read=9.0)))
+
+    (request,) = seen
+    assert isinstance(request, httpx.Request)
+    assert request.extensions["timeout"] == {"connect": 2.0, "read": 9.0, "write": 2.0, "pool": 2.0}
+    assert "(httpx/" in request.headers["user-agent"]
