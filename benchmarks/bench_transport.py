@@ -11,7 +11,8 @@ test: the table prints each budget next to the ratio.
 Rows:
 - sequential ``execute()``, sync and async: one request at a time vs a raw POST + ``.json()``;
 - async at concurrency 50: ``asyncio.gather`` of 50 ``execute()`` calls at a time vs the same over a
-  raw ``AsyncClient`` with default limits (its pool keeps 20 idle connections);
+  raw ``AsyncClient`` with default limits (its pool keeps 20 idle connections), against a flow the
+  server answers after 50 ms, so that 50 connections really are open at once;
 - ``events()`` end to end, sync and async: a 20,000-event ``/step`` stream typed and validated vs
   the raw client's ``iter_bytes()``/``aiter_bytes()`` + a split-and-``json.loads`` floor parser;
 - a second client: constructing ``Noukai()`` when one already exists vs a fresh raw ``Client()``
@@ -179,10 +180,10 @@ def sequential_async(lib: ModuleType, server: LoopbackServer, rounds: int, calls
 
 
 def concurrent_async(lib: ModuleType, server: LoopbackServer, rounds: int, calls: int) -> float:
-    url = server.base + "/execute"
+    url = server.base.replace("/hello", "/slow") + "/execute"
     raw = lib.AsyncClient(headers={"Authorization": f"Bearer {KEY}"})  # default limits
     client = _sdk_client(lib, server.port, "async")
-    flow = client.flow(FLOW)
+    flow = client.flow(FLOW.replace("/hello", "/slow"))
     waves = max(1, calls // CONCURRENCY)
 
     async def floor_calls() -> None:

@@ -6,7 +6,9 @@ Prints ``PORT <n>`` once listening, then serves until stdin closes (the benchmar
 or it is killed. Every request is answered from bytes built at start-up, so the server's cost is
 small and identical for every contender:
 
-- a path ending in ``/execute``: a completed execute result (JSON, ``Content-Length``);
+- a path ending in ``/execute``: a completed execute result (JSON, ``Content-Length``); under a
+  ``/slow/`` flow it is answered after 50 ms, as a real run takes time, so concurrent callers do
+  hold that many connections at once;
 - a path ending in ``/step``: a ``text/event-stream`` run of ``--events`` events, one HTTP chunk
   per event as an ASGI server writes them (``Transfer-Encoding: chunked``);
 - anything else: ``404``.
@@ -99,6 +101,8 @@ async def _serve_connection(
                 await reader.readexactly(length)
             path = request_line.split(" ")[1].split("?")[0]
             if path.endswith("/execute"):
+                if "/slow/" in path:
+                    await asyncio.sleep(0.05)
                 writer.write(answers.execute)
             elif path.endswith("/step"):
                 writer.write(answers.step_head)
