@@ -42,7 +42,8 @@ _NOT_SENT_NAMES = ("ConnectError", "ConnectTimeout", "PoolTimeout", "Unsupported
 
 
 def user_agent(library: ModuleType = httpx) -> str:
-    """``noukai-python/<sdk> (httpx/<v>; python/<x.y.z>; <OS>)`` (``httpx2/<v>`` on httpx2)."""
+    """``noukai-python/<sdk> (httpx/<v>; python/<x.y.z>; <OS>)`` (``httpx2/<v>`` on httpx2): the
+    server tells SDKs apart by it."""
     return (
         f"noukai-python/{__version__} ({library.__name__}/{library.__version__}; "
         f"python/{platform.python_version()}; {platform.system() or 'Unknown'})"
@@ -60,7 +61,7 @@ def constant_headers(api_key: str, library: ModuleType = httpx) -> dict[str, str
 
 
 def allowed_request_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Per-request headers minus the reserved ones (CONTRACT §2.3), compared case-insensitively."""
+    """Per-request headers minus the reserved ones, compared case-insensitively."""
     return {k: v for k, v in headers.items() if k.lower() not in RESERVED_HEADERS}
 
 

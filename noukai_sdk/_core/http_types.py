@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 if TYPE_CHECKING:
     import httpx
     import httpx2
 
 Method = Literal["GET", "POST"]
-
-TimeoutValue: TypeAlias = Union[float, "httpx.Timeout", "httpx2.Timeout"]
-"""A timeout as users give it: seconds, or a ``Timeout`` of httpx or httpx2 (either library's
-works with either library; the transport converts)."""
+Timeout = Union[float, "httpx.Timeout", "httpx2.Timeout", None]
+"""A ``timeout=`` argument: seconds, an ``httpx.Timeout`` or ``httpx2.Timeout`` (either works with
+either library; the transport converts), or ``None`` for the client default."""
+TimeoutValue = Union[float, "httpx.Timeout", "httpx2.Timeout"]
+"""A timeout that is set (a client's default)."""
 
 
 def library_of(value: object) -> str | None:
@@ -54,7 +55,7 @@ class HttpRequest:
     json: Any = None
     params: Mapping[str, str] | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
-    timeout: TimeoutValue | None = None
+    timeout: Timeout = None
     streaming: bool = False
 
     @property
@@ -79,10 +80,6 @@ class HttpResponse:
     @property
     def request_id(self) -> str | None:
         return self.headers.get("x-request-id")
-
-    @property
-    def is_success(self) -> bool:
-        return 200 <= self.status_code < 300
 
 
 @dataclass(frozen=True, slots=True)

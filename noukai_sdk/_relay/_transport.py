@@ -12,19 +12,21 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from typing_extensions import Self
 
 from noukai_sdk._core.config import validate_timeout
 from noukai_sdk._core.constants import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT
 from noukai_sdk._core.effects import run_async, run_sync, send
-from noukai_sdk._core.http_types import HttpRequest, TimeoutValue
+from noukai_sdk._core.http_types import HttpRequest, Timeout, TimeoutValue
+from noukai_sdk._core.link import AsyncLink, SyncLink
+from noukai_sdk._core.requesting import RequestContext
+from noukai_sdk._core.retry import RetryPolicy
 from noukai_sdk._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
     import httpx
-    import httpx2
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,7 @@ class RelayTarget:
         version: int | None,
         body: Any,
         session_id: str | None,
-        timeout: float | httpx.Timeout | httpx2.Timeout | None,
+        timeout: Timeout,
     ) -> HttpRequest:
         return HttpRequest("POST", self.url, json=_wire(body), timeout=timeout)
 
@@ -63,9 +65,7 @@ def relay_url(url: object) -> str:
     return url
 
 
-def relay_timeout(
-    timeout: float | httpx.Timeout | httpx2.Timeout | None,
-) -> float | httpx.Timeout | httpx2.Timeout:
+def relay_timeout(timeout: Timeout) -> TimeoutValue:
     """``None`` means the default (300 s); otherwise a positive number or an ``httpx.Timeout``."""
     return DEFAULT_TIMEOUT if timeout is None else validate_timeout(timeout)
 
@@ -120,7 +120,7 @@ class RelaySyncExecuteTransport:
         url: str,
         *,
         client: httpx.Client | None = None,
-        timeout: float | httpx.Timeout | httpx2.Timeout | None = None,
+        timeout: float | httpx.Timeout | None = None,
     ) -> None:
         self._target = RelayTarget(relay_url(url))
         self._io = KeylessSyncIO(timeout=relay_timeout(timeout), http_client=client)
@@ -171,7 +171,7 @@ class RelayExecuteTransport:
         url: str,
         *,
         client: httpx.AsyncClient | None = None,
-        timeout: float | httpx.Timeout | httpx2.Timeout | None = None,
+        timeout: float | httpx.Timeout | None = None,
     ) -> None:
         self._target = RelayTarget(relay_url(url))
         self._io = KeylessAsyncIO(timeout=relay_timeout(timeout), http_client=client)
@@ -205,3 +205,25 @@ class RelayExecuteTransport:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+@overload
+def relay_link(transport: RelaySyncExecuteTransport, timeout: Timeout) -> SyncLink: ...
+@overload
+def relay_link(transport: RelayExecuteTransport, timeout: Timeout) -> AsyncLink: ...
+def relay_link(
+    transport: RelaySyncExecuteTransport | RelayExecuteTransport, timeout: Timeout
+) -> SyncLink | AsyncLink:
+    """The link a relay flow drives the execute protocol with: the transport's keyless I/O.
+
+    Relay calls are never retried: a POST may already have run (and billed) the flow.
+    """
+    context = RequestContext(retry=RetryPolicy(max_retries=0), timeout=relay_timeout(timeout))
+    if isinstance(transport, RelaySyncExecuteTransport):
+        return SyncLink(context, transport._io, None)
+    return AsyncLink(context, transport._io, None)
+
+
+def relay_target(transport: RelaySyncExecuteTransport | RelayExecuteTransport) -> RelayTarget:
+    """Where the transport POSTs: the address execute calls and their resumes are built for."""
+    return transport._target

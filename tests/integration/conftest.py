@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from noukai_sdk import AsyncNoukai, Noukai
 from noukai_sdk.devserver.process import DevServerProcess as LauncherProcess
 
 READY_MARKER = "NOUKAI_DEV_SERVER_READY"
@@ -25,6 +26,7 @@ TEST_KEYS = {
     "broke": "nk_test_broke",
     "throttled": "nk_test_throttled",
     "single_slot": "nk_test_single_slot",
+    "ten_slots": "nk_test_ten_slots",
     "other": "nk_test_other_owner",
     "tiny_budget": "nk_test_tiny_budget",
 }
@@ -35,6 +37,7 @@ keys:
   {TEST_KEYS["broke"]}: {{credits_usd: "0"}}
   {TEST_KEYS["throttled"]}: {{requests_per_minute: 2}}
   {TEST_KEYS["single_slot"]}: {{max_concurrency: 1}}
+  {TEST_KEYS["ten_slots"]}: {{max_concurrency: 10}}
   {TEST_KEYS["other"]}: {{projects: ["*"]}}
   {TEST_KEYS["tiny_budget"]}: {{credits_usd: "0.00003"}}
 """
@@ -133,26 +136,16 @@ def http(dev_server: DevServerProcess) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def client(dev_server: DevServerProcess) -> Iterator[Any]:
+def client(dev_server: DevServerProcess) -> Iterator[Noukai]:
     """``noukai_sdk.Noukai`` bound to the dev server (``env="dev"``, ``dev_port=``)."""
-    import noukai_sdk
-
-    noukai: Any = getattr(noukai_sdk, "Noukai", None)
-    if noukai is None:
-        pytest.skip("noukai_sdk.Noukai is not available yet")
-    with noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk_client:
+    with Noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk_client:
         yield sdk_client
 
 
 @pytest.fixture
-async def async_client(dev_server: DevServerProcess) -> AsyncIterator[Any]:
+async def async_client(dev_server: DevServerProcess) -> AsyncIterator[AsyncNoukai]:
     """``noukai_sdk.AsyncNoukai`` bound to the dev server."""
-    import noukai_sdk
-
-    noukai: Any = getattr(noukai_sdk, "AsyncNoukai", None)
-    if noukai is None:
-        pytest.skip("noukai_sdk.AsyncNoukai is not available yet")
-    async with noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk_client:
+    async with AsyncNoukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk_client:
         yield sdk_client
 
 
