@@ -92,7 +92,7 @@ def _describe_api_error(exc: Any, args: argparse.Namespace) -> tuple[int, str]:
     if isinstance(exc, noukai_sdk.AuthenticationError):
         if status is None and message.startswith("No API key"):
             return _exit_codes.USAGE, (
-                "no API key: pass --api-key or set NOUKAI_API_KEY "
+                "No API key provided: pass --api-key or set NOUKAI_API_KEY "
                 "(against a local dev server, --env dev uses its default key)"
             )
         if status is None:
