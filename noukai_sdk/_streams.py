@@ -1,6 +1,6 @@
 """The public iterator objects returned by ``steps()``, ``events()`` and ``live_trace()``.
 
-Each wraps one protocol (see :mod:`noukai_sdk._step_protocol`) and the driver that runs it. They
+Each wraps one protocol (see :mod:`noukai_sdk._core.step_protocol`) and the driver that runs it. They
 are context managers, and ``close()``/``aclose()`` stop the protocol and hand the HTTP connection
 back to the pool at once (W28). Leaving a ``for`` loop with ``break`` or an exception does the same
 as soon as the stream object is no longer referenced; for ``async for``, Python cannot close an
@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from typing_extensions import Self
 
-from noukai_sdk._effects import AsyncIO, Protocol, SyncIO, iterate_async, iterate_sync
+from noukai_sdk._core.effects import AsyncIO, Protocol, SyncIO, iterate_async, iterate_sync
 
 EventT = TypeVar("EventT", covariant=True)
 

@@ -1,0 +1,1 @@
+"""Sans-IO protocols and their types: no I/O, no HTTP library, no shell or feature imports."""
