@@ -44,7 +44,9 @@ class BatchProgress:
             self._bar.update(self._task, completed=self.done, failed=self.failed, rate=self._rate())
         elif self._line:
             write(
-                sys.stderr, f"\r{self.done}/{self.total} done, {self.failed} failed, {self._rate()}"
+                sys.stderr,
+                f"\r{self.done}/{self.total} done, {self.failed} failed, {self._rate()}, "
+                f"ETA {self._eta()}",
             )
 
     def close(self) -> None:
@@ -59,6 +61,13 @@ class BatchProgress:
             f"map: {self.completed} completed, {self.failed} failed{skipped} "
             f"of {self.total} rows in {elapsed} ({self._rate()})\n",
         )
+
+    def _eta(self) -> str:
+        elapsed = time.monotonic() - self._started
+        finished = self.completed + self.failed
+        if not finished or elapsed <= 0:
+            return "-"
+        return format_duration((self.total - self.done) / (finished / elapsed) * 1000)
 
     def _rate(self) -> str:
         elapsed = time.monotonic() - self._started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,6 @@ def add_parser(commands: Any) -> None:
     export.add_argument(
         "-o",
         "--output",
-        type=Path,
         required=True,
         metavar="FILE|DIR",
         help="the cassette file to write; an existing directory gets DIR/<ID>.json",
@@ -36,13 +36,17 @@ def add_parser(commands: Any) -> None:
     export.set_defaults(handler=run_export, command_name="session export")
 
 
-def cassette_path(output: Path, session_id: str) -> Path:
-    """Where the cassette goes: ``output`` itself, or ``output/<id>.json`` for a directory."""
-    if output.is_dir():
-        return output / f"{session_id}.json"
-    if not output.parent.is_dir():
-        raise CommandError(f"cannot write {output}: directory {output.parent} does not exist")
-    return output
+def cassette_path(output: str, session_id: str) -> Path:
+    """Where the cassette goes: ``output`` itself, or ``output/<id>.json`` for a directory
+    (an existing one, or any path written with a trailing slash)."""
+    path = Path(output)
+    if output.endswith(("/", os.sep)) and not path.is_dir():
+        raise CommandError(f"cannot write into {output}: the directory does not exist")
+    if path.is_dir():
+        return path / f"{session_id}.json"
+    if not path.parent.is_dir():
+        raise CommandError(f"cannot write {path}: directory {path.parent} does not exist")
+    return path
 
 
 def run_export(args: argparse.Namespace) -> int:

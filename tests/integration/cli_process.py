@@ -94,3 +94,8 @@ def in_terminal(
             process.wait()
         os.close(controller)
     return Finished(returncode, b"".join(chunks).decode(errors="replace"))
+
+
+def dev_env(api_key: str, port: int) -> dict[str, str]:
+    """The environment that points the command at the test dev server."""
+    return {"NOUKAI_API_KEY": api_key, "NOUKAI_ENV": "dev", "NOUKAI_DEV_PORT": str(port)}

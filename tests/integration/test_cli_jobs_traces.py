@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_process import in_terminal, piped
+from cli_process import dev_env, in_terminal, piped
 from conftest import DevServerProcess
 
 FRESH = {"parameters": {}, "iterationsUsed": 0, "accumulatedOutputs": {}, "trace": False}
@@ -16,11 +16,7 @@ FRESH = {"parameters": {}, "iterationsUsed": 0, "accumulatedOutputs": {}, "trace
 
 @pytest.fixture
 def env(dev_server: DevServerProcess) -> dict[str, str]:
-    return {
-        "NOUKAI_API_KEY": dev_server.api_key,
-        "NOUKAI_ENV": "dev",
-        "NOUKAI_DEV_PORT": str(dev_server.port),
-    }
+    return dev_env(dev_server.api_key, dev_server.port)
 
 
 def submit(env: dict[str, str], flow: str = "demo/examples/two-step") -> str:

@@ -6,22 +6,22 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_process import in_terminal, piped
+from cli_process import dev_env, in_terminal, piped
 from conftest import DevServerProcess
 
 
 @pytest.fixture
 def env(dev_server: DevServerProcess) -> dict[str, str]:
-    return {
-        "NOUKAI_API_KEY": dev_server.api_key,
-        "NOUKAI_ENV": "dev",
-        "NOUKAI_DEV_PORT": str(dev_server.port),
-    }
+    return dev_env(dev_server.api_key, dev_server.port)
 
 
 def write_rows(path: Path, rows: list[object]) -> Path:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return path
+
+
+def map_args(flow: str, rows: Path, out: Path, *extra: str) -> tuple[str, ...]:
+    return ("map", flow, "--input", str(rows), "--output", str(out), *extra)
 
 
 def read_results(path: Path) -> list[dict[str, object]]:
@@ -148,16 +148,7 @@ def test_ctrl_c_mid_map_keeps_finished_rows_and_a_rerun_completes(
     def some_rows_written(_screen: str) -> bool:
         return out.exists() and len(out.read_text().splitlines()) >= 2
 
-    args = (
-        "map",
-        "demo/examples/slow",
-        "--input",
-        str(rows),
-        "--output",
-        str(out),
-        "--concurrency",
-        "2",
-    )
+    args = map_args("demo/examples/slow", rows, out, "--concurrency", "2")
     stopped = in_terminal(*args, env=env, interrupt_when=some_rows_written)
     assert stopped.returncode == 130
     assert "Traceback" not in stopped.text
@@ -181,16 +172,7 @@ def test_a_terminal_shows_a_progress_bar(env: dict[str, str], tmp_path: Path) ->
         return False
 
     done = in_terminal(
-        *(
-            "map",
-            "demo/examples/slow",
-            "--input",
-            str(rows),
-            "--output",
-            str(out),
-            "--concurrency",
-            "1",
-        ),
+        *map_args("demo/examples/slow", rows, out, "--concurrency", "1"),
         env=env,
         interrupt_when=watch,
     )

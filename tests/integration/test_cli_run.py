@@ -9,17 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_process import COMMAND, clean_env, in_terminal, piped
+from cli_process import COMMAND, clean_env, dev_env, in_terminal, piped
 from conftest import TEST_KEYS, DevServerProcess
 
 
 @pytest.fixture
 def env(dev_server: DevServerProcess) -> dict[str, str]:
-    return {
-        "NOUKAI_API_KEY": dev_server.api_key,
-        "NOUKAI_ENV": "dev",
-        "NOUKAI_DEV_PORT": str(dev_server.port),
-    }
+    return dev_env(dev_server.api_key, dev_server.port)
 
 
 def test_a_terminal_shows_each_step_with_duration_tokens_and_cost(env: dict[str, str]) -> None:
