@@ -148,7 +148,7 @@ def job_handle(flow: Any, execution_id: str) -> Any:
 def _wait_and_report(job: Any, args: argparse.Namespace) -> int:
     if args.timeout <= 0 or args.poll_interval < 0:
         raise CommandError("--timeout must be > 0 and --poll-interval >= 0")
-    line = StatusLine() if is_terminal(sys.stdout) else None
+    line = StatusLine() if is_terminal(sys.stderr) else None
     if line is not None:
         line.running(f"waiting for job {job.execution_id}")
     try:

@@ -97,8 +97,9 @@ def _run_streamed(flow: Any, args: argparse.Namespace, options: dict[str, Any]) 
     view: Any
     if args.format == "jsonl":
         view = JsonLinesView()
-    elif is_terminal(sys.stdout):
-        view = LiveView()
+    elif is_terminal(sys.stdout) or is_terminal(sys.stderr):
+        # Progress belongs to stderr: shown whenever someone watches it, even if stdout is a file.
+        view = LiveView(echo_text=is_terminal(sys.stdout))
     else:
         view = QuietView()
     outcome = _Outcome()
@@ -118,7 +119,7 @@ def _run_streamed(flow: Any, args: argparse.Namespace, options: dict[str, Any]) 
 def _run_blocking(
     flow: Any, args: argparse.Namespace, messages: list[Any] | None, options: dict[str, Any]
 ) -> int:
-    status = StatusLine() if is_terminal(sys.stdout) else None
+    status = StatusLine() if is_terminal(sys.stderr) else None
     if status is not None:
         status.running(f"running {args.flow}")
     try:

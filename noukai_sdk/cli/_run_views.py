@@ -55,9 +55,10 @@ class JsonLinesView:
 
 class LiveView:
     """Steps as they run: a spinner per running step, then its duration, tokens and cost on stderr;
-    streamed text deltas go to stdout as they arrive."""
+    with ``echo_text``, streamed text deltas go to stdout as they arrive."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, echo_text: bool = True) -> None:
+        self._echo_text = echo_text
         self._status = StatusLine()
         self._streamed: dict[str, list[str]] = {}
         self._names: dict[str, str] = {}
@@ -74,7 +75,7 @@ class LiveView:
             self._progress(event)
         elif kind == "step_output":
             delta = text_delta(event)
-            if delta is not None:
+            if delta is not None and self._echo_text:
                 self._status.pause()
                 self._streamed.setdefault(event.step_id, []).append(delta)
                 write(sys.stdout, delta)

@@ -18,6 +18,7 @@ import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO
 
 COMMAND = (sys.executable, "-m", "noukai_sdk.cli")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
@@ -56,14 +57,20 @@ def in_terminal(
     *args: str,
     env: dict[str, str],
     interrupt_when: Callable[[str], bool] | None = None,
+    stdout: IO[str] | None = None,
     timeout: float = 120,
 ) -> Finished:
-    """Run with stdin, stdout and stderr on one pseudo-terminal; optionally press Ctrl-C (SIGINT)
-    once the screen shows what ``interrupt_when`` waits for."""
+    """Run with stdin, stdout and stderr on one pseudo-terminal (or stdout redirected to the file
+    ``stdout``); optionally press Ctrl-C (SIGINT) once the screen shows what ``interrupt_when``
+    waits for."""
     controller, terminal = os.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     process = subprocess.Popen(
-        [*COMMAND, *args], stdin=terminal, stdout=terminal, stderr=terminal, env=clean_env(env)
+        [*COMMAND, *args],
+        stdin=terminal,
+        stdout=terminal if stdout is None else stdout,
+        stderr=terminal,
+        env=clean_env(env),
     )
     os.close(terminal)
     chunks: list[bytes] = []

@@ -35,6 +35,19 @@ def test_a_terminal_prints_streamed_text_once(env: dict[str, str]) -> None:
     assert "✓ Stream the answer" in done.text
 
 
+def test_output_to_a_file_keeps_the_progress_on_the_terminal(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    target = tmp_path / "answer.txt"
+    with target.open("w") as stdout:
+        done = in_terminal(
+            "run", "demo/examples/streaming", "-m", "one two", env=env, stdout=stdout
+        )
+    assert done.returncode == 0, done.text
+    assert "✓ Stream the answer" in done.text and "one two" not in done.text
+    assert target.read_text() == "one two\n"
+
+
 def test_a_pipe_gets_only_the_result(env: dict[str, str]) -> None:
     done = piped("run", "demo/examples/two-step", "-m", "hello there", env=env)
     assert (done.returncode, done.stdout, done.stderr) == (
