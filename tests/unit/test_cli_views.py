@@ -60,15 +60,3 @@ def test_json_lines_use_the_api_field_names(capsys: pytest.CaptureFixture[str]) 
         capsys.readouterr().out
         == '{"eventType":"step_output","stepId":"s","outputData":{"delta":"x"}}\n'
     )
-
-
-def test_the_command_loads_rich_only_to_draw_on_a_terminal() -> None:
-    import subprocess
-    import sys
-
-    program = (
-        "import sys; from noukai_sdk.cli import main\n"
-        "assert main(['completion', 'bash']) == 0\n"
-        "assert 'rich' not in sys.modules, 'rich was imported'\n"
-    )
-    subprocess.run([sys.executable, "-c", program], check=True, capture_output=True)
