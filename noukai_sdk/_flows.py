@@ -26,21 +26,21 @@ from noukai_sdk._core.batch import (
     BatchMode,
     BatchResult,
 )
-from noukai_sdk._core.config import validate_timeout
-from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
+from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.execute import (
     AsyncToolHandler,
     ExecuteCall,
     MessageInput,
-    Timeout,
     ToolHandler,
-    as_list,
     execute_protocol,
-    new_execute_call,
+    public_arguments,
     resume_protocol,
 )
-from noukai_sdk._core.jobs import JobSubmission, submit_protocol
-from noukai_sdk._core.paths import FlowAddress, Version, validate_session_header, version_number
+from noukai_sdk._core.http_types import Timeout
+from noukai_sdk._core.jobs import submit_protocol
+from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
+from noukai_sdk._core.paths import FlowAddress, Version
 from noukai_sdk._core.results import (
     ExecuteOutcome,
     ExecuteResult,
@@ -48,17 +48,16 @@ from noukai_sdk._core.results import (
     ResumeBinding,
     ToolResults,
 )
-from noukai_sdk._core.scope import Scope, active_scope, resolve_session_id
-from noukai_sdk._core.tool_calls import reject_async_handler_on_sync_client, resolve_max_tool_rounds
+from noukai_sdk._core.scope import ReplayCall, Scope, active_scope
+from noukai_sdk._core.tool_calls import reject_async_handler_on_sync_client
 from noukai_sdk._jobs import AsyncJob, Job
 from noukai_sdk._runs import AsyncRun, Run
 from noukai_sdk._streams import AsyncEventStream, EventStream
 
 if TYPE_CHECKING:
     from noukai_sdk._batch import ItemCallback, ProgressCallback
-    from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._core.events import StepCompleted, StreamEvent
-    from noukai_sdk._replay import ReplayCall
+    from noukai_sdk._core.step_protocol import StepCall
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 StepsT = TypeVar("StepsT")
@@ -74,10 +73,10 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
 
     _sync_client: ClassVar[bool]
 
-    __slots__ = ("_address", "_client")
+    __slots__ = ("_address", "_link")
 
-    def __init__(self, client: Noukai | AsyncNoukai, address: FlowAddress) -> None:
-        self._client = client
+    def __init__(self, link: ClientLink, address: FlowAddress) -> None:
+        self._link = link
         self._address = address
 
     def __repr__(self) -> str:
@@ -106,7 +105,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: HandlerT | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -116,24 +115,16 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
 
         A failed step raises ``FlowExecutionError``; a stream cut short raises
         ``StreamInterruptedError``. Close the stream (or use ``with``) to stop early."""
-        protocol = self._step_protocol(
+        arguments = public_arguments(locals())
+        from noukai_sdk._core.step_protocol import StepCall
+
+        call = StepCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
             only_steps=True,
-            sync_client=self._sync_client,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            run_remaining=False,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+            **arguments,
         )
+        protocol = self._step_protocol(call, session_id)
         return cast(StepsT, self._open_stream(self._observe("steps", version, protocol)))
 
     def events(
@@ -147,7 +138,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: HandlerT | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         run_remaining: bool = False,
         version: Version = None,
@@ -157,162 +148,48 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         """Run the flow step by step, yielding every typed event (``POST …/step``).
 
         ``run_remaining=True`` streams all remaining steps in one connection."""
-        protocol = self._step_protocol(
+        arguments = public_arguments(locals())
+        from noukai_sdk._core.step_protocol import StepCall
+
+        call = StepCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
             only_steps=False,
-            sync_client=self._sync_client,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            run_remaining=run_remaining,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+            **arguments,
         )
+        protocol = self._step_protocol(call, session_id)
         return cast(EventsT, self._open_stream(self._observe("events", version, protocol)))
 
-    def _open_stream(self, protocol: Protocol[None]) -> object:
+    def _open_stream(self, protocol: Steps[None]) -> object:
         """The public iterator over ``protocol`` for this client kind."""
         raise NotImplementedError
 
-    def _observe(self, method: str, version: Version, protocol: Protocol[None]) -> Protocol[None]:
+    def _observe(self, method: str, version: Version, protocol: Steps[None]) -> Steps[None]:
         """``protocol`` as the stream of ``method`` runs it; a traced flow wraps it in a span."""
         return protocol
 
-    def _execute_call(
-        self,
-        *,
-        message: str | None,
-        messages: Sequence[MessageInput] | None,
-        parameters: Mapping[str, Any] | None,
-        block_overrides: Mapping[str, Any] | None,
-        attachments: Sequence[Any] | None,
-        tools: Sequence[Any] | None,
-        tool_choice: Any,
-        tool_handler: Callable[..., Any] | None,
-        max_tool_rounds: int | None,
-        trace: bool,
-        version: Version,
-        timeout: Timeout,
-        session_id: str | None,
-        sync_client: bool,
-    ) -> ExecuteCall:
-        if sync_client:
-            reject_async_handler_on_sync_client(tool_handler)
-        return new_execute_call(
-            address=self._address,
-            version=version_number(version),
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            attachments=attachments,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            timeout=None if timeout is None else validate_timeout(timeout),
-            session_id=resolve_session_id(session_id, self._client.session_id),
-            sync_client=sync_client,
-        )
-
-    def _step_protocol(
-        self,
-        *,
-        only_steps: bool,
-        sync_client: bool,
-        message: str | None,
-        parameters: Mapping[str, Any] | None,
-        attachments: Sequence[Any] | None,
-        input_overrides: Mapping[str, Any] | None,
-        block_overrides: Mapping[str, Any] | None,
-        tools: Sequence[Any] | None,
-        tool_choice: Any,
-        tool_handler: Callable[..., Any] | None,
-        max_tool_rounds: int | None,
-        trace: bool,
-        run_remaining: bool,
-        version: Version,
-        timeout: Timeout,
-        session_id: str | None,
-    ) -> Protocol[None]:
-        """The protocol behind ``steps()``/``events()``; arguments are checked now, not on first use."""
-        number = version_number(version)
-        if number == 0:
-            raise ValueError(
-                "steps() and events() cannot run the draft version (version='draft' or 0); "
-                "publish a version, or omit version= to run production."
-            )
+    def _step_protocol(self, call: StepCall, session_id: str | None) -> Steps[None]:
+        """The protocol behind ``steps()``/``events()``: the recording in a replay scope."""
+        self._check_handler(call.tool_handler)
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_events
 
-            return replay_events(scope, self._replay_call(session_id), only_steps=only_steps)
-        if sync_client:
-            reject_async_handler_on_sync_client(tool_handler)
-        from noukai_sdk._core.step_protocol import StepCall, step_protocol
+            return replay_events(scope, self._replay_call(session_id), only_steps=call.only_steps)
+        from noukai_sdk._core.step_protocol import step_protocol
 
-        resolved_session = resolve_session_id(session_id, self._client.session_id)
-        if resolved_session is not None:
-            validate_session_header(resolved_session)
-        call = StepCall(
-            address=self._address,
-            version=number,
-            message=message,
-            parameters=parameters,
-            attachments=as_list(attachments, name="attachments"),
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=as_list(tools, name="tools"),
-            tool_choice=tool_choice,
-            trace=bool(trace),
-            run_remaining=run_remaining,
-            session_id=resolved_session,
-            tool_handler=tool_handler,
-            max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
-            only_steps=only_steps,
-            sync_client=sync_client,
-            timeout=None if timeout is None else validate_timeout(timeout),
-        )
-        return step_protocol(call, self._client._context)
+        return step_protocol(call, self._link.context)
+
+    def _check_handler(self, handler: Callable[..., Any] | None) -> None:
+        """The blocking client refuses an ``async def`` handler before any request."""
+        if self._sync_client:
+            reject_async_handler_on_sync_client(handler)
 
     def _replay_call(self, session_id: str | None) -> ReplayCall:
-        from noukai_sdk._replay import ReplayCall
-
         return ReplayCall(
             slug=self._address.slug,
             session_id=session_id,
-            context=self._client._context,
-            client=self._client,
-        )
-
-    def _job_submission(
-        self,
-        *,
-        message: str | None,
-        parameters: Mapping[str, Any] | None,
-        block_overrides: Mapping[str, Any] | None,
-        trace: bool,
-        version: Version,
-        timeout: Timeout,
-        session_id: str | None,
-    ) -> JobSubmission:
-        return JobSubmission(
-            address=self._address,
-            version=version_number(version),
-            message=message,
-            parameters=dict(parameters) if parameters else {},
-            block_overrides=dict(block_overrides) if block_overrides is not None else None,
-            trace=bool(trace),
-            timeout=None if timeout is None else validate_timeout(timeout),
-            session_id=resolve_session_id(session_id, self._client.session_id),
+            link=self._link,
         )
 
 
@@ -337,7 +214,7 @@ class Flow(_SyncFlowBase):
     __slots__ = ()
     _sync_client = True
 
-    _client: Noukai
+    _link: SyncLink
 
     @overload
     def execute(
@@ -351,7 +228,7 @@ class Flow(_SyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -370,7 +247,7 @@ class Flow(_SyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -388,7 +265,7 @@ class Flow(_SyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -400,29 +277,20 @@ class Flow(_SyncFlowBase):
         ``max_tool_rounds`` times) and the final :class:`ExecuteResult` is returned; without it a
         pause is returned as a :class:`PausedResult` to answer with ``resume_sync()``.
         """
-        call = self._execute_call(
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            attachments=attachments,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-            sync_client=True,
+        arguments = public_arguments(locals())
+        self._check_handler(tool_handler)
+        call = ExecuteCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_execute
 
             replayed = replay_execute(scope, self._replay_call(session_id))
-            return run_sync(replayed, self._client._transport)
-        outcome = run_sync(execute_protocol(call, self._client._context), self._client._transport)
+            return self._link.run(replayed)
+        outcome = self._link.run(execute_protocol(call, self._link.context))
         return self._bind(outcome, call)
 
     def execute_async(
@@ -437,34 +305,27 @@ class Flow(_SyncFlowBase):
         session_id: str | None = None,
     ) -> Job:
         """Queue the flow server-side (``POST …/jobs``) and return a :class:`Job` to poll or wait on."""
-        submission = self._job_submission(
-            message=message,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+        arguments = public_arguments(locals())
+        call = ExecuteCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_job
 
-            replayed = run_sync(
-                replay_job(scope, self._replay_call(session_id)), self._client._transport
-            )
-            return Job.replayed(self._client, self._address, replayed)
-        accepted = run_sync(
-            submit_protocol(submission, self._client._context), self._client._transport
-        )
-        return Job(self._client, self._address, accepted)
+            replayed = self._link.run(replay_job(scope, self._replay_call(session_id)))
+            return Job.replayed(self._link, self._address, replayed)
+        accepted = self._link.run(submit_protocol(call, self._address, self._link.context))
+        return Job(self._link, self._address, accepted)
 
-    def _open_stream(self, protocol: Protocol[None]) -> EventStream[Any]:
-        return EventStream(protocol, self._client._transport)
+    def _open_stream(self, protocol: Steps[None]) -> EventStream[Any]:
+        return EventStream(protocol, self._link.io)
 
     def run(self, execution_id: str) -> Run:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""
-        return Run(self._client, self._address, execution_id)
+        return Run(self._link, self._address, execution_id)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
@@ -473,8 +334,8 @@ class Flow(_SyncFlowBase):
 
     def _resume_factory(self, call: ExecuteCall) -> Callable[[PausedResult, ToolResults], Any]:
         def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-            protocol = resume_protocol(call, paused, tool_results, self._client._context)
-            return self._bind(run_sync(protocol, self._client._transport), call)
+            protocol = resume_protocol(call, paused, tool_results, self._link.context)
+            return self._bind(self._link.run(protocol), call)
 
         return resume
 
@@ -567,7 +428,7 @@ class AsyncFlow(_AsyncFlowBase):
     __slots__ = ()
     _sync_client = False
 
-    _client: AsyncNoukai
+    _link: AsyncLink
 
     @overload
     async def execute(
@@ -581,7 +442,7 @@ class AsyncFlow(_AsyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -600,7 +461,7 @@ class AsyncFlow(_AsyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -618,37 +479,28 @@ class AsyncFlow(_AsyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
     ) -> ExecuteResult | PausedResult:
         """Run the flow and wait for its result; see :meth:`Flow.execute`. Handlers may be async."""
-        call = self._execute_call(
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            attachments=attachments,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-            sync_client=False,
+        arguments = public_arguments(locals())
+        self._check_handler(tool_handler)
+        call = ExecuteCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_execute
 
             replayed = replay_execute(scope, self._replay_call(session_id))
-            return await run_async(replayed, self._client._transport)
-        protocol = execute_protocol(call, self._client._context)
-        return self._bind(await run_async(protocol, self._client._transport), call)
+            return await self._link.run(replayed)
+        protocol = execute_protocol(call, self._link.context)
+        return self._bind(await self._link.run(protocol), call)
 
     async def execute_async(
         self,
@@ -662,33 +514,27 @@ class AsyncFlow(_AsyncFlowBase):
         session_id: str | None = None,
     ) -> AsyncJob:
         """Queue the flow server-side and return an :class:`AsyncJob`; see :meth:`Flow.execute_async`."""
-        submission = self._job_submission(
-            message=message,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+        arguments = public_arguments(locals())
+        call = ExecuteCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_job
 
-            replayed = await run_async(
-                replay_job(scope, self._replay_call(session_id)), self._client._transport
-            )
-            return AsyncJob.replayed(self._client, self._address, replayed)
-        protocol = submit_protocol(submission, self._client._context)
-        accepted = await run_async(protocol, self._client._transport)
-        return AsyncJob(self._client, self._address, accepted)
+            replayed = await self._link.run(replay_job(scope, self._replay_call(session_id)))
+            return AsyncJob.replayed(self._link, self._address, replayed)
+        accepted = await self._link.run(submit_protocol(call, self._address, self._link.context))
+        return AsyncJob(self._link, self._address, accepted)
 
-    def _open_stream(self, protocol: Protocol[None]) -> AsyncEventStream[Any]:
-        return AsyncEventStream(protocol, self._client._transport)
+    def _open_stream(self, protocol: Steps[None]) -> AsyncEventStream[Any]:
+        return AsyncEventStream(protocol, self._link.io)
 
     def run(self, execution_id: str) -> AsyncRun:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""
-        return AsyncRun(self._client, self._address, execution_id)
+        return AsyncRun(self._link, self._address, execution_id)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
@@ -697,8 +543,8 @@ class AsyncFlow(_AsyncFlowBase):
 
     def _resume_factory(self, call: ExecuteCall) -> Callable[[PausedResult, ToolResults], Any]:
         async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-            protocol = resume_protocol(call, paused, tool_results, self._client._context)
-            return self._bind(await run_async(protocol, self._client._transport), call)
+            protocol = resume_protocol(call, paused, tool_results, self._link.context)
+            return self._bind(await self._link.run(protocol), call)
 
         return resume
 

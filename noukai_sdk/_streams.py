@@ -2,7 +2,7 @@
 
 Each wraps one protocol (see :mod:`noukai_sdk._core.step_protocol`) and the driver that runs it. They
 are context managers, and ``close()``/``aclose()`` stop the protocol and hand the HTTP connection
-back to the pool at once (W28). Leaving a ``for`` loop with ``break`` or an exception does the same
+back to the pool at once. Leaving a ``for`` loop with ``break`` or an exception does the same
 as soon as the stream object is no longer referenced; for ``async for``, Python cannot close an
 async iterator synchronously, so the event loop's async-generator finalizer closes it on its next
 turn. ``with``/``async with`` makes the release immediate in every case.
@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from typing_extensions import Self
 
-from noukai_sdk._core.effects import AsyncIO, Protocol, SyncIO, iterate_async, iterate_sync
+from noukai_sdk._core.effects import AsyncIO, Steps, SyncIO, iterate_async, iterate_sync
 
 EventT = TypeVar("EventT", covariant=True)
 
@@ -26,7 +26,7 @@ class EventStream(Generic[EventT]):
 
     __slots__ = ("_events",)
 
-    def __init__(self, protocol: Protocol[Any], io: SyncIO) -> None:
+    def __init__(self, protocol: Steps[Any], io: SyncIO) -> None:
         self._events: Iterator[EventT] = iterate_sync(protocol, io)
 
     def __iter__(self) -> Iterator[EventT]:
@@ -61,7 +61,7 @@ class AsyncEventStream(Generic[EventT]):
 
     __slots__ = ("_events",)
 
-    def __init__(self, protocol: Protocol[Any], io: AsyncIO) -> None:
+    def __init__(self, protocol: Steps[Any], io: AsyncIO) -> None:
         self._events: AsyncIterator[EventT] = iterate_async(protocol, io)
 
     def __aiter__(self) -> AsyncIterator[EventT]:

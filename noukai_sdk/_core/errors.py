@@ -1,7 +1,7 @@
 """The SDK's exception hierarchy and the mapping of HTTP error responses onto it.
 
 Every failure the SDK raises is a :class:`NoukaiError`. Messages are human text built from the
-error body, whatever its shape (CONTRACT §4.1 plus the shapes 0.2.0 rendered as Python reprs).
+error body, whatever its shape (the documented one, and the shapes 0.2.0 rendered as Python reprs).
 """
 
 from __future__ import annotations
@@ -150,6 +150,11 @@ class ReplayDisabledError(ReplayError):
 class ReplayInvalidSessionError(ReplayError):
     """The session id or the fetched session payload is malformed."""
 
+    def __init__(self, message: str, *, raw_body: bytes = b"", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.raw_body = raw_body
+        """The payload that did not fit, when a fetched session or cassette was malformed."""
+
 
 class ReplayForbiddenError(ReplayError):
     """The key may not read the recorded session."""
@@ -185,7 +190,7 @@ _STATUS_ERRORS: dict[int, type[NoukaiError]] = {
 
 
 def error_class_for_status(status_code: int) -> type[NoukaiError]:
-    """The exception class CONTRACT §4.2 assigns to an error status."""
+    """The exception class for an error status (401, 402, 403, 404, 409, 413, 422, 429, 5xx)."""
     return _STATUS_ERRORS.get(status_code, FlowExecutionError)
 
 

@@ -140,7 +140,7 @@ def job_handle(flow: Any, execution_id: str) -> Any:
     accepted = JobAccepted.model_validate(
         {"execution_id": execution_id, "status": "submitted", "flow_id": "", "block_count": 0}
     )
-    job = Job(flow._client, flow._address, accepted)
+    job = Job(flow._link, flow._address, accepted)
     job._ref = dataclasses.replace(job._ref, created_at=float("-inf"))
     return job
 
