@@ -33,7 +33,14 @@ from noukai_sdk._results import (
 )
 from noukai_sdk._run import AsyncRun, Run
 from noukai_sdk._scope import Scope, active_scope, resolve_session_id
-from noukai_sdk._streams import AsyncEventStream, EventStream
+from noukai_sdk._streams import (
+    AsyncEventStream,
+    AsyncObjectStream,
+    AsyncTextStream,
+    EventStream,
+    ObjectStream,
+    TextStream,
+)
 from noukai_sdk._tool_calls import (
     caller_stacklevel,
     check_tool_round_limit,
@@ -55,6 +62,7 @@ if TYPE_CHECKING:
 ToolHandler = Callable[[list[dict[str, Any]]], ToolResults]
 AsyncToolHandler = Callable[[list[dict[str, Any]]], ToolResults | Awaitable[ToolResults]]
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+ObjectT = TypeVar("ObjectT")
 StepsT = TypeVar("StepsT")
 EventsT = TypeVar("EventsT")
 MessageInput = Union[ChatMessage, Mapping[str, Any]]  # noqa: UP007 (runtime alias on 3.10)
@@ -268,13 +276,17 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
+        auto_resume: int = 0,
     ) -> StepsT:
         """Run the flow step by step, yielding each ``StepCompleted`` (``POST …/step``).
 
         A failed step raises ``FlowExecutionError``; a stream cut short raises
-        ``StreamInterruptedError``. Close the stream (or use ``with``) to stop early."""
+        ``StreamInterruptedError`` (unless ``auto_resume`` reconnects it). Close the stream (or
+        use ``with``) to stop early."""
         protocol = self._step_protocol(
             only_steps=True,
+            entry="steps()",
+            auto_resume=auto_resume,
             sync_client=self._sync_client,
             message=message,
             parameters=parameters,
@@ -310,12 +322,16 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
+        auto_resume: int = 0,
     ) -> EventsT:
         """Run the flow step by step, yielding every typed event (``POST …/step``).
 
-        ``run_remaining=True`` streams all remaining steps in one connection."""
+        ``run_remaining=True`` streams all remaining steps in one connection; ``auto_resume=N``
+        reconnects a stream cut after the run started, at its cursor, up to N times."""
         protocol = self._step_protocol(
             only_steps=False,
+            entry="events()",
+            auto_resume=auto_resume,
             sync_client=self._sync_client,
             message=message,
             parameters=parameters,
@@ -337,6 +353,48 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
     def _open_stream(self, protocol: Protocol[None]) -> object:
         """The public iterator over ``protocol`` for this client kind."""
         raise NotImplementedError
+
+    def _helper_protocol(
+        self,
+        entry: str,
+        *,
+        message: str | None,
+        parameters: Mapping[str, Any] | None,
+        attachments: Sequence[Any] | None,
+        input_overrides: Mapping[str, Any] | None,
+        block_overrides: Mapping[str, Any] | None,
+        tools: Sequence[Any] | None,
+        tool_choice: Any,
+        tool_handler: Callable[..., Any] | None,
+        max_tool_rounds: int | None,
+        trace: bool,
+        version: Version,
+        timeout: Timeout,
+        session_id: str | None,
+        auto_resume: int,
+    ) -> tuple[Protocol[None], str | None]:
+        """The whole-run events protocol behind the text and object streams, and its session id."""
+        protocol = self._step_protocol(
+            only_steps=False,
+            entry=entry,
+            auto_resume=auto_resume,
+            sync_client=self._sync_client,
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            run_remaining=True,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+        )
+        return protocol, resolve_session_id(session_id, self._client.session_id)
 
     def _execute_call(
         self,
@@ -380,6 +438,8 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         self,
         *,
         only_steps: bool,
+        entry: str,
+        auto_resume: int,
         sync_client: bool,
         message: str | None,
         parameters: Mapping[str, Any] | None,
@@ -396,13 +456,14 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         timeout: Timeout,
         session_id: str | None,
     ) -> Protocol[None]:
-        """The protocol behind ``steps()``/``events()``; arguments are checked now, not on first use."""
+        """The protocol behind the streams; arguments are checked now, not on first use."""
         number = version_number(version)
         if number == 0:
             raise ValueError(
-                "steps() and events() cannot run the draft version (version='draft' or 0); "
+                f"{entry} cannot run the draft version (version='draft' or 0); "
                 "publish a version, or omit version= to run production."
             )
+        resumes = _check_auto_resume(auto_resume)
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_events
@@ -431,6 +492,9 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             tool_handler=tool_handler,
             max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
             only_steps=only_steps,
+            raise_failures=only_steps or entry != "events()",
+            entry=entry,
+            auto_resume=resumes,
             sync_client=sync_client,
             timeout=None if timeout is None else validate_timeout(timeout),
         )
@@ -521,6 +585,14 @@ def _as_list(items: Sequence[Any] | None, *, name: str) -> list[Any] | None:
     if isinstance(given, (str, bytes, Mapping)):
         raise TypeError(f"{name} must be a list, got {type(given).__name__}")
     return list(items)
+
+
+def _check_auto_resume(auto_resume: object) -> int:
+    if isinstance(auto_resume, bool) or not isinstance(auto_resume, int):
+        raise TypeError(f"auto_resume must be an int, got {type(auto_resume).__name__}")
+    if auto_resume < 0:
+        raise ValueError(f"auto_resume must be 0 or more, got {auto_resume}")
+    return auto_resume
 
 
 def _replay_scope() -> Scope | None:
@@ -669,6 +741,98 @@ class Flow(_SyncFlowBase):
     def _open_stream(self, protocol: Protocol[None]) -> EventStream[Any]:
         return EventStream(protocol, self._client._transport)
 
+    def stream_text(
+        self,
+        message: str | None = None,
+        *,
+        step: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        auto_resume: int = 0,
+    ) -> TextStream:
+        """Run the flow and iterate its text as it arrives (``str`` deltas), in ``with``.
+
+        Streams all steps in one connection (``run_remaining``); ``step=`` keeps one step's
+        text. After the loop: ``text``, ``usage``, ``execution_id`` and ``final_result()``. A failed
+        step raises ``FlowExecutionError``; tool pauses go to ``tool_handler``."""
+        protocol, session = self._helper_protocol(
+            "stream_text()",
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+            auto_resume=auto_resume,
+        )
+        return TextStream(protocol, self._client._transport, step=step, session_id=session)
+
+    def stream_object(
+        self,
+        output_type: type[ObjectT],
+        message: str | None = None,
+        *,
+        step: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        auto_resume: int = 0,
+    ) -> ObjectStream[ObjectT]:
+        """Run the flow and iterate the JSON object its text spells, as partial snapshots.
+
+        Each snapshot (a plain JSON value) extends the one before; ``final_object()`` is the
+        object validated as ``output_type``. Same options as :meth:`stream_text`."""
+        protocol, session = self._helper_protocol(
+            "stream_object()",
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+            auto_resume=auto_resume,
+        )
+        return ObjectStream(
+            protocol,
+            self._client._transport,
+            output_type=output_type,
+            step=step,
+            session_id=session,
+        )
+
     def run(self, execution_id: str) -> Run:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""
         return Run(self._client, self._address, execution_id)
@@ -810,6 +974,98 @@ class AsyncFlow(_AsyncFlowBase):
 
     def _open_stream(self, protocol: Protocol[None]) -> AsyncEventStream[Any]:
         return AsyncEventStream(protocol, self._client._transport)
+
+    def stream_text(
+        self,
+        message: str | None = None,
+        *,
+        step: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        auto_resume: int = 0,
+    ) -> AsyncTextStream:
+        """Run the flow and iterate its text as it arrives (``str`` deltas), in ``with``.
+
+        Streams all steps in one connection (``run_remaining``); ``step=`` keeps one step's
+        text. After the loop: ``text``, ``usage``, ``execution_id`` and ``final_result()``. A failed
+        step raises ``FlowExecutionError``; tool pauses go to ``tool_handler``."""
+        protocol, session = self._helper_protocol(
+            "stream_text()",
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+            auto_resume=auto_resume,
+        )
+        return AsyncTextStream(protocol, self._client._transport, step=step, session_id=session)
+
+    def stream_object(
+        self,
+        output_type: type[ObjectT],
+        message: str | None = None,
+        *,
+        step: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        auto_resume: int = 0,
+    ) -> AsyncObjectStream[ObjectT]:
+        """Run the flow and iterate the JSON object its text spells, as partial snapshots.
+
+        Each snapshot (a plain JSON value) extends the one before; ``await final_object()`` is the
+        object validated as ``output_type``. Same options as :meth:`stream_text`."""
+        protocol, session = self._helper_protocol(
+            "stream_object()",
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+            auto_resume=auto_resume,
+        )
+        return AsyncObjectStream(
+            protocol,
+            self._client._transport,
+            output_type=output_type,
+            step=step,
+            session_id=session,
+        )
 
     def run(self, execution_id: str) -> AsyncRun:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""

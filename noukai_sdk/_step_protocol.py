@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from noukai_sdk._constants import DEFAULT_MAX_TOOL_ROUNDS
-from noukai_sdk._effects import CloseStream, Emit, Protocol, call_user, read_stream
+from noukai_sdk._core.resumed_events import ResumedEvents
+from noukai_sdk._effects import CloseStream, Emit, Protocol, Sleep, call_user, read_stream
 from noukai_sdk._errors import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
     FlowExecutionError,
+    NoukaiError,
     StreamInterruptedError,
 )
 from noukai_sdk._events import (
@@ -85,6 +87,13 @@ class StepCall:
     tool_handler: ToolHandler | None = None
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     only_steps: bool = False
+    raise_failures: bool = False
+    """Raise on ``step_error`` and on a tool pause without handler (``steps()`` and the text
+    and object streams), instead of emitting the event."""
+    entry: str = "events()"
+    """The public method this call serves, for error messages."""
+    auto_resume: int = 0
+    """How many times a stream cut after the run started is resumed at its cursor."""
     sync_client: bool = True
     timeout: float | httpx.Timeout | None = None
 
@@ -172,7 +181,9 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Protocol[None]:
     if call.sync_client:
         reject_async_handler_on_sync_client(call.tool_handler)
     cursor = StepCursor()
-    idle_segments = 0
+    resumed = ResumedEvents() if call.auto_resume > 0 and not call.only_steps else None
+    idle_segments = resumes = 0
+    resuming = False
     while True:
         request = call.address.operation_request(
             "step",
@@ -182,7 +193,22 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Protocol[None]:
             timeout=call.timeout,
         )
         before = (cursor.progress, cursor.step_index, cursor.execution_id)
-        if not (yield from _run_segment(call, ctx, cursor, request)):
+        try:
+            more = yield from _run_segment(call, ctx, cursor, request, resumed)
+        except NoukaiError as error:
+            if resumes >= call.auto_resume or not _resumable(error, cursor, resuming=resuming):
+                raise
+            delay = ctx.retry.delay(resumes)
+            ctx.log.retry(request, attempt=resumes, delay=delay, reason="stream_interrupted")
+            yield CloseStream()
+            yield Sleep(delay)
+            resumes += 1
+            resuming = True
+            if resumed is not None:
+                resumed.resuming()
+            continue
+        resuming = False
+        if not more:
             return
         moved = (cursor.progress, cursor.step_index, cursor.execution_id) != before
         idle_segments = 0 if moved else idle_segments + 1
@@ -195,13 +221,31 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Protocol[None]:
             )
 
 
+def _resumable(error: NoukaiError, cursor: StepCursor, *, resuming: bool) -> bool:
+    """Whether ``auto_resume`` may continue the run after ``error``.
+
+    Only a run the server has started (its id is known) can be continued; a timeout is not a
+    dropped connection, and a server still busy with the cut stream is asked again later.
+    """
+    if cursor.execution_id is None:
+        return False
+    if isinstance(error, APIConnectionError):
+        return not isinstance(error, APITimeoutError)
+    return resuming and error.code == "EXECUTION_BUSY"
+
+
 def _run_segment(
-    call: StepCall, ctx: RequestContext, cursor: StepCursor, request: HttpRequest
+    call: StepCall,
+    ctx: RequestContext,
+    cursor: StepCursor,
+    request: HttpRequest,
+    resumed: ResumedEvents | None,
 ) -> Protocol[bool]:
     """One ``/step`` call: read its stream; ``True`` when another call should follow."""
     head = yield from open_event_stream(request, ctx)
     decoder = SSEDecoder()
     only_steps = call.only_steps
+    raise_failures = call.raise_failures
     while True:
         try:
             chunk = yield from read_stream()
@@ -217,6 +261,8 @@ def _run_segment(
                 continue
             if isinstance(event, StepCompleted):
                 cursor.step_completed(event)
+                if resumed is not None:
+                    resumed.step_boundary()
                 yield Emit(event)
                 continue
             if isinstance(event, StepStarted):
@@ -225,11 +271,15 @@ def _run_segment(
                 cursor.learn_execution_id(event.execution_id)
             elif isinstance(event, StepPaused):
                 cursor.step_paused(event)
+                if resumed is not None:
+                    resumed.step_boundary()
                 yield CloseStream()
                 if not only_steps:
                     yield Emit(event)
                 return True
             elif isinstance(event, ToolCallsRequired):
+                if resumed is not None:
+                    resumed.step_boundary()
                 yield CloseStream()
                 yield from _tool_pause(call, cursor, event)
                 return True
@@ -241,12 +291,20 @@ def _run_segment(
                 return False
             elif isinstance(event, StepFailed):
                 yield CloseStream()
-                if only_steps:
-                    raise _step_failure(event, cursor, head)
+                if raise_failures:
+                    raise step_failure(
+                        event, execution_id=cursor.execution_id, request_id=head.request_id
+                    )
                 yield Emit(event)
                 return False
-            if not only_steps:
-                yield Emit(event)
+            if only_steps:
+                continue
+            if resumed is not None:
+                if resumed.is_repeat(event):
+                    continue
+                if not isinstance(event, RunStarted):
+                    resumed.delivered(event)
+            yield Emit(event)
         if not chunk:
             raise _interrupted(cursor, head, "it ended before the run paused or finished")
 
@@ -272,11 +330,11 @@ def _tool_pause(call: StepCall, cursor: StepCursor, event: ToolCallsRequired) ->
             reject_awaitable_result(results)
         cursor.stage_tool_results(event, results)
         return
-    if call.only_steps:
+    if call.raise_failures:
         raise FlowExecutionError(
-            f"The flow paused for tool calls at step {event.step_id!r}, but steps() was called "
-            "without tool_handler. Pass tool_handler= to answer them automatically, or use "
-            "events() and resume the ToolCallsRequired event yourself.",
+            f"The flow paused for tool calls at step {event.step_id!r}, but {call.entry} was "
+            "called without tool_handler. Pass tool_handler= to answer them automatically, or "
+            "use events() and resume the ToolCallsRequired event yourself.",
             code="TOOL_HANDLER_REQUIRED",
             execution_id=event.execution_id,
         )
@@ -301,7 +359,9 @@ def _too_late(results: ToolResults) -> None:
     )
 
 
-def _step_failure(event: StepFailed, cursor: StepCursor, head: StreamHead) -> FlowExecutionError:
+def step_failure(
+    event: StepFailed, *, execution_id: str | None, request_id: str | None
+) -> FlowExecutionError:
     """The error ``steps()`` raises for a ``step_error`` event: code and message from the event."""
     detail = _error_detail(event.error)
     code = detail.code if detail is not None else None
@@ -310,8 +370,8 @@ def _step_failure(event: StepFailed, cursor: StepCursor, head: StreamHead) -> Fl
     return FlowExecutionError(
         f"Step {name} failed: {message}",
         code=code,
-        execution_id=cursor.execution_id,
-        request_id=head.request_id,
+        execution_id=execution_id,
+        request_id=request_id,
         response_body=event.error,
     )
 

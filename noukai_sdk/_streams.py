@@ -1,4 +1,5 @@
-"""The public iterator objects returned by ``steps()``, ``events()`` and ``live_trace()``.
+"""The public iterator objects returned by ``steps()``, ``events()``, ``live_trace()``,
+``stream_text()`` and ``stream_object()``.
 
 Each wraps one protocol (see :mod:`noukai_sdk._step_protocol`) and the driver that runs it. They
 are context managers, and ``close()``/``aclose()`` stop the protocol and hand the HTTP connection
@@ -12,13 +13,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from typing_extensions import Self
 
+from noukai_sdk._core.object_output import validate_streamed_object
+from noukai_sdk._core.object_snapshots import NO_SNAPSHOT
+from noukai_sdk._core.text_streams import ObjectRun, TextRun, converted_protocol
 from noukai_sdk._effects import AsyncIO, Protocol, SyncIO, iterate_async, iterate_sync
+from noukai_sdk._errors import OutputValidationError
+
+if TYPE_CHECKING:
+    from noukai_sdk._core.usage import Usage
+    from noukai_sdk._results import ExecuteResult
 
 EventT = TypeVar("EventT", covariant=True)
+ObjectT = TypeVar("ObjectT")
+RunT = TypeVar("RunT", TextRun, ObjectRun)
 
 
 class EventStream(Generic[EventT]):
@@ -89,3 +100,163 @@ class AsyncEventStream(Generic[EventT]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+class _TextStreamResults(Generic[RunT]):
+    """``text``, ``usage``, ``execution_id``: what a text or object stream knows about its run."""
+
+    __slots__ = ()
+
+    _run: RunT
+
+    @property
+    def text(self) -> str:
+        """All text deltas so far, joined (the whole text once the loop has ended)."""
+        return self._run.text
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens and cost summed over the completed steps (the run's total once it has ended)."""
+        return self._run.record.usage
+
+    @property
+    def execution_id(self) -> str | None:
+        """The run's id, known once the server has started the run."""
+        return self._run.record.execution_id
+
+
+class TextStream(_TextStreamResults[TextRun], EventStream[str]):
+    """The text of one run as it arrives (``flow.stream_text()``): iterate the ``str`` deltas.
+
+    After the loop: :attr:`text`, :attr:`usage`, :attr:`execution_id` and :meth:`final_result`.
+    """
+
+    __slots__ = ("_run", "_session_id")
+
+    def __init__(
+        self, events: Protocol[Any], io: SyncIO, *, step: str | None, session_id: str | None
+    ) -> None:
+        self._run = run = TextRun(step)
+        self._session_id = session_id
+        super().__init__(converted_protocol(events, run.convert, run.record), io)
+
+    def final_result(self) -> ExecuteResult:
+        """The run's result as ``execute()`` returns it; reads what is left of the stream first."""
+        for _ in self:
+            pass
+        return self._run.record.execute_result(session_id=self._session_id)
+
+
+class AsyncTextStream(_TextStreamResults[TextRun], AsyncEventStream[str]):
+    """The asyncio form of :class:`TextStream`: ``async for`` the deltas."""
+
+    __slots__ = ("_run", "_session_id")
+
+    def __init__(
+        self, events: Protocol[Any], io: AsyncIO, *, step: str | None, session_id: str | None
+    ) -> None:
+        self._run = run = TextRun(step)
+        self._session_id = session_id
+        super().__init__(converted_protocol(events, run.convert, run.record), io)
+
+    async def final_result(self) -> ExecuteResult:
+        """The run's result as ``execute()`` returns it; reads what is left of the stream first."""
+        async for _ in self:
+            pass
+        return self._run.record.execute_result(session_id=self._session_id)
+
+
+class ObjectStream(_TextStreamResults[ObjectRun], EventStream[Any], Generic[ObjectT]):
+    """A JSON object as it arrives (``flow.stream_object()``): iterate its partial snapshots.
+
+    Each snapshot is a plain JSON value extending the one before; :meth:`final_object` is the
+    strictly validated object.
+    """
+
+    __slots__ = ("_final", "_output_type", "_run", "_session_id")
+
+    def __init__(
+        self,
+        events: Protocol[Any],
+        io: SyncIO,
+        *,
+        output_type: type[ObjectT],
+        step: str | None,
+        session_id: str | None,
+    ) -> None:
+        self._run = run = ObjectRun(step)
+        self._output_type = output_type
+        self._session_id = session_id
+        self._final: list[ObjectT] = []
+        super().__init__(converted_protocol(events, run.convert, run.record), io)
+
+    def final_object(self) -> ObjectT:
+        """The object validated as the ``output_type`` (``OutputValidationError`` if it does not
+        fit); reads what is left of the stream first."""
+        for _ in self:
+            pass
+        return _final_object(self._run, self._output_type, self._final)
+
+    def final_result(self) -> ExecuteResult:
+        """The run's result as ``execute()`` returns it; reads what is left of the stream first."""
+        for _ in self:
+            pass
+        return self._run.record.execute_result(session_id=self._session_id)
+
+
+class AsyncObjectStream(_TextStreamResults[ObjectRun], AsyncEventStream[Any], Generic[ObjectT]):
+    """The asyncio form of :class:`ObjectStream`: ``async for`` the snapshots."""
+
+    __slots__ = ("_final", "_output_type", "_run", "_session_id")
+
+    def __init__(
+        self,
+        events: Protocol[Any],
+        io: AsyncIO,
+        *,
+        output_type: type[ObjectT],
+        step: str | None,
+        session_id: str | None,
+    ) -> None:
+        self._run = run = ObjectRun(step)
+        self._output_type = output_type
+        self._session_id = session_id
+        self._final: list[ObjectT] = []
+        super().__init__(converted_protocol(events, run.convert, run.record), io)
+
+    async def final_object(self) -> ObjectT:
+        """The object validated as the ``output_type``; see :meth:`ObjectStream.final_object`."""
+        async for _ in self:
+            pass
+        return _final_object(self._run, self._output_type, self._final)
+
+    async def final_result(self) -> ExecuteResult:
+        """The run's result as ``execute()`` returns it; reads what is left of the stream first."""
+        async for _ in self:
+            pass
+        return self._run.record.execute_result(session_id=self._session_id)
+
+
+def _final_object(run: ObjectRun, output_type: type[ObjectT], cache: list[ObjectT]) -> ObjectT:
+    """Validate the run's document once (later calls return the same object)."""
+    if cache:
+        return cache[0]
+    record = run.record
+    if not record.completed:
+        raise RuntimeError(
+            "The stream ended before the run finished (it was closed early, or failed), so "
+            "there is no final object."
+        )
+    is_text, source = run.snapshots.final_source()
+    if source is NO_SNAPSHOT:
+        raise OutputValidationError(
+            f"Run {record.execution_id or '(id unknown)'} finished without any output to read "
+            "an object from.",
+            raw_output=None,
+            execution_id=record.execution_id,
+        )
+    value = validate_streamed_object(
+        output_type, is_text=is_text, source=source, execution_id=record.execution_id
+    )
+    cache.append(value)
+    return value
