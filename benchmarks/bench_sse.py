@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource
 
-from noukai_sdk._events import (
+from noukai_sdk._core.events import (
     FlowCompleted,
     RunStarted,
     StepCompleted,
@@ -35,10 +35,10 @@ from noukai_sdk._events import (
     StreamEvent,
     parse_event,
 )
-from noukai_sdk._paths import FlowAddress
-from noukai_sdk._requesting import RequestContext
-from noukai_sdk._sse import SSEDecoder
-from noukai_sdk._step_protocol import StepCall, step_protocol
+from noukai_sdk._core.paths import FlowAddress
+from noukai_sdk._core.requesting import RequestContext
+from noukai_sdk._core.sse import SSEDecoder
+from noukai_sdk._core.step_protocol import StepCall, step_protocol
 from noukai_sdk._streams import EventStream
 from noukai_sdk._transport import SyncTransport
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from noukai_sdk._client import AsyncNoukai, Noukai
-from noukai_sdk._errors import (
+from noukai_sdk._core.errors import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
@@ -32,11 +32,11 @@ from noukai_sdk._errors import (
     StreamInterruptedError,
     ToolCallLimitError,
 )
-from noukai_sdk._scope import current_session_id
+from noukai_sdk._core.scope import current_session_id
 from noukai_sdk._version import __version__
 
 if TYPE_CHECKING:
-    from noukai_sdk._events import (
+    from noukai_sdk._core.events import (
         FlowCompleted,
         LoopCompleted,
         RunStarted,
@@ -50,7 +50,8 @@ if TYPE_CHECKING:
         StreamEvent,
         ToolCallsRequired,
     )
-    from noukai_sdk._flow import AsyncFlow, Flow
+    from noukai_sdk._core.results import ExecuteResult, JobAccepted, PausedResult
+    from noukai_sdk._flows import AsyncFlow, Flow
     from noukai_sdk._jobs import AsyncJob, Job
     from noukai_sdk._relay import (
         AsyncRelayFlow,
@@ -66,8 +67,7 @@ if TYPE_CHECKING:
         trace_scope,
         trace_scope_sync,
     )
-    from noukai_sdk._results import ExecuteResult, JobAccepted, PausedResult
-    from noukai_sdk._run import AsyncRun, Run
+    from noukai_sdk._runs import AsyncRun, Run
     from noukai_sdk_generated.models import (
         ChatMessage,
         JobStatus,
@@ -79,13 +79,13 @@ if TYPE_CHECKING:
     )
 
 _LAZY: dict[str, str] = {
-    "Flow": "noukai_sdk._flow",
-    "AsyncFlow": "noukai_sdk._flow",
+    "Flow": "noukai_sdk._flows",
+    "AsyncFlow": "noukai_sdk._flows",
     "Job": "noukai_sdk._jobs",
     "AsyncJob": "noukai_sdk._jobs",
-    "Run": "noukai_sdk._run",
-    "AsyncRun": "noukai_sdk._run",
-    **dict.fromkeys(("ExecuteResult", "JobAccepted", "PausedResult"), "noukai_sdk._results"),
+    "Run": "noukai_sdk._runs",
+    "AsyncRun": "noukai_sdk._runs",
+    **dict.fromkeys(("ExecuteResult", "JobAccepted", "PausedResult"), "noukai_sdk._core.results"),
     **dict.fromkeys(
         (
             "ChatMessage",
@@ -113,7 +113,7 @@ _LAZY: dict[str, str] = {
             "LoopCompleted",
             "FlowCompleted",
         ),
-        "noukai_sdk._events",
+        "noukai_sdk._core.events",
     ),
     **dict.fromkeys(
         ("trace", "trace_scope", "trace_scope_sync", "replay", "replay_scope", "replay_scope_sync"),

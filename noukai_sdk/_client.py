@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
-from noukai_sdk._config import ClientConfig, resolve_config
-from noukai_sdk._log_hook import LogHandler, LogHook
-from noukai_sdk._paths import FlowAddress, parse_flow_address, validate_session_header
-from noukai_sdk._requesting import RequestContext
-from noukai_sdk._retry import RetryPolicy
+from noukai_sdk._core.config import ClientConfig, resolve_config
+from noukai_sdk._core.log_hook import LogHandler, LogHook
+from noukai_sdk._core.paths import FlowAddress, parse_flow_address, validate_session_header
+from noukai_sdk._core.requesting import RequestContext
+from noukai_sdk._core.retry import RetryPolicy
 from noukai_sdk._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
     import httpx
 
-    from noukai_sdk._flow import AsyncFlow, Flow
+    from noukai_sdk._flows import AsyncFlow, Flow
     from noukai_sdk._otel import OtelSettings
 
 
@@ -176,7 +176,7 @@ class Noukai(_ClientCore):
             from noukai_sdk._otel import TracedFlow
 
             return TracedFlow(self, self._address(slug, org, project))
-        from noukai_sdk._flow import Flow
+        from noukai_sdk._flows import Flow
 
         return Flow(self, self._address(slug, org, project))
 
@@ -249,7 +249,7 @@ class AsyncNoukai(_ClientCore):
             from noukai_sdk._otel import AsyncTracedFlow
 
             return AsyncTracedFlow(self, self._address(slug, org, project))
-        from noukai_sdk._flow import AsyncFlow
+        from noukai_sdk._flows import AsyncFlow
 
         return AsyncFlow(self, self._address(slug, org, project))
 

@@ -1,155 +1,33 @@
-"""Queue-backed execution: job submission, and ``Job``/``AsyncJob`` handles to poll and wait on.
+"""Queue-backed execution: ``Job``/``AsyncJob`` handles to poll and wait on a submitted job.
 
-Polling and waiting are sans-IO protocols shared by both handles. ``wait()`` honours its deadline:
-each poll's request timeout is bounded by the time left, and the sleep between polls never runs
-past the deadline (DESIGN W35).
+Both handles drive the same protocols from :mod:`noukai_sdk._core.jobs`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._config import validate_timeout
-from noukai_sdk._constants import (
-    JOB_NOT_FOUND_GRACE,
-    JOB_POLL_INTERVAL,
-    JOB_TERMINAL_STATUSES,
-    JOB_WAIT_TIMEOUT,
+from noukai_sdk._core.config import validate_timeout
+from noukai_sdk._core.constants import JOB_POLL_INTERVAL, JOB_WAIT_TIMEOUT
+from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.jobs import (
+    JobRef,
+    Timeout,
+    answered,
+    check_wait_args,
+    poll_protocol,
+    wait_protocol,
 )
-from noukai_sdk._effects import Protocol, Sleep, run_async, run_sync
-from noukai_sdk._errors import APITimeoutError, FlowNotFoundError
-from noukai_sdk._paths import FlowAddress
-from noukai_sdk._requesting import Deadline, RequestContext, parse_model, send_with_retries
-from noukai_sdk._results import JobAccepted
-from noukai_sdk_generated.models import ExecuteRequest, JobStatus
+from noukai_sdk._core.paths import FlowAddress
+from noukai_sdk._core.results import JobAccepted
+from noukai_sdk_generated.models import JobStatus
 
 if TYPE_CHECKING:
-    import httpx
     from typing_extensions import Self
 
     from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._replay import ReplayedJob
-
-Timeout = Union[float, "httpx.Timeout", None]
-Clock = Callable[[], float]
-
-
-@dataclass(frozen=True, slots=True)
-class JobSubmission:
-    """A validated ``execute_async()`` call (tools are never sent on ``/jobs``)."""
-
-    address: FlowAddress
-    version: int | None
-    message: str | None
-    parameters: dict[str, Any]
-    block_overrides: dict[str, Any] | None
-    trace: bool
-    timeout: Timeout
-    session_id: str | None
-
-    def body(self) -> dict[str, Any]:
-        return ExecuteRequest.model_validate(
-            {
-                "message": self.message,
-                "parameters": self.parameters,
-                "block_overrides": self.block_overrides,
-                "trace": self.trace,
-            }
-        ).to_wire()
-
-
-def submit_protocol(submission: JobSubmission, ctx: RequestContext) -> Protocol[JobAccepted]:
-    """POST ``…/jobs`` and parse the :class:`JobAccepted`."""
-    request = submission.address.operation_request(
-        "jobs",
-        version=submission.version,
-        body=submission.body(),
-        session_id=submission.session_id,
-        timeout=submission.timeout,
-    )
-    response = yield from send_with_retries(request, ctx)
-    accepted = parse_model(JobAccepted, response, what="job submission")
-    accepted._session_id = submission.session_id
-    return accepted
-
-
-def _monotonic() -> float:
-    return time.monotonic()
-
-
-@dataclass(frozen=True, slots=True)
-class JobRef:
-    """What polling needs to know about a submitted job."""
-
-    address: FlowAddress
-    execution_id: str
-    created_at: float
-
-
-def poll_protocol(
-    job: JobRef,
-    ctx: RequestContext,
-    *,
-    timeout: Timeout,
-    clock: Clock = _monotonic,
-    deadline: Deadline | None = None,
-) -> Protocol[JobStatus]:
-    """One ``GET …/jobs/{id}``; a 404 within 5 s of submission reads as ``pending``."""
-    request = job.address.job_status_request(job.execution_id, timeout=timeout)
-    try:
-        response = yield from send_with_retries(request, ctx, deadline=deadline)
-    except FlowNotFoundError:
-        if clock() - job.created_at < JOB_NOT_FOUND_GRACE:
-            return JobStatus.model_validate({"execution_id": job.execution_id, "status": "pending"})
-        raise
-    return parse_model(JobStatus, response, what="job status")
-
-
-def wait_protocol(
-    job: JobRef,
-    ctx: RequestContext,
-    *,
-    timeout: float,
-    poll_interval: float,
-    clock: Clock = _monotonic,
-) -> Protocol[JobStatus]:
-    """Poll until a terminal status (completed, failed, cancelled) or the deadline passes."""
-    deadline = Deadline(clock() + timeout, clock)
-    while True:
-        try:
-            status = yield from poll_protocol(
-                job, ctx, timeout=None, clock=clock, deadline=deadline
-            )
-        except APITimeoutError as exc:
-            if deadline.remaining() > 0:
-                raise
-            raise _deadline_error(job, timeout) from exc
-        if status.status in JOB_TERMINAL_STATUSES:
-            return status
-        remaining = deadline.remaining()
-        if remaining <= 0:
-            raise _deadline_error(job, timeout)
-        yield Sleep(min(poll_interval, remaining))
-
-
-def _deadline_error(job: JobRef, timeout: float) -> APITimeoutError:
-    return APITimeoutError(
-        f"Job {job.execution_id} did not complete within {timeout:g}s",
-        execution_id=job.execution_id,
-    )
-
-
-def _check_wait_args(timeout: object, poll_interval: object) -> tuple[float, float]:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)):
-        raise ValueError(f"poll_interval must be a number of seconds, got {poll_interval!r}")
-    if not poll_interval >= 0:
-        raise ValueError(f"poll_interval must be >= 0 seconds, got {poll_interval!r}")
-    return float(timeout), float(poll_interval)
 
 
 class _JobCore:
@@ -214,23 +92,17 @@ class _JobCore:
 
     def _poll_protocol(self, timeout: Timeout) -> Protocol[JobStatus]:
         if self._replayed is not None:
-            return _answered(self._replayed)
+            return answered(self._replayed)
         checked = None if timeout is None else validate_timeout(timeout)
         return poll_protocol(self._ref, self._client._context, timeout=checked)
 
     def _wait_protocol(self, timeout: float, poll_interval: float) -> Protocol[JobStatus]:
-        timeout, poll_interval = _check_wait_args(timeout, poll_interval)
+        timeout, poll_interval = check_wait_args(timeout, poll_interval)
         if self._replayed is not None:
-            return _answered(self._replayed)
+            return answered(self._replayed)
         return wait_protocol(
             self._ref, self._client._context, timeout=timeout, poll_interval=poll_interval
         )
-
-
-def _answered(status: JobStatus) -> Protocol[JobStatus]:
-    """A protocol that needs no I/O: a replayed job already knows its final status."""
-    return status
-    yield  # makes this a generator
 
 
 class Job(_JobCore):

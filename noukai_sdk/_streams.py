@@ -1,7 +1,7 @@
 """The public iterator objects returned by ``steps()``, ``events()``, ``live_trace()``,
 ``stream_text()`` and ``stream_object()``.
 
-Each wraps one protocol (see :mod:`noukai_sdk._step_protocol`) and the driver that runs it. They
+Each wraps one protocol (see :mod:`noukai_sdk._core.step_protocol`) and the driver that runs it. They
 are context managers, and ``close()``/``aclose()`` stop the protocol and hand the HTTP connection
 back to the pool at once (W28). Leaving a ``for`` loop with ``break`` or an exception does the same
 as soon as the stream object is no longer referenced; for ``async for``, Python cannot close an
@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from typing_extensions import Self
 
+from noukai_sdk._core.effects import AsyncIO, Protocol, SyncIO, iterate_async, iterate_sync
+from noukai_sdk._core.errors import OutputValidationError
 from noukai_sdk._core.object_output import validate_streamed_object
 from noukai_sdk._core.object_snapshots import NO_SNAPSHOT
 from noukai_sdk._core.text_streams import ObjectRun, TextRun, converted_protocol
-from noukai_sdk._effects import AsyncIO, Protocol, SyncIO, iterate_async, iterate_sync
-from noukai_sdk._errors import OutputValidationError
 
 if TYPE_CHECKING:
+    from noukai_sdk._core.results import ExecuteResult
     from noukai_sdk._core.usage import Usage
-    from noukai_sdk._results import ExecuteResult
 
 EventT = TypeVar("EventT", covariant=True)
 ObjectT = TypeVar("ObjectT")

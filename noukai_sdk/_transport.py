@@ -1,6 +1,6 @@
 """The only module that talks to httpx: turns :class:`HttpRequest` values into real traffic.
 
-``SyncTransport``/``AsyncTransport`` implement ``SyncIO``/``AsyncIO`` of :mod:`noukai_sdk._effects`.
+``SyncTransport``/``AsyncTransport`` implement ``SyncIO``/``AsyncIO`` of :mod:`noukai_sdk._core.effects`.
 They add the constant headers (built once per client), serialise bodies, apply timeouts, and map
 every httpx failure — while sending, opening a stream or reading one — to
 :class:`APIConnectionError`/:class:`APITimeoutError` in :func:`_connection_error`, one place.
@@ -15,9 +15,9 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from noukai_sdk._constants import API_VERSION, API_VERSION_HEADER, RESERVED_HEADERS
-from noukai_sdk._errors import APIConnectionError, APITimeoutError
-from noukai_sdk._http_types import HttpRequest, HttpResponse, StreamHead
+from noukai_sdk._core.constants import API_VERSION, API_VERSION_HEADER, RESERVED_HEADERS
+from noukai_sdk._core.errors import APIConnectionError, APITimeoutError
+from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead
 from noukai_sdk._version import __version__
 
 ClientT = TypeVar("ClientT", httpx.Client, httpx.AsyncClient)

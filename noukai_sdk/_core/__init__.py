@@ -1,1 +1,1 @@
-"""The sans-IO core: protocols written once as effect generators, and the types they use."""
+"""Sans-IO protocols and their types: no I/O, no HTTP library, no shell or feature imports."""

@@ -7,7 +7,7 @@ from collections.abc import Hashable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from noukai_sdk._errors import OutputValidationError
+from noukai_sdk._core.errors import OutputValidationError
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter

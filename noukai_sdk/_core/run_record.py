@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from noukai_sdk._core.usage import Usage
 
 if TYPE_CHECKING:
-    from noukai_sdk._results import ExecuteResult
+    from noukai_sdk._core.results import ExecuteResult
 
 
 class RunRecord:
@@ -65,7 +65,7 @@ class RunRecord:
 
     def execute_result(self, *, session_id: str | None) -> ExecuteResult:
         """The finished run as an ``ExecuteResult``; raises when the run did not finish."""
-        from noukai_sdk._results import ExecuteResult
+        from noukai_sdk._core.results import ExecuteResult
 
         if not self.completed:
             raise RuntimeError(

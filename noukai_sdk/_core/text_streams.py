@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
+from noukai_sdk._core.effects import Emit, Protocol
 from noukai_sdk._core.object_snapshots import NO_SNAPSHOT, ObjectSnapshots
 from noukai_sdk._core.run_record import RunRecord
 from noukai_sdk._core.text_deltas import TextDeltas
-from noukai_sdk._effects import Emit, Protocol
 
 T = TypeVar("T")
 
@@ -98,6 +98,6 @@ def converted_protocol(
 
 def _step_failure(event: Any, record: RunRecord) -> Exception:
     """A replayed ``step_error`` (a live one raises in the step protocol already)."""
-    from noukai_sdk._step_protocol import step_failure
+    from noukai_sdk._core.step_protocol import step_failure
 
     return step_failure(event, execution_id=record.execution_id, request_id=None)

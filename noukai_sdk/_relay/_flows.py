@@ -2,7 +2,7 @@
 
 The relay pins the flow; the caller sends the same ``/execute`` body as :class:`~noukai_sdk.Flow`
 and runs the tool loop itself. Both classes drive the SDK's one execute protocol
-(:func:`~noukai_sdk._flow.execute_protocol`: tool-result normalisation, round limit, history
+(:func:`~noukai_sdk._flows.execute_protocol`: tool-result normalisation, round limit, history
 warning, response validation) against their relay transport, and map error statuses with the
 relay's response headers (``X-Request-ID``, ``Retry-After``, ``WWW-Authenticate``).
 """
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, overload
 
 from typing_extensions import Self
 
-from noukai_sdk._effects import run_async, run_sync
-from noukai_sdk._flow import (
+from noukai_sdk._core.effects import run_async, run_sync
+from noukai_sdk._core.execute import (
     AsyncToolHandler,
     ExecuteCall,
     MessageInput,
@@ -25,22 +25,22 @@ from noukai_sdk._flow import (
     new_execute_call,
     resume_protocol,
 )
-from noukai_sdk._relay._transport import (
-    RelayExecuteTransport,
-    RelaySyncExecuteTransport,
-    RelayTarget,
-    relay_timeout,
-)
-from noukai_sdk._requesting import RequestContext
-from noukai_sdk._results import (
+from noukai_sdk._core.requesting import RequestContext
+from noukai_sdk._core.results import (
     ExecuteOutcome,
     ExecuteResult,
     PausedResult,
     ResumeBinding,
     ToolResults,
 )
-from noukai_sdk._retry import RetryPolicy
-from noukai_sdk._tool_calls import is_async_callable
+from noukai_sdk._core.retry import RetryPolicy
+from noukai_sdk._core.tool_calls import is_async_callable
+from noukai_sdk._relay._transport import (
+    RelayExecuteTransport,
+    RelaySyncExecuteTransport,
+    RelayTarget,
+    relay_timeout,
+)
 
 if TYPE_CHECKING:
     import httpx

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 from typing import Protocol as TypingProtocol
 
-from noukai_sdk._effects import Protocol
-from noukai_sdk._errors import APIConnectionError, NoukaiError, RateLimitError, parse_body
-from noukai_sdk._paths import FlowAddress
-from noukai_sdk._requesting import RequestContext, send_with_retries
+from noukai_sdk._core.effects import Protocol
+from noukai_sdk._core.errors import APIConnectionError, NoukaiError, RateLimitError, parse_body
+from noukai_sdk._core.paths import FlowAddress
+from noukai_sdk._core.requesting import RequestContext, send_with_retries
 from noukai_sdk_generated.models import ErrorBody, ExecuteRequest
 
 DEFAULT_RELAY_PATH = "/agent/execute"

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from typing_extensions import Self
 
-from noukai_sdk._config import validate_timeout
-from noukai_sdk._constants import DEFAULT_TIMEOUT
-from noukai_sdk._effects import run_async, run_sync, send
-from noukai_sdk._http_types import HttpRequest
+from noukai_sdk._core.config import validate_timeout
+from noukai_sdk._core.constants import DEFAULT_TIMEOUT
+from noukai_sdk._core.effects import run_async, run_sync, send
+from noukai_sdk._core.http_types import HttpRequest
 from noukai_sdk._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:

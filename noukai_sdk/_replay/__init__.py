@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from noukai_sdk._core.scope import current_session_id
 from noukai_sdk._replay._cassettes import aexport_session, export_session, load_cassette
 from noukai_sdk._replay._dispatch import (
     ReplayCall,
@@ -26,7 +27,6 @@ from noukai_sdk._replay._scopes import (
     trace_scope,
     trace_scope_sync,
 )
-from noukai_sdk._scope import current_session_id
 
 __all__ = [
     "AsyncScope",

@@ -1,6 +1,6 @@
 """Building the public result and event objects from a :class:`ReplayPlan`.
 
-Events come from :mod:`noukai_sdk._events` and results from :mod:`noukai_sdk._results`, so a
+Events come from :mod:`noukai_sdk._core.events` and results from :mod:`noukai_sdk._core.results`, so a
 replayed run is indistinguishable in type from a live one. Step events carry ``step_index``.
 """
 
@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from noukai_sdk._errors import FlowExecutionError
+from noukai_sdk._core.errors import FlowExecutionError
 from noukai_sdk._replay._reconstruction import PlannedFailure, ReplayPlan
 
 M = TypeVar("M", bound=BaseModel)
 
 if TYPE_CHECKING:
-    from noukai_sdk._events import StreamEvent
-    from noukai_sdk._results import ExecuteResult
+    from noukai_sdk._core.events import StreamEvent
+    from noukai_sdk._core.results import ExecuteResult
 
 
 def build(model: type[M], **fields: Any) -> M:
@@ -37,7 +37,13 @@ def failure_error(plan: ReplayPlan, failure: PlannedFailure) -> FlowExecutionErr
 
 def replayed_events(plan: ReplayPlan) -> list[StreamEvent]:
     """The event sequence of ``events()``: it ends at the recorded step error, like a live run."""
-    from noukai_sdk._events import FlowCompleted, RunStarted, StepCompleted, StepFailed, StepStarted
+    from noukai_sdk._core.events import (
+        FlowCompleted,
+        RunStarted,
+        StepCompleted,
+        StepFailed,
+        StepStarted,
+    )
 
     events: list[StreamEvent] = [
         build(
@@ -75,14 +81,14 @@ def replayed_events(plan: ReplayPlan) -> list[StreamEvent]:
 
 def replayed_steps(plan: ReplayPlan) -> list[StreamEvent]:
     """What ``steps()`` yields: only the ``StepCompleted`` events (raising happens separately)."""
-    from noukai_sdk._events import StepCompleted
+    from noukai_sdk._core.events import StepCompleted
 
     return [event for event in replayed_events(plan) if isinstance(event, StepCompleted)]
 
 
 def replayed_result(plan: ReplayPlan, *, session_id: str) -> ExecuteResult:
     """The ``ExecuteResult`` of a completed recording; a failed one raises FlowExecutionError."""
-    from noukai_sdk._results import ExecuteResult
+    from noukai_sdk._core.results import ExecuteResult
 
     if plan.failure is not None:
         raise failure_error(plan, plan.failure)

@@ -14,13 +14,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from noukai_sdk._errors import NoukaiError, ReplaySessionNotFoundError
+from noukai_sdk._core.errors import NoukaiError, ReplaySessionNotFoundError
 from noukai_sdk._replay._sessions import parse_session, replay_error, validate_session_id
 
 if TYPE_CHECKING:
     from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk._effects import Protocol
-    from noukai_sdk._requesting import RequestContext
+    from noukai_sdk._core.effects import Protocol
+    from noukai_sdk._core.requesting import RequestContext
     from noukai_sdk_generated.models import SessionResponse
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -62,8 +62,8 @@ def write_cassette(path: PathLike, content: bytes) -> Path:
 
 def record_session(session_id: str, path: PathLike, ctx: RequestContext) -> Protocol[Path]:
     """Fetch ``session_id`` fresh (no cache) and write it to ``path`` as a cassette."""
-    from noukai_sdk._paths import session_request
-    from noukai_sdk._requesting import send_with_retries
+    from noukai_sdk._core.paths import session_request
+    from noukai_sdk._core.requesting import send_with_retries
 
     validate_session_id(session_id)
     try:
@@ -75,7 +75,7 @@ def record_session(session_id: str, path: PathLike, ctx: RequestContext) -> Prot
 
 def export_session(client: Noukai, session_id: str, path: PathLike) -> Path:
     """Write the recorded session ``session_id`` to the cassette file ``path`` (``Noukai``)."""
-    from noukai_sdk._effects import run_sync
+    from noukai_sdk._core.effects import run_sync
     from noukai_sdk._replay._client_access import request_context, sync_io
 
     return run_sync(record_session(session_id, path, request_context(client)), sync_io(client))
@@ -83,7 +83,7 @@ def export_session(client: Noukai, session_id: str, path: PathLike) -> Path:
 
 async def aexport_session(client: AsyncNoukai, session_id: str, path: PathLike) -> Path:
     """Write the recorded session ``session_id`` to the cassette file ``path`` (``AsyncNoukai``)."""
-    from noukai_sdk._effects import run_async
+    from noukai_sdk._core.effects import run_async
     from noukai_sdk._replay._client_access import async_io, request_context
 
     protocol = record_session(session_id, path, request_context(client))

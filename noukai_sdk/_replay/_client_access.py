@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from noukai_sdk._effects import AsyncIO, SyncIO
-    from noukai_sdk._requesting import RequestContext
+    from noukai_sdk._core.effects import AsyncIO, SyncIO
+    from noukai_sdk._core.requesting import RequestContext
 
 
 def request_context(client: Any) -> RequestContext:

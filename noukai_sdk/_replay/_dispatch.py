@@ -1,7 +1,7 @@
 """Serving ``execute()``, ``steps()``/``events()`` and ``execute_async()`` from a replay scope.
 
 These are the seams the flow and step-protocol code call when ``active_scope().mode ==
-"replay"``. They are protocols (see :mod:`noukai_sdk._effects`) because a per-call
+"replay"``. They are protocols (see :mod:`noukai_sdk._core.effects`) because a per-call
 ``session_id=`` naming another session makes them fetch it (once per client, then cached; matched
 positionally like the scope's own session, W47). No flow endpoint is ever called, no tool
 handler runs, and a failed recording replays as a failure (W45).
@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from noukai_sdk._effects import CallUser, Emit, Protocol
+from noukai_sdk._core.effects import CallUser, Emit, Protocol
+from noukai_sdk._core.scope import Scope
 from noukai_sdk._replay._building import (
     build,
     failure_error,
@@ -24,11 +25,10 @@ from noukai_sdk._replay._building import (
 from noukai_sdk._replay._matching import RecordedExecution, SessionMatcher, Trigger
 from noukai_sdk._replay._reconstruction import ReplayPlan, plan_replay
 from noukai_sdk._replay._state import ReplayState
-from noukai_sdk._scope import Scope
 
 if TYPE_CHECKING:
-    from noukai_sdk._requesting import RequestContext
-    from noukai_sdk._results import ExecuteResult
+    from noukai_sdk._core.requesting import RequestContext
+    from noukai_sdk._core.results import ExecuteResult
     from noukai_sdk_generated.models import JobStatus
 
 T = TypeVar("T")

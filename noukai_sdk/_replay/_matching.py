@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from noukai_sdk._errors import ReplayMissError, ReplayNoSnapshotsError
+from noukai_sdk._core.errors import ReplayMissError, ReplayNoSnapshotsError
 
 Trigger = Literal["execute", "step", "job"]
 _TRIGGERS: frozenset[str] = frozenset({"execute", "step", "job"})

@@ -21,17 +21,17 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from noukai_sdk._effects import Protocol, run_async, run_sync
-from noukai_sdk._errors import ReplayDisabledError, ReplayLeftoverError
-from noukai_sdk._http_types import HttpRequest, HttpResponse
+from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.errors import ReplayDisabledError, ReplayLeftoverError
+from noukai_sdk._core.http_types import HttpRequest, HttpResponse
+from noukai_sdk._core.scope import Scope, ScopeMode, active_scope, enter_scope, exit_scope
 from noukai_sdk._replay._gate import GATE_VARIABLE, replay_enabled
-from noukai_sdk._scope import Scope, ScopeMode, active_scope, enter_scope, exit_scope
 
 if TYPE_CHECKING:
     from contextvars import Token
 
     from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk._effects import AsyncIO, AsyncStream, SyncIO, SyncStream
+    from noukai_sdk._core.effects import AsyncIO, AsyncStream, SyncIO, SyncStream
     from noukai_sdk._replay._cassettes import PathLike
     from noukai_sdk_generated.models import SessionResponse
 

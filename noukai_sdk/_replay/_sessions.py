@@ -15,7 +15,7 @@ import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._errors import (
+from noukai_sdk._core.errors import (
     APIResponseValidationError,
     NoukaiError,
     ReplayError,
@@ -24,11 +24,11 @@ from noukai_sdk._errors import (
     ReplaySessionExpiredError,
     ReplaySessionNotFoundError,
 )
-from noukai_sdk._paths import session_request
+from noukai_sdk._core.paths import session_request
 
 if TYPE_CHECKING:
-    from noukai_sdk._effects import Protocol
-    from noukai_sdk._requesting import RequestContext
+    from noukai_sdk._core.effects import Protocol
+    from noukai_sdk._core.requesting import RequestContext
     from noukai_sdk_generated.models import SessionResponse
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -71,7 +71,7 @@ def parse_session(content: bytes | str, *, source: str) -> SessionResponse:
 
 def fetch_session(session_id: str, ctx: RequestContext) -> Protocol[SessionResponse]:
     """``GET /seq/sessions/{id}`` (retried as a GET) mapped to replay errors and parsed."""
-    from noukai_sdk._requesting import send_with_retries
+    from noukai_sdk._core.requesting import send_with_retries
 
     validate_session_id(session_id)
     try:

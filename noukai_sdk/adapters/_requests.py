@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from noukai_sdk._errors import (
+from noukai_sdk._core.errors import (
     ReplayError,
     ReplayForbiddenError,
     ReplayInvalidSessionError,

@@ -16,10 +16,10 @@ import json
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
-from noukai_sdk._errors import ReplayError
+from noukai_sdk._core.errors import ReplayError
+from noukai_sdk._core.scope import Scope, enter_scope, exit_scope
 from noukai_sdk._replay._cassettes import PathLike
 from noukai_sdk._replay._scopes import trace_scope
-from noukai_sdk._scope import Scope, enter_scope, exit_scope
 from noukai_sdk.adapters._requests import (
     REPLAY_HEADER,
     SESSION_HEADER,

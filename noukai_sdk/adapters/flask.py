@@ -13,9 +13,9 @@ import contextlib
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._errors import ReplayError
+from noukai_sdk._core.errors import ReplayError
+from noukai_sdk._core.scope import Scope, enter_scope, exit_scope
 from noukai_sdk._replay._scopes import SyncScope, trace_scope_sync
-from noukai_sdk._scope import Scope, enter_scope, exit_scope
 from noukai_sdk.adapters._requests import (
     REPLAY_HEADER,
     SESSION_HEADER,

@@ -16,8 +16,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._effects import run_async, run_sync
-from noukai_sdk._paths import FlowAddress, Version, version_number
+from noukai_sdk._core.effects import run_async, run_sync
+from noukai_sdk._core.paths import FlowAddress, Version, version_number
 from noukai_sdk._relay._server import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_MESSAGES,

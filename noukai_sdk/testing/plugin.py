@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from noukai_sdk._scope import Scope
+    from noukai_sdk._core.scope import Scope
 
 MARKER = "noukai_cassette"
 

@@ -29,7 +29,7 @@ from noukai_sdk import (
     StreamEvent,
     StreamInterruptedError,
 )
-from noukai_sdk._events import wire_event_type
+from noukai_sdk._core.events import wire_event_type
 
 Mode = Literal["sync", "async"]
 MODES: list[Mode] = ["sync", "async"]
@@ -51,6 +51,7 @@ class ScriptedServer:
     head: bytes
     parts: Sequence[bytes | object]
     stall_seconds: float = 5.0
+    content_type: bytes = b"text/event-stream"
     closed_by_client: threading.Event = field(default_factory=threading.Event)
     port: int = 0
 
@@ -75,7 +76,8 @@ class ScriptedServer:
         with conn:
             _read_request(conn)
             try:
-                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n" + self.head)
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: " + self.content_type + b"\r\n")
+                conn.sendall(self.head)
                 conn.sendall(b"\r\n")
                 for part in self.parts:
                     if part is STALL:
@@ -298,13 +300,57 @@ def test_a_live_trace_cut_mid_event_is_a_connection_error(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_live_trace_yields_every_event_until_the_server_closes(
+def test_a_live_trace_yields_every_event_until_the_run_finishes(
     serve: list[ScriptedServer], mode: Mode
 ) -> None:
     body = RUN_STARTED + sse(StepCompleted, step_id="s-1") + b": heartbeat\n\n"
+    body += sse(FlowCompleted, status="completed", execution_id="exec-1")
     server = start(serve, [body], head=b"connection: close\r\n")
     events = live_trace_events(mode, server.port)
-    assert [event.type for event in events] == ["run_started", "step_completed"]
+    assert [event.type for event in events] == ["run_started", "step_completed", "flow_completed"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_live_trace_that_ends_before_the_run_finishes_is_interrupted(
+    serve: list[ScriptedServer], mode: Mode
+) -> None:
+    body = RUN_STARTED + sse(StepCompleted, step_id="s-1")
+    server = start(serve, [body], head=b"connection: close\r\n")
+    with pytest.raises(StreamInterruptedError, match="exec-1") as caught:
+        live_trace_events(mode, server.port)
+    assert caught.value.execution_id == "exec-1"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (b"text/html; charset=utf-8", b"<html><body>Sign in to the hotel Wi-Fi</body></html>"),
+        (b"application/json", b'{"status": "completed", "result": "hi"}'),
+    ],
+)
+def test_a_live_trace_answered_with_something_else_than_an_event_stream_is_refused(
+    serve: list[ScriptedServer], mode: Mode, content_type: bytes, body: bytes
+) -> None:
+    server = ScriptedServer(head=b"connection: close\r\n", parts=[body], content_type=content_type)
+    server.start()
+    serve.append(server)
+    with pytest.raises(APIResponseValidationError, match="not text/event-stream") as caught:
+        live_trace_events(mode, server.port)
+    assert caught.value.raw_body == body
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_step_stream_answered_with_html_is_refused_too(
+    serve: list[ScriptedServer], mode: Mode
+) -> None:
+    server = ScriptedServer(
+        head=b"connection: close\r\n", parts=[b"<html>portal</html>"], content_type=b"text/html"
+    )
+    server.start()
+    serve.append(server)
+    with pytest.raises(APIResponseValidationError, match="event stream"):
+        collect(mode, server.port)
 
 
 def test_breaking_out_of_a_sync_for_loop_closes_the_connection(

@@ -27,7 +27,7 @@ from noukai_sdk import (
     ToolCallLimitError,
     ToolCallsRequired,
 )
-from noukai_sdk._events import wire_event_type
+from noukai_sdk._core.events import wire_event_type
 
 BASE = "https://api.noukai.dev/api/v1"
 STEP_PATH = "/seq/acme/main/grade-3/step"

@@ -95,6 +95,7 @@ def test_stream_events_are_marked_and_never_carry_bodies() -> None:
     events: list[dict[str, Any]] = []
     client = make_client("sync", log_handler=events.append, log_payloads=True)
     sse = b'event: run_started\ndata: {"eventType": "run_started", "runId": "r"}\n\n'
+    sse += b'event: flow_completed\ndata: {"status": "completed", "executionId": "e1"}\n\n'
     with respx.mock(base_url=BASE) as mock:
         mock.get("/seq/o/p/s/runs/e1/trace/stream").respond(
             200, content=sse, headers={"X-Request-ID": "r9"}

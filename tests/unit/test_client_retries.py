@@ -14,7 +14,7 @@ import respx
 from client_helpers import BASE, Kind, completed, make_client, resolve
 
 from noukai_sdk import APIConnectionError, APITimeoutError, FlowExecutionError, RateLimitError
-from noukai_sdk._retry import RetryPolicy, parse_retry_after
+from noukai_sdk._core.retry import RetryPolicy, parse_retry_after
 
 EXECUTE = "/seq/o/p/s/execute"
 TRACE = "/seq/o/p/s/runs/e1/trace"
@@ -186,3 +186,94 @@ def test_backoff_doubles_from_half_a_second_and_caps_at_eight() -> None:
     assert [no_jitter.delay(k) for k in range(7)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
     assert RetryPolicy(random=lambda: 0.0).delay(0) == 0.375
     assert RetryPolicy(random=lambda: 1.0).delay(4) == 10.0
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_retried_server_error_waits_as_long_as_its_retry_after_asks(
+    kind: Kind, sleeps: list[float]
+) -> None:
+    outcomes = [
+        httpx.Response(503, headers={"Retry-After": "3"}),
+        httpx.Response(200, json=TRACE_BODY),
+    ]
+    result, route = trace(kind, outcomes)
+    assert route.call_count == 2 and result.flow_run.id == "e1"
+    assert sleeps == [3.0]
+
+
+def test_a_retry_after_beyond_the_bound_falls_back_to_the_backoff(sleeps: list[float]) -> None:
+    outcomes = [
+        httpx.Response(502, headers={"Retry-After": "3600"}),
+        httpx.Response(200, json=TRACE_BODY),
+    ]
+    _, route = trace("sync", outcomes)
+    assert route.call_count == 2
+    assert len(sleeps) == 1 and 0.375 <= sleeps[0] <= 0.625
+
+
+STEP = "/seq/o/p/s/step"
+LIVE = "/seq/o/p/s/runs/e1/trace/stream"
+FINISHED_STREAM = (
+    b'event: run_started\ndata: {"runId": "r", "executionId": "e1"}\n\n'
+    b'event: step_completed\ndata: {"stepId": "s1", "output": 1}\n\n'
+    b'event: flow_completed\ndata: {"status": "completed", "executionId": "e1", "result": 1}\n\n'
+)
+
+
+def _event_stream() -> httpx.Response:
+    return httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=FINISHED_STREAM
+    )
+
+
+def _stream_types(kind: Kind, opener: str) -> list[str]:
+    client = make_client(kind)
+    flow = client.flow("o/p/s")
+    stream: Any
+    if opener == "live_trace":
+        stream = flow.run("e1").live_trace()
+    elif opener == "steps":
+        stream = flow.steps("hi")
+    else:
+        stream = flow.events("hi")
+    if kind == "sync":
+        return [event.type for event in stream]
+
+    async def collect() -> list[str]:
+        return [event.type async for event in stream]
+
+    return asyncio.run(collect())
+
+
+@pytest.mark.parametrize("opener", ["steps", "events", "live_trace"])
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_refused_connect_is_retried_when_opening_a_stream(
+    kind: Kind, opener: str, sleeps: list[float]
+) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        route = (mock.get(LIVE) if opener == "live_trace" else mock.post(STEP)).mock(
+            side_effect=[httpx.ConnectError("connection refused"), _event_stream()]
+        )
+        types = _stream_types(kind, opener)
+    assert route.call_count == 2 and len(sleeps) == 1
+    everything = ["run_started", "step_completed", "flow_completed"]
+    assert types == (["step_completed"] if opener == "steps" else everything)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_step_stream_that_may_have_reached_the_server_is_not_reopened(
+    kind: Kind, sleeps: list[float]
+) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post(STEP).mock(side_effect=httpx.ReadTimeout("no answer"))
+        with pytest.raises(APITimeoutError):
+            _stream_types(kind, "events")
+    assert route.call_count == 1 and sleeps == []
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_live_trace_is_reopened_after_a_transient_status(kind: Kind, sleeps: list[float]) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.get(LIVE).mock(side_effect=[httpx.Response(503), _event_stream()])
+        types = _stream_types(kind, "live_trace")
+    assert route.call_count == 2 and types == ["run_started", "step_completed", "flow_completed"]

@@ -63,7 +63,7 @@ def test_import_is_light() -> None:
         "import sys, noukai_sdk; "
         "heavy = [m for m in sys.modules if m.startswith(('noukai_sdk._replay', 'noukai_sdk.adapters', "
         "'noukai_sdk.devserver', 'noukai_sdk.cli', 'opentelemetry', 'starlette', 'fastapi', 'flask', "
-        "'noukai_sdk._step_protocol', 'noukai_sdk._sse', 'noukai_sdk_generated.models.', "
+        "'noukai_sdk._core.step_protocol', 'noukai_sdk._core.sse', 'noukai_sdk_generated.models.', "
         "'pydantic.main'))]; "
         "print(heavy)"
     )

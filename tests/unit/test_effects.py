@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from noukai_sdk._effects import (
+from noukai_sdk._core.effects import (
     CallUser,
     Emit,
     Protocol,
@@ -17,7 +17,7 @@ from noukai_sdk._effects import (
     run_async,
     run_sync,
 )
-from noukai_sdk._http_types import HttpRequest, HttpResponse, StreamHead
+from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead
 
 
 class FakeSyncIO:

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from noukai_sdk._errors import APIResponseValidationError
-from noukai_sdk._events import (
+from noukai_sdk._core.errors import APIResponseValidationError
+from noukai_sdk._core.events import (
     EVENT_TYPES,
     FlowCompleted,
     LoopCompleted,

@@ -1,4 +1,4 @@
-"""The live trace stream yields every event until the server closes it, with no cursor logic."""
+"""The live trace stream yields every event until the run's terminal event, with no cursor logic."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from noukai_sdk import (
     StepPaused,
     StepStarted,
     StreamEvent,
+    StreamInterruptedError,
 )
 from noukai_sdk._streams import EventStream
 
@@ -79,9 +80,14 @@ def test_every_event_is_yielded_in_order_without_stamping() -> None:
     assert request.extensions["timeout"]["read"] == 12.0
 
 
-def test_a_trace_that_ends_early_simply_ends() -> None:
-    with live_trace(Recorder(sse(RunStarted, run_id="r"))) as stream:
-        assert [e.type for e in stream] == ["run_started"]
+def test_a_trace_that_ends_before_the_run_finishes_raises_after_its_events() -> None:
+    seen: list[str] = []
+    with (
+        live_trace(Recorder(sse(RunStarted, run_id="r"))) as stream,
+        pytest.raises(StreamInterruptedError, match="before the run finished"),
+    ):
+        seen.extend(event.type for event in stream)
+    assert seen == ["run_started"]
 
 
 def test_control_events_that_do_not_validate_raise_here_too() -> None:

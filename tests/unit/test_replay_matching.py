@@ -7,7 +7,7 @@ import warnings
 import pytest
 from test_replay_helpers import execution, session
 
-from noukai_sdk._errors import ReplayMissError, ReplayNoSnapshotsError
+from noukai_sdk._core.errors import ReplayMissError, ReplayNoSnapshotsError
 from noukai_sdk._replay._matching import SessionMatcher, check_snapshots
 
 

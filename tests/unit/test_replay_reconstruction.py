@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 from test_replay_helpers import execution, step
 
-from noukai_sdk._errors import FlowExecutionError
-from noukai_sdk._events import FlowCompleted, RunStarted, StepCompleted, StepFailed, StepStarted
+from noukai_sdk._core.errors import FlowExecutionError
+from noukai_sdk._core.events import (
+    FlowCompleted,
+    RunStarted,
+    StepCompleted,
+    StepFailed,
+    StepStarted,
+)
 from noukai_sdk._replay._building import replayed_events, replayed_result, replayed_steps
 from noukai_sdk._replay._reconstruction import plan_replay, strip_rendered_prompt
 

@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import threading
 
-from noukai_sdk._scope import (
+from noukai_sdk._core.scope import (
     Scope,
     active_scope,
     current_session_id,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from noukai_sdk._sse import EventStreamDecodeError, ServerSentEvent, SSEDecoder
+from noukai_sdk._core.sse import EventStreamDecodeError, ServerSentEvent, SSEDecoder
 
 
 def decode(*chunks: bytes, max_event_bytes: int | None = None) -> list[ServerSentEvent]:

@@ -34,7 +34,7 @@ from noukai_sdk import (
     ToolCallLimitError,
     ToolCallsRequired,
 )
-from noukai_sdk._events import wire_event_type
+from noukai_sdk._core.events import wire_event_type
 from noukai_sdk._streams import AsyncEventStream, EventStream
 
 Mode = Literal["sync", "async"]

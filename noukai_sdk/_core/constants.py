@@ -36,6 +36,8 @@ DEFAULT_MAX_RETRIES: Final = 1
 RETRY_BASE_DELAY: Final = 0.5
 RETRY_MAX_DELAY: Final = 8.0
 RETRY_JITTER: Final = 0.25
+RETRY_AFTER_MAX: Final = 60.0
+"""The longest ``Retry-After`` on a retried 408/5xx that is waited for instead of the backoff."""
 RETRYABLE_GET_STATUSES: Final = frozenset({408, 500, 502, 503, 504})
 
 DEFAULT_MAX_TOOL_ROUNDS: Final = 10

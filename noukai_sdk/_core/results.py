@@ -28,7 +28,7 @@ from noukai_sdk_generated.models import (
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
-    from noukai_sdk._http_types import HttpResponse
+    from noukai_sdk._core.http_types import HttpResponse
 
 ToolResults = Sequence[Mapping[str, Any]]
 
@@ -149,7 +149,7 @@ def _execute_response_adapter() -> TypeAdapter[ExecuteOutcome]:
 
 def _parse_or_explain(response: HttpResponse) -> ExecuteOutcome:
     """Parse as JSON, pick the model by the discriminator, validate; raise a readable error."""
-    from noukai_sdk._requesting import parse_json, response_validation_error
+    from noukai_sdk._core.requesting import parse_json, response_validation_error
     from noukai_sdk_generated.unions import EXECUTE_RESPONSE_DISCRIMINATOR, EXECUTE_RESPONSE_MODELS
 
     data = parse_json(response, what="execute")

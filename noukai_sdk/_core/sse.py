@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from noukai_sdk._errors import APIResponseValidationError
+from noukai_sdk._core.errors import APIResponseValidationError
 
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
 """Largest event (data bytes plus a pending partial line) the decoder buffers before giving up."""

@@ -15,8 +15,8 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-from noukai_sdk._constants import DEFAULT_MAX_TOOL_ROUNDS, TOOL_HISTORY_SOFT_LIMIT
-from noukai_sdk._errors import ToolCallLimitError
+from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS, TOOL_HISTORY_SOFT_LIMIT
+from noukai_sdk._core.errors import ToolCallLimitError
 from noukai_sdk_generated.models.chat_message import ChatMessage
 
 TOOL_ROLE = "tool"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from noukai_sdk._constants import (
+from noukai_sdk._core.constants import (
     API_KEY_ENV,
     API_KEY_PREFIX,
     DEFAULT_MAX_RETRIES,
@@ -24,7 +24,7 @@ from noukai_sdk._constants import (
     ENV_ENV,
     PRODUCTION_BASE_URL,
 )
-from noukai_sdk._errors import AuthenticationError
+from noukai_sdk._core.errors import AuthenticationError
 
 if TYPE_CHECKING:
     import httpx

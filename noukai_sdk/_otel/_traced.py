@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._errors import NoukaiError
-from noukai_sdk._flow import AsyncFlow, Flow
-from noukai_sdk._results import ExecuteResult, PausedResult
+from noukai_sdk._core.errors import NoukaiError
+from noukai_sdk._core.results import ExecuteResult, PausedResult
+from noukai_sdk._flows import AsyncFlow, Flow
 from noukai_sdk._version import __version__
 
 if TYPE_CHECKING:

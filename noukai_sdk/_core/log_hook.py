@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from noukai_sdk._errors import parse_body
-from noukai_sdk._http_types import HttpRequest
+from noukai_sdk._core.errors import parse_body
+from noukai_sdk._core.http_types import HttpRequest
 
 LogHandler = Callable[[dict[str, Any]], object]
 

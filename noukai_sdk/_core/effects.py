@@ -16,7 +16,7 @@ effect is thrown back into the protocol at the ``yield``, so protocols handle I/
 ``try``/``except``.
 
 Streams: a protocol has at most one open stream at a time. :class:`OpenStream` opens it (closing any
-previous one) and returns its :class:`~noukai_sdk._http_types.StreamHead`; :class:`ReadStream`
+previous one) and returns its :class:`~noukai_sdk._core.http_types.StreamHead`; :class:`ReadStream`
 returns the next chunk of body bytes (``b""`` at the end); :class:`CloseStream` releases it. The
 drivers always close an open stream when the protocol finishes, fails, or the caller stops
 iterating early (``break``, ``close()``), so connections go back to the pool at once.
@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any, NamedTuple, TypeVar
 from typing import Protocol as TypingProtocol
 
-from noukai_sdk._http_types import HttpRequest, HttpResponse, StreamHead
+from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead
 
 T = TypeVar("T")
 E = TypeVar("E")

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal, TypeAlias, get_args
 
 from pydantic import PrivateAttr, ValidationError
 
-from noukai_sdk._errors import APIResponseValidationError
+from noukai_sdk._core.errors import APIResponseValidationError
 from noukai_sdk_generated import models as _generated
 from noukai_sdk_generated import unions as _generated_unions
 

@@ -1,6 +1,6 @@
 """The retry policy (DESIGN §3): which failures are retried, and how long to wait in between.
 
-Pure decisions, no I/O: :mod:`noukai_sdk._requesting` asks the policy and yields a ``Sleep``
+Pure decisions, no I/O: :mod:`noukai_sdk._core.requesting` asks the policy and yields a ``Sleep``
 effect, so the same policy serves the sync and async clients and tests can pin the jitter.
 """
 
@@ -12,15 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
-from noukai_sdk._constants import (
+from noukai_sdk._core.constants import (
     DEFAULT_MAX_RETRIES,
+    RETRY_AFTER_MAX,
     RETRY_BASE_DELAY,
     RETRY_JITTER,
     RETRY_MAX_DELAY,
     RETRYABLE_GET_STATUSES,
 )
-from noukai_sdk._errors import APIConnectionError
-from noukai_sdk._http_types import HttpRequest
+from noukai_sdk._core.errors import APIConnectionError
+from noukai_sdk._core.http_types import HttpRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class RetryPolicy:
     base_delay: float = RETRY_BASE_DELAY
     max_delay: float = RETRY_MAX_DELAY
     jitter: float = RETRY_JITTER
+    max_retry_after: float = RETRY_AFTER_MAX
     random: Callable[[], float] = field(default=random.random, repr=False)
 
     def retries_status(self, request: HttpRequest, status_code: int, *, attempt: int) -> bool:
@@ -53,6 +55,18 @@ class RetryPolicy:
         if attempt >= self.max_retries:
             return False
         return request.idempotent or not error.reached_server
+
+    def delay_after(self, attempt: int, headers: Mapping[str, str]) -> float:
+        """The wait after a retryable status: the backoff, or longer when ``Retry-After`` asks.
+
+        The server's ``Retry-After`` is honoured up to ``max_retry_after`` seconds (a longer
+        or unreadable value falls back to the backoff), so a hostile header cannot stall a call.
+        """
+        backoff = self.delay(attempt)
+        asked = parse_retry_after(headers)
+        if asked is None or asked > self.max_retry_after:
+            return backoff
+        return max(backoff, asked)
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt ``attempt``: 0.5 s doubling, capped, ±jitter."""

@@ -1,7 +1,7 @@
 """The request protocols every API call goes through: retries, logging and error mapping.
 
 ``send_with_retries`` is the single loop for JSON requests and ``open_event_stream`` opens SSE
-streams; both are sans-IO protocols (see :mod:`noukai_sdk._effects`) so the sync and async
+streams; both are sans-IO protocols (see :mod:`noukai_sdk._core.effects`) so the sync and async
 clients share them. ``parse_model`` validates a 2xx body into a model, raising
 :class:`APIResponseValidationError` instead of a bare pydantic error.
 """
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from noukai_sdk._constants import DEFAULT_TIMEOUT
-from noukai_sdk._effects import CloseStream, Protocol, Sleep, open_stream, read_stream, send
-from noukai_sdk._errors import (
+from noukai_sdk._core.constants import DEFAULT_TIMEOUT, SESSION_ID_HEADER
+from noukai_sdk._core.effects import CloseStream, Protocol, Sleep, open_stream, read_stream, send
+from noukai_sdk._core.errors import (
     APIConnectionError,
     APIResponseValidationError,
     NoukaiError,
@@ -23,9 +23,10 @@ from noukai_sdk._errors import (
     parse_body,
     redact_secrets,
 )
-from noukai_sdk._http_types import HttpRequest, HttpResponse, StreamHead
-from noukai_sdk._log_hook import LogHook
-from noukai_sdk._retry import RetryPolicy, parse_retry_after
+from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead
+from noukai_sdk._core.log_hook import LogHook
+from noukai_sdk._core.retry import RetryPolicy, parse_retry_after
+from noukai_sdk._core.scope import active_scope
 
 if TYPE_CHECKING:
     import httpx
@@ -58,6 +59,7 @@ def send_with_retries(
     started that could not finish before it (used by ``Job.wait``).
     """
     log = ctx.log
+    request = with_scope_session(request)
     attempt = 0
     while True:
         sent = request if deadline is None else deadline.bound(request, ctx)
@@ -84,7 +86,7 @@ def send_with_retries(
             )
         if 200 <= response.status_code < 300:
             return response
-        delay = ctx.retry.delay(attempt)
+        delay = ctx.retry.delay_after(attempt, response.headers)
         if not ctx.retry.retries_status(
             request, response.status_code, attempt=attempt
         ) or _too_late(deadline, delay):
@@ -117,22 +119,93 @@ def _too_late(deadline: Deadline | None, delay: float) -> bool:
 
 
 def open_event_stream(request: HttpRequest, ctx: RequestContext) -> Protocol[StreamHead]:
-    """Open a streaming request (never retried); on an error status read the body and raise."""
-    ctx.log.request(request, attempt=0)
-    try:
-        head = yield from open_stream(request)
-    except APIConnectionError as error:
-        raise _redact(error, ctx) from None
-    ctx.log.response(request, status_code=head.status_code, request_id=head.request_id, attempt=0)
-    if 200 <= head.status_code < 300:
-        return head
+    """Open a streaming request; on an error status read the body and raise the mapped error.
+
+    Opening is retried under the same policy as a JSON request: a refused connect always (the
+    request provably never left), a GET's retryable statuses and network errors too. A 2xx
+    answer that is not an event stream (a captive portal's HTML, a JSON body) is an
+    :class:`APIResponseValidationError`, never read as an empty stream.
+    """
+    request = with_scope_session(request)
+    attempt = 0
+    while True:
+        ctx.log.request(request, attempt=attempt)
+        try:
+            head = yield from open_stream(request)
+        except APIConnectionError as error:
+            _redact(error, ctx)
+            delay = ctx.retry.delay(attempt)
+            if not ctx.retry.retries_error(request, error, attempt=attempt):
+                raise error from None
+            attempt = yield from _back_off(request, ctx, attempt, delay, type(error).__name__)
+            continue
+        ctx.log.response(
+            request, status_code=head.status_code, request_id=head.request_id, attempt=attempt
+        )
+        if 200 <= head.status_code < 300:
+            if not _is_event_stream(head):
+                raise (yield from _not_an_event_stream(head, ctx))
+            return head
+        content = yield from _read_and_close(MAX_ERROR_BODY_BYTES)
+        delay = ctx.retry.delay_after(attempt, head.headers)
+        if not ctx.retry.retries_status(request, head.status_code, attempt=attempt):
+            raise _mapped_error(head.status_code, head.headers, content, ctx)
+        attempt = yield from _back_off(request, ctx, attempt, delay, f"HTTP {head.status_code}")
+
+
+MAX_ERROR_BODY_BYTES = 1 << 20
+"""How much of an error or non-event-stream body is read for the error (a hostile server could
+otherwise keep a failing stream open forever)."""
+
+
+def with_scope_session(request: HttpRequest) -> HttpRequest:
+    """``request`` with the capture scope's ``X-Session-Id`` when it carries none of its own.
+
+    Inside a capture scope every request (job polls, traces, live traces too) is tagged with the
+    session, so the server can file all of the scope's traffic under it; outside a scope, and
+    for requests that already name a session, nothing changes.
+    """
+    scope = active_scope()
+    if scope is None or scope.mode != "capture" or scope.session_id is None:
+        return request
+    if any(name.lower() == _SESSION_HEADER_LOWER for name in request.headers):
+        return request
+    return replace(request, headers={**request.headers, SESSION_ID_HEADER: scope.session_id})
+
+
+_SESSION_HEADER_LOWER = SESSION_ID_HEADER.lower()
+
+
+def _is_event_stream(head: StreamHead) -> bool:
+    """Whether the answer declares an event stream (a missing Content-Type is given the benefit)."""
+    content_type = head.headers.get("content-type")
+    if content_type is None:
+        return True
+    return content_type.split(";", 1)[0].strip().lower() == "text/event-stream"
+
+
+def _not_an_event_stream(head: StreamHead, ctx: RequestContext) -> Protocol[NoukaiError]:
+    content = yield from _read_and_close(MAX_ERROR_BODY_BYTES)
+    response = HttpResponse(head.status_code, head.headers, content)
+    error = response_validation_error(
+        response,
+        what="event stream",
+        problem=f"Content-Type is {head.headers.get('content-type')!r}, not text/event-stream",
+    )
+    return _redact(error, ctx)
+
+
+def _read_and_close(limit: int) -> Protocol[bytes]:
+    """Read a response body (at most ``limit`` bytes kept) and close the stream."""
     chunks: list[bytes] = []
+    size = 0
     try:
-        while chunk := (yield from read_stream()):
+        while size < limit and (chunk := (yield from read_stream())):
             chunks.append(chunk)
+            size += len(chunk)
     finally:
         yield CloseStream()
-    raise _mapped_error(head.status_code, head.headers, b"".join(chunks), ctx)
+    return b"".join(chunks)[:limit]
 
 
 def parse_model(model: type[ModelT], response: HttpResponse, *, what: str) -> ModelT:

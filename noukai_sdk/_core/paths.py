@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from noukai_sdk._http_types import HttpRequest
+from noukai_sdk._core.http_types import HttpRequest
 
 if TYPE_CHECKING:
     import httpx

@@ -18,10 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._constants import DEFAULT_MAX_TOOL_ROUNDS
-from noukai_sdk._core.resumed_events import ResumedEvents
-from noukai_sdk._effects import CloseStream, Emit, Protocol, Sleep, call_user, read_stream
-from noukai_sdk._errors import (
+from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
+from noukai_sdk._core.effects import CloseStream, Emit, Protocol, Sleep, call_user, read_stream
+from noukai_sdk._core.errors import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
@@ -29,7 +28,7 @@ from noukai_sdk._errors import (
     NoukaiError,
     StreamInterruptedError,
 )
-from noukai_sdk._events import (
+from noukai_sdk._core.events import (
     FlowCompleted,
     RunStarted,
     StepCompleted,
@@ -40,9 +39,10 @@ from noukai_sdk._events import (
     ToolResults,
     parse_event,
 )
-from noukai_sdk._requesting import RequestContext, open_event_stream
-from noukai_sdk._sse import EventStreamDecodeError, ServerSentEvent, SSEDecoder
-from noukai_sdk._tool_calls import (
+from noukai_sdk._core.requesting import RequestContext, open_event_stream
+from noukai_sdk._core.resumed_events import ResumedEvents
+from noukai_sdk._core.sse import EventStreamDecodeError, ServerSentEvent, SSEDecoder
+from noukai_sdk._core.tool_calls import (
     check_tool_round_limit,
     normalize_tool_results,
     reject_async_handler_on_sync_client,
@@ -54,8 +54,8 @@ from noukai_sdk_generated.models import ErrorDetail, StepRequest
 if TYPE_CHECKING:
     import httpx
 
-    from noukai_sdk._http_types import HttpRequest, StreamHead
-    from noukai_sdk._paths import FlowAddress
+    from noukai_sdk._core.http_types import HttpRequest, StreamHead
+    from noukai_sdk._core.paths import FlowAddress
 
 MAX_IDLE_SEGMENTS = 3
 """Consecutive ``/step`` answers that pause without any progress before the run is abandoned."""
@@ -398,15 +398,44 @@ def _interrupted(cursor: StepCursor, head: StreamHead, why: str) -> StreamInterr
     )
 
 
-def live_trace_protocol(request: HttpRequest, ctx: RequestContext) -> Protocol[None]:
-    """Emit every event of a run's live trace stream until the server closes it (no cursor)."""
+def live_trace_protocol(
+    request: HttpRequest, ctx: RequestContext, *, execution_id: str | None = None
+) -> Protocol[None]:
+    """Emit every event of a run's live trace stream until its terminal event (no cursor).
+
+    The stream is complete only once ``flow_completed`` or ``step_error`` has arrived; a stream
+    that ends or breaks before that raises :class:`StreamInterruptedError`, as ``events()`` does.
+    """
     head = yield from open_event_stream(request, ctx)
     decoder = SSEDecoder()
     while True:
-        chunk = yield from read_stream()
+        try:
+            chunk = yield from read_stream()
+        except APIConnectionError as error:
+            if isinstance(error, APITimeoutError):
+                error.execution_id = error.execution_id or execution_id
+                raise
+            raise _trace_interrupted(
+                execution_id, head, f"the connection failed: {error}"
+            ) from error
         for frame in _decode(decoder, chunk, head):
             event = parse_event(frame.event, frame.data, request_id=head.request_id)
-            if event is not None:
-                yield Emit(event)
+            if event is None:
+                continue
+            yield Emit(event)
+            if isinstance(event, (FlowCompleted, StepFailed)):
+                yield CloseStream()
+                return
         if not chunk:
-            return
+            raise _trace_interrupted(execution_id, head, "it ended before the run finished")
+
+
+def _trace_interrupted(
+    execution_id: str | None, head: StreamHead, why: str
+) -> StreamInterruptedError:
+    return StreamInterruptedError(
+        f"The live trace of run {execution_id or '(id unknown)'} was interrupted: {why}. "
+        "Open live_trace() again to read it from the start.",
+        execution_id=execution_id,
+        request_id=head.request_id,
+    )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Union
 
-from noukai_sdk._config import validate_timeout
-from noukai_sdk._effects import Protocol, run_async, run_sync
-from noukai_sdk._http_types import HttpRequest
-from noukai_sdk._paths import Attempt, FlowAddress, validate_segment
-from noukai_sdk._requesting import RequestContext, parse_model, send_with_retries
+from noukai_sdk._core.config import validate_timeout
+from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.paths import Attempt, FlowAddress, validate_segment
+from noukai_sdk._core.runs import step_trace_protocol, trace_protocol
 from noukai_sdk._streams import AsyncEventStream, EventStream
 from noukai_sdk_generated.models import StepAttempts, StepTrace, Trace
 
@@ -16,23 +15,9 @@ if TYPE_CHECKING:
     import httpx
 
     from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk._events import StreamEvent
+    from noukai_sdk._core.events import StreamEvent
 
 Timeout = Union[float, "httpx.Timeout", None]
-
-
-def trace_protocol(request: HttpRequest, ctx: RequestContext) -> Protocol[Trace]:
-    response = yield from send_with_retries(request, ctx)
-    return parse_model(Trace, response, what="run trace")
-
-
-def step_trace_protocol(
-    request: HttpRequest, ctx: RequestContext, *, all_attempts: bool
-) -> Protocol[StepTrace | StepAttempts]:
-    response = yield from send_with_retries(request, ctx)
-    if all_attempts:
-        return parse_model(StepAttempts, response, what="step attempts")
-    return parse_model(StepTrace, response, what="step trace")
 
 
 class _RunCore:
@@ -71,10 +56,10 @@ class _RunCore:
         return step_trace_protocol(request, self._client._context, all_attempts=attempt == "all")
 
     def _live_trace_protocol(self, timeout: Timeout) -> Protocol[None]:
-        from noukai_sdk._step_protocol import live_trace_protocol
+        from noukai_sdk._core.step_protocol import live_trace_protocol
 
         request = self._address.live_trace_request(self._execution_id, timeout=_checked(timeout))
-        return live_trace_protocol(request, self._client._context)
+        return live_trace_protocol(request, self._client._context, execution_id=self._execution_id)
 
 
 def _checked(timeout: Timeout) -> float | httpx.Timeout | None:

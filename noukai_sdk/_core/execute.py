@@ -1,0 +1,261 @@
+"""The ``/execute`` protocol: the validated call, the fresh call and its tool-call loop, resumes.
+
+Written once as a sans-IO generator (:func:`execute_protocol`); ``Flow`` drives it with blocking
+I/O, ``AsyncFlow`` with asyncio, and the relay client against its relay transport.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Union, cast
+from typing import Protocol as TypingProtocol
+
+from noukai_sdk._core.constants import (
+    ALLOWED_MESSAGE_ROLES,
+    MESSAGES_MAX_BYTES,
+    MESSAGES_WARN_BYTES,
+)
+from noukai_sdk._core.effects import Protocol, call_user
+from noukai_sdk._core.http_types import HttpRequest
+from noukai_sdk._core.requesting import RequestContext, send_with_retries
+from noukai_sdk._core.results import (
+    ExecuteOutcome,
+    PausedResult,
+    ToolResults,
+    parse_execute_response,
+)
+from noukai_sdk._core.tool_calls import (
+    caller_stacklevel,
+    check_tool_round_limit,
+    normalize_tool_results,
+    reject_awaitable_result,
+    resolve_max_tool_rounds,
+    warn_if_history_too_long,
+)
+from noukai_sdk_generated.models import ChatMessage, ExecuteRequest
+
+if TYPE_CHECKING:
+    import httpx
+
+ToolHandler = Callable[[list[dict[str, Any]]], ToolResults]
+AsyncToolHandler = Callable[[list[dict[str, Any]]], ToolResults | Awaitable[ToolResults]]
+MessageInput = Union[ChatMessage, Mapping[str, Any]]  # noqa: UP007 (runtime alias on 3.10)
+Timeout = Union[float, "httpx.Timeout", None]
+ExecuteStatus = Literal["completed", "failed"]
+
+_ROLE = ChatMessage.model_fields["role"].alias or "role"
+
+
+class ExecuteTarget(TypingProtocol):
+    """Where ``/execute`` calls and their resumes go: a :class:`FlowAddress` or a relay URL."""
+
+    def operation_request(
+        self,
+        op: Literal["execute"],
+        *,
+        version: int | None,
+        body: Any,
+        session_id: str | None,
+        timeout: Timeout,
+    ) -> HttpRequest: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteCall:
+    """Everything one ``execute()`` needs, validated; the inputs resent on every resume."""
+
+    address: ExecuteTarget
+    version: int | None
+    message: str | None
+    messages: list[dict[str, Any]] | None
+    parameters: dict[str, Any]
+    block_overrides: dict[str, Any] | None
+    attachments: list[Any] | None
+    tools: list[Any] | None
+    tool_choice: Any
+    trace: bool
+    timeout: Timeout
+    session_id: str | None
+    tool_handler: Callable[..., Any] | None = None
+    max_tool_rounds: int = 10
+    sync_client: bool = True
+
+    def fresh_body(self) -> dict[str, Any]:
+        return ExecuteRequest.model_validate(
+            {
+                "message": self.message,
+                "messages": self.messages,
+                "parameters": self.parameters,
+                "block_overrides": self.block_overrides,
+                "attachments": self.attachments,
+                "tools": self.tools,
+                "tool_choice": self.tool_choice,
+                "trace": self.trace,
+            }
+        ).to_wire()
+
+    def resume_body(self, paused: PausedResult, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return ExecuteRequest.model_validate(
+            {
+                "parameters": self.parameters,
+                "block_overrides": self.block_overrides,
+                "attachments": self.attachments,
+                "tools": self.tools,
+                "tool_choice": self.tool_choice,
+                "execution_id": paused.execution_id,
+                "paused_at_step": paused.paused_at_step,
+                "iterations_used": paused.iterations_used,
+                "tool_call_messages": messages,
+                "accumulated_outputs": paused.accumulated_outputs,
+                "trace": self.trace,
+            }
+        ).to_wire()
+
+
+def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Protocol[ExecuteOutcome]:
+    """POST ``/execute``; with a tool handler, answer every pause until the run finishes."""
+    request = call.address.operation_request(
+        "execute",
+        version=call.version,
+        body=call.fresh_body(),
+        session_id=call.session_id,
+        timeout=call.timeout,
+    )
+    response = yield from send_with_retries(request, ctx)
+    outcome = parse_execute_response(response, session_id=call.session_id)
+    rounds = 0
+    while isinstance(outcome, PausedResult) and call.tool_handler is not None:
+        check_tool_round_limit(rounds, call.max_tool_rounds, outcome.execution_id)
+        results = yield from call_user(call.tool_handler, outcome.tool_calls)
+        if call.sync_client:
+            reject_awaitable_result(results)
+        rounds += 1
+        outcome = yield from resume_protocol(call, outcome, results, ctx)
+    return outcome
+
+
+def resume_protocol(
+    call: ExecuteCall, paused: PausedResult, tool_results: ToolResults, ctx: RequestContext
+) -> Protocol[ExecuteOutcome]:
+    """POST the resume of ``paused``: the pause's conversation plus the tool results (CONTRACT §9.2).
+
+    Unlike 0.2.0 the resume carries ``X-Session-Id`` and its result keeps ``session_id`` (W30).
+    """
+    messages = [
+        *paused.tool_call_messages,
+        *normalize_tool_results(tool_results, paused.tool_calls),
+    ]
+    warn_if_history_too_long(messages)
+    request = call.address.operation_request(
+        "execute",
+        version=call.version,
+        body=call.resume_body(paused, messages),
+        session_id=call.session_id,
+        timeout=call.timeout,
+    )
+    response = yield from send_with_retries(request, ctx)
+    return parse_execute_response(response, session_id=call.session_id)
+
+
+def serialize_messages(messages: Sequence[MessageInput] | None) -> list[dict[str, Any]] | None:
+    """Validate ``messages`` (CONTRACT §19.4.4) and return their wire form; empty means absent."""
+    if not messages:
+        return None
+    if isinstance(messages, (str, bytes, Mapping)):
+        raise TypeError("messages must be a list of dicts or ChatMessage objects")
+    wire: list[dict[str, Any]] = []
+    for index, entry in enumerate(messages):
+        role = entry.role if isinstance(entry, ChatMessage) else _dict_role(entry)
+        if not isinstance(role, str):
+            raise ValueError(
+                f"messages[{index}] is missing a string `role` (one of "
+                f"{', '.join(ALLOWED_MESSAGE_ROLES)})."
+            )
+        if role not in ALLOWED_MESSAGE_ROLES:
+            raise ValueError(
+                f"messages[{index}] has role {role!r}; only {', '.join(ALLOWED_MESSAGE_ROLES)} "
+                "are allowed (the server rejects others with MESSAGES_ROLE_INVALID: a system "
+                "turn would override the flow's own prompt)."
+            )
+        model = entry if isinstance(entry, ChatMessage) else ChatMessage.model_validate(entry)
+        wire.append(model.to_wire())
+    _warn_if_messages_large(wire)
+    return wire
+
+
+def _dict_role(entry: object) -> object:
+    if not isinstance(entry, Mapping):
+        return None
+    return cast("Mapping[str, Any]", entry).get(_ROLE)
+
+
+def _warn_if_messages_large(wire: list[dict[str, Any]]) -> None:
+    try:
+        size = len(json.dumps(wire).encode("utf-8"))
+    except (TypeError, ValueError):
+        return
+    if size > MESSAGES_WARN_BYTES:
+        warnings.warn(
+            f"messages serialise to about {size:,} bytes, close to the server's "
+            f"{MESSAGES_MAX_BYTES:,}-byte cap (MESSAGES_TOO_LARGE, HTTP 413); consider compacting "
+            "the conversation.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+
+
+def new_execute_call(
+    *,
+    address: ExecuteTarget,
+    version: int | None,
+    message: str | None,
+    messages: Sequence[MessageInput] | None,
+    parameters: Mapping[str, Any] | None,
+    block_overrides: Mapping[str, Any] | None,
+    attachments: Sequence[Any] | None,
+    tools: Sequence[Any] | None,
+    tool_choice: Any,
+    tool_handler: Callable[..., Any] | None,
+    max_tool_rounds: int | None,
+    trace: bool,
+    timeout: float | httpx.Timeout | None,
+    session_id: str | None,
+    sync_client: bool,
+) -> ExecuteCall:
+    """An execute call from the caller's arguments, checked before any request.
+
+    Shared by flows and relays, so both apply the same ``message``/``messages`` rules and
+    argument checks.
+    """
+    if message is not None and messages:
+        raise ValueError("Provide `message` or `messages`, not both.")
+    return ExecuteCall(
+        address=address,
+        version=version,
+        message=message,
+        messages=serialize_messages(messages),
+        parameters=dict(parameters) if parameters else {},
+        block_overrides=dict(block_overrides) if block_overrides is not None else None,
+        attachments=as_list(attachments, name="attachments"),
+        tools=as_list(tools, name="tools"),
+        tool_choice=tool_choice,
+        trace=bool(trace),
+        timeout=timeout,
+        session_id=session_id,
+        tool_handler=tool_handler,
+        max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
+        sync_client=sync_client,
+    )
+
+
+def as_list(items: Sequence[Any] | None, *, name: str) -> list[Any] | None:
+    """A list argument as a list; a single dict or string is refused rather than split up."""
+    if items is None:
+        return None
+    given: object = items
+    if isinstance(given, (str, bytes, Mapping)):
+        raise TypeError(f"{name} must be a list, got {type(given).__name__}")
+    return list(items)
