@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         trace_scope_sync,
     )
     from noukai_sdk._runs import AsyncRun, Run
+    from noukai_sdk._streams import AsyncObjectStream, AsyncTextStream, ObjectStream, TextStream
     from noukai_sdk_generated.models import (
         ChatMessage,
         JobStatus,
@@ -120,6 +121,10 @@ _LAZY: dict[str, str] = {
         "noukai_sdk._replay",
     ),
     **dict.fromkeys(
+        ("TextStream", "AsyncTextStream", "ObjectStream", "AsyncObjectStream"),
+        "noukai_sdk._streams",
+    ),
+    **dict.fromkeys(
         ("RelayFlow", "AsyncRelayFlow", "RelayExecuteTransport", "RelaySyncExecuteTransport"),
         "noukai_sdk._relay",
     ),
@@ -148,8 +153,10 @@ __all__ = [
     "AsyncFlow",
     "AsyncJob",
     "AsyncNoukai",
+    "AsyncObjectStream",
     "AsyncRelayFlow",
     "AsyncRun",
+    "AsyncTextStream",
     "AuthenticationError",
     "ChatMessage",
     "ExecuteResult",
@@ -164,6 +171,7 @@ __all__ = [
     "LoopCompleted",
     "Noukai",
     "NoukaiError",
+    "ObjectStream",
     "PausedResult",
     "PermissionDeniedError",
     "RateLimitError",
@@ -193,6 +201,7 @@ __all__ = [
     "StepTrace",
     "StreamEvent",
     "StreamInterruptedError",
+    "TextStream",
     "TokenBreakdown",
     "ToolCallLimitError",
     "ToolCallsRequired",
