@@ -59,12 +59,6 @@ class _ClientCore:
         self._default_org = org
         self._default_project = project
         self._session_id = None if session_id is None else validate_session_header(session_id)
-        self._context = RequestContext(
-            retry=RetryPolicy(max_retries=self._config.max_retries),
-            log=LogHook(log_handler, payloads=log_payloads, secrets=(self._config.api_key,)),
-            timeout=self._config.timeout,
-            secrets=(self._config.api_key,),
-        )
         self._otel = None
         if otel or otel_steps or otel_step_payloads:  # otherwise OpenTelemetry is never imported
             from noukai_sdk._otel import OtelSettings
@@ -72,6 +66,13 @@ class _ClientCore:
             self._otel = OtelSettings.create(
                 tracer=tracer, steps=otel_steps, payloads=otel_step_payloads
             )
+        self._context = RequestContext(
+            retry=RetryPolicy(max_retries=self._config.max_retries),
+            log=LogHook(log_handler, payloads=log_payloads, secrets=(self._config.api_key,)),
+            timeout=self._config.timeout,
+            secrets=(self._config.api_key,),
+            propagate=None if self._otel is None else self._otel.propagation_headers,
+        )
 
     def __repr__(self) -> str:
         return (

@@ -129,7 +129,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             timeout=timeout,
             session_id=session_id,
         )
-        return cast(StepsT, self._open_stream(protocol))
+        return cast(StepsT, self._open_stream(self._observe("steps", version, protocol)))
 
     def events(
         self,
@@ -174,7 +174,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             timeout=timeout,
             session_id=session_id,
         )
-        return cast(EventsT, self._open_stream(protocol))
+        return cast(EventsT, self._open_stream(self._observe("events", version, protocol)))
 
     def _open_stream(self, protocol: Protocol[None]) -> object:
         """The public iterator over ``protocol`` for this client kind."""
@@ -220,7 +220,12 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             timeout=timeout,
             session_id=session_id,
         )
-        return protocol, resolve_session_id(session_id, self._client.session_id)
+        observed = self._observe(entry.removesuffix("()"), version, protocol)
+        return observed, resolve_session_id(session_id, self._client.session_id)
+
+    def _observe(self, method: str, version: Version, protocol: Protocol[None]) -> Protocol[None]:
+        """``protocol`` as the stream of ``method`` runs it; a traced flow wraps it in a span."""
+        return protocol
 
     def _execute_call(
         self,

@@ -59,7 +59,14 @@ class _RunCore:
         from noukai_sdk._core.step_protocol import live_trace_protocol
 
         request = self._address.live_trace_request(self._execution_id, timeout=_checked(timeout))
-        return live_trace_protocol(request, self._client._context, execution_id=self._execution_id)
+        protocol = live_trace_protocol(
+            request, self._client._context, execution_id=self._execution_id
+        )
+        return self._observe(protocol)
+
+    def _observe(self, protocol: Protocol[None]) -> Protocol[None]:
+        """``protocol`` as ``live_trace()`` runs it; a traced run wraps it in a span."""
+        return protocol
 
 
 def _checked(timeout: Timeout) -> float | httpx.Timeout | None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, cast
 
+from noukai_sdk._core.secrets import mask_bytes, mask_text
+
 _BODY_EXCERPT = 500
 
 
@@ -237,9 +239,7 @@ def error_from_response(
     redact: tuple[str, ...] = (),
 ) -> NoukaiError:
     """The mapped :class:`NoukaiError` for a non-2xx response (headers lower-cased)."""
-    for secret in redact:
-        if secret:
-            content = content.replace(secret.encode(), b"nk_***")
+    content = mask_bytes(content, redact)
     code, message = describe_error_body(status_code, content)
     kwargs: dict[str, Any] = {
         "status_code": status_code,
@@ -257,12 +257,16 @@ def error_from_response(
     return cls(message, **kwargs)
 
 
-def redact_secrets(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret replaced by a fixed mask."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "nk_***")
-    return text
+def redact_error(error: NoukaiError, secrets: tuple[str, ...]) -> NoukaiError:
+    """``error`` with the secrets masked out of its message and of the body it carries."""
+    if not secrets:
+        return error
+    error.message = mask_text(error.message, secrets)
+    error.args = (error.message,)
+    if isinstance(error, APIResponseValidationError) and error.raw_body:
+        error.raw_body = mask_bytes(error.raw_body, secrets)
+        error.response_body = parse_body(error.raw_body)
+    return error
 
 
 def _describe_validation_list(items: list[Any]) -> str:

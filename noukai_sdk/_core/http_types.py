@@ -51,6 +51,8 @@ class HttpResponse:
     status_code: int
     headers: Mapping[str, str]
     content: bytes
+    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    """What to mask if this body is ever shown in an error (the API key); set by the request loop."""
 
     @property
     def request_id(self) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from noukai_sdk._core.errors import parse_body
 from noukai_sdk._core.http_types import HttpRequest
+from noukai_sdk._core.secrets import mask_bytes
 
 LogHandler = Callable[[dict[str, Any]], object]
 
@@ -41,7 +42,7 @@ class LogHook:
         self.enabled = handler is not None
         """Whether a handler is set; request code checks it before building an event's fields."""
         self._reported = False
-        self._secrets = tuple(s.encode() for s in secrets if s)
+        self._secrets = tuple(s for s in secrets if s)
         self.payloads = payloads
 
     def request(self, request: HttpRequest, *, attempt: int) -> None:
@@ -104,9 +105,7 @@ class LogHook:
         )
 
     def _masked(self, content: bytes) -> bytes:
-        for secret in self._secrets:
-            content = content.replace(secret, b"nk_***")
-        return content
+        return mask_bytes(content, self._secrets)
 
     def emit(self, event: dict[str, Any]) -> None:
         """Deliver ``event``; a raising handler is reported once and otherwise ignored."""

@@ -9,7 +9,7 @@ clients share them. ``parse_model`` validates a 2xx body into a model, raising
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,7 +21,7 @@ from noukai_sdk._core.errors import (
     NoukaiError,
     error_from_response,
     parse_body,
-    redact_secrets,
+    redact_error,
 )
 from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead
 from noukai_sdk._core.log_hook import LogHook
@@ -44,6 +44,9 @@ class RequestContext:
     timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """Strings (the API key) masked out of every error message."""
+    propagate: Callable[[], Mapping[str, str]] | None = field(default=None, repr=False)
+    """Headers computed for each request as it is sent (W3C trace context when OpenTelemetry is
+    on); ``None`` adds nothing."""
 
     @property
     def log_payloads(self) -> bool:
@@ -59,7 +62,7 @@ def send_with_retries(
     started that could not finish before it (used by ``Job.wait``).
     """
     log = ctx.log
-    request = with_scope_session(request)
+    request = tagged(request, ctx)
     attempt = 0
     while True:
         sent = request if deadline is None else deadline.bound(request, ctx)
@@ -85,7 +88,7 @@ def send_with_retries(
                 content=response.content,
             )
         if 200 <= response.status_code < 300:
-            return response
+            return replace(response, secrets=ctx.secrets) if ctx.secrets else response
         delay = ctx.retry.delay_after(attempt, response.headers)
         if not ctx.retry.retries_status(
             request, response.status_code, attempt=attempt
@@ -126,7 +129,7 @@ def open_event_stream(request: HttpRequest, ctx: RequestContext) -> Protocol[Str
     answer that is not an event stream (a captive portal's HTML, a JSON body) is an
     :class:`APIResponseValidationError`, never read as an empty stream.
     """
-    request = with_scope_session(request)
+    request = tagged(request, ctx)
     attempt = 0
     while True:
         ctx.log.request(request, attempt=attempt)
@@ -158,19 +161,27 @@ MAX_ERROR_BODY_BYTES = 1 << 20
 otherwise keep a failing stream open forever)."""
 
 
-def with_scope_session(request: HttpRequest) -> HttpRequest:
-    """``request`` with the capture scope's ``X-Session-Id`` when it carries none of its own.
+def tagged(request: HttpRequest, ctx: RequestContext) -> HttpRequest:
+    """``request`` with the headers that depend on where it is sent from, not on what it asks.
 
-    Inside a capture scope every request (job polls, traces, live traces too) is tagged with the
-    session, so the server can file all of the scope's traffic under it; outside a scope, and
-    for requests that already name a session, nothing changes.
+    Inside a capture scope every request (job polls, traces, live traces too) carries the
+    scope's ``X-Session-Id`` unless it names a session of its own, so the server files all of the
+    scope's traffic under it; with OpenTelemetry on, the active span's trace context is added.
     """
+    extra: dict[str, str] = {}
     scope = active_scope()
-    if scope is None or scope.mode != "capture" or scope.session_id is None:
+    if (
+        scope is not None
+        and scope.mode == "capture"
+        and scope.session_id is not None
+        and not any(name.lower() == _SESSION_HEADER_LOWER for name in request.headers)
+    ):
+        extra[SESSION_ID_HEADER] = scope.session_id
+    if ctx.propagate is not None:
+        extra.update(ctx.propagate())
+    if not extra:
         return request
-    if any(name.lower() == _SESSION_HEADER_LOWER for name in request.headers):
-        return request
-    return replace(request, headers={**request.headers, SESSION_ID_HEADER: scope.session_id})
+    return replace(request, headers={**request.headers, **extra})
 
 
 _SESSION_HEADER_LOWER = SESSION_ID_HEADER.lower()
@@ -186,7 +197,7 @@ def _is_event_stream(head: StreamHead) -> bool:
 
 def _not_an_event_stream(head: StreamHead, ctx: RequestContext) -> Protocol[NoukaiError]:
     content = yield from _read_and_close(MAX_ERROR_BODY_BYTES)
-    response = HttpResponse(head.status_code, head.headers, content)
+    response = HttpResponse(head.status_code, head.headers, content, secrets=ctx.secrets)
     error = response_validation_error(
         response,
         what="event stream",
@@ -237,13 +248,15 @@ def response_validation_error(
     response: HttpResponse, *, what: str, problem: str
 ) -> APIResponseValidationError:
     """The error for a successful response whose body is not the expected ``what``."""
-    return APIResponseValidationError(
+    error = APIResponseValidationError(
         f"The API returned an unexpected {what} response (HTTP {response.status_code}): {problem}",
         status_code=response.status_code,
         request_id=response.request_id,
         response_body=parse_body(response.content),
         raw_body=response.content,
     )
+    redact_error(error, response.secrets)
+    return error
 
 
 def _back_off(
@@ -268,10 +281,7 @@ def _mapped_error(
 
 
 def _redact(error: NoukaiError, ctx: RequestContext) -> NoukaiError:
-    if ctx.secrets:
-        error.message = redact_secrets(error.message, ctx.secrets)
-        error.args = (error.message,)
-    return error
+    return redact_error(error, ctx.secrets)
 
 
 def _first_problem(exc: Any) -> str:

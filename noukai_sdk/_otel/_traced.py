@@ -1,5 +1,6 @@
 """Opt-in OpenTelemetry: one CLIENT span per ``execute``/``execute_async`` and, with ``otel_steps``,
-one INTERNAL child span per block of the finished run (from ``run.trace()``).
+one INTERNAL child span per block of the finished run (from ``run.trace()``); one CLIENT span per
+``steps()``/``events()``/``live_trace()`` stream (see :mod:`noukai_sdk._otel._streams`).
 
 This module is imported only by a client constructed with an ``otel*`` flag; OpenTelemetry itself
 is imported then (without an explicit ``tracer``, to fail early when it is missing) or when the
@@ -18,9 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from noukai_sdk._core.effects import Protocol
 from noukai_sdk._core.errors import NoukaiError
+from noukai_sdk._core.paths import Version
 from noukai_sdk._core.results import ExecuteResult, PausedResult
 from noukai_sdk._flows import AsyncFlow, Flow
+from noukai_sdk._otel._streams import StreamSpan, trace_context_headers, traced_protocol
+from noukai_sdk._runs import AsyncRun, Run
 from noukai_sdk._version import __version__
 
 if TYPE_CHECKING:
@@ -58,6 +63,13 @@ class OtelSettings:
                 ) from exc
         return cls(tracer=tracer, steps=steps or payloads, payloads=payloads)
 
+    def propagation_headers(self) -> dict[str, str]:
+        """The current span's trace context for an outgoing request; never breaks the request."""
+        try:
+            return trace_context_headers()
+        except Exception:  # OpenTelemetry missing (explicit tracer) or a broken propagator
+            return {}
+
     def resolve_tracer(self) -> Tracer:
         if self.tracer is not None:
             tracer: Tracer = self.tracer
@@ -77,12 +89,7 @@ def call_span(
     """
     from opentelemetry.trace import SpanKind, Status, StatusCode
 
-    attributes = {
-        "noukai.org": flow.org,
-        "noukai.project": flow.project,
-        "noukai.flow.slug": flow.slug,
-        "noukai.flow.version": "production" if version is None else str(version),
-    }
+    attributes = flow_attributes(flow, version)
     with settings.resolve_tracer().start_as_current_span(
         f"noukai.flow.{method}",
         kind=SpanKind.CLIENT,
@@ -96,6 +103,24 @@ def call_span(
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, str(exc)))
             raise
+
+
+def flow_attributes(flow: Flow | AsyncFlow, version: object) -> dict[str, str]:
+    """The attributes naming the flow a span is about."""
+    return {
+        "noukai.org": flow.org,
+        "noukai.project": flow.project,
+        "noukai.flow.slug": flow.slug,
+        "noukai.flow.version": "production" if version is None else str(version),
+    }
+
+
+def traced_stream(
+    flow: Flow | AsyncFlow, name: str, version: object, protocol: Protocol[None]
+) -> Protocol[None]:
+    """A stream's protocol inside its own span ``name``."""
+    span = StreamSpan(_settings(flow), name, flow_attributes(flow, version))
+    return traced_protocol(protocol, span)
 
 
 def record_outcome(span: Span, outcome: object) -> None:
@@ -207,10 +232,53 @@ def _settings(flow: Flow | AsyncFlow) -> OtelSettings:
     return settings
 
 
+class TracedRun(Run):
+    """A :class:`Run` whose ``live_trace()`` runs inside a stream span."""
+
+    __slots__ = ("_flow",)
+
+    def __init__(self, flow: TracedFlow, execution_id: str) -> None:
+        super().__init__(flow._client, flow._address, execution_id)
+        self._flow = flow
+
+    def _observe(self, protocol: Protocol[None]) -> Protocol[None]:
+        return _traced_live_trace(self._flow, self.execution_id, protocol)
+
+
+class AsyncTracedRun(AsyncRun):
+    """An :class:`AsyncRun` whose ``live_trace()`` runs inside a stream span."""
+
+    __slots__ = ("_flow",)
+
+    def __init__(self, flow: AsyncTracedFlow, execution_id: str) -> None:
+        super().__init__(flow._client, flow._address, execution_id)
+        self._flow = flow
+
+    def _observe(self, protocol: Protocol[None]) -> Protocol[None]:
+        return _traced_live_trace(self._flow, self.execution_id, protocol)
+
+
+def _traced_live_trace(
+    flow: Flow | AsyncFlow, execution_id: str, protocol: Protocol[None]
+) -> Protocol[None]:
+    span = StreamSpan(
+        _settings(flow),
+        "noukai.run.live_trace",
+        {**flow_attributes(flow, None), "noukai.execution_id": execution_id},
+    )
+    return traced_protocol(protocol, span)
+
+
 class TracedFlow(Flow):
-    """A :class:`Flow` whose ``execute``/``execute_async`` run inside a call span."""
+    """A :class:`Flow` whose calls and streams run inside spans."""
 
     __slots__ = ()
+
+    def _observe(self, method: str, version: Version, protocol: Protocol[None]) -> Protocol[None]:
+        return traced_stream(self, f"noukai.flow.{method}", version, protocol)
+
+    def run(self, execution_id: str) -> Run:
+        return TracedRun(self, execution_id)
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         settings = _settings(self)
@@ -232,9 +300,15 @@ class TracedFlow(Flow):
 
 
 class AsyncTracedFlow(AsyncFlow):
-    """An :class:`AsyncFlow` whose ``execute``/``execute_async`` run inside a call span."""
+    """An :class:`AsyncFlow` whose calls and streams run inside spans."""
 
     __slots__ = ()
+
+    def _observe(self, method: str, version: Version, protocol: Protocol[None]) -> Protocol[None]:
+        return traced_stream(self, f"noukai.flow.{method}", version, protocol)
+
+    def run(self, execution_id: str) -> AsyncRun:
+        return AsyncTracedRun(self, execution_id)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         settings = _settings(self)
