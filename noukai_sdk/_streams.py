@@ -21,7 +21,7 @@ from noukai_sdk._core.effects import AsyncIO, Protocol, SyncIO, iterate_async, i
 from noukai_sdk._core.errors import OutputValidationError
 from noukai_sdk._core.object_output import validate_streamed_object
 from noukai_sdk._core.object_snapshots import NO_SNAPSHOT
-from noukai_sdk._core.text_streams import ObjectRun, TextRun, converted_protocol
+from noukai_sdk._core.text_streams import SKIP, ObjectRun, TextRun
 
 if TYPE_CHECKING:
     from noukai_sdk._core.results import ExecuteResult
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 EventT = TypeVar("EventT", covariant=True)
 ObjectT = TypeVar("ObjectT")
 RunT = TypeVar("RunT", TextRun, ObjectRun)
+ItemT = TypeVar("ItemT")
 
 
 class EventStream(Generic[EventT]):
@@ -102,7 +103,7 @@ class AsyncEventStream(Generic[EventT]):
         return f"<{type(self).__name__}>"
 
 
-class _TextStreamResults(Generic[RunT]):
+class _ConvertedResults(Generic[RunT]):
     """``text``, ``usage``, ``execution_id``: what a text or object stream knows about its run."""
 
     __slots__ = ()
@@ -125,20 +126,29 @@ class _TextStreamResults(Generic[RunT]):
         return self._run.record.execution_id
 
 
-class TextStream(_TextStreamResults[TextRun], EventStream[str]):
-    """The text of one run as it arrives (``flow.stream_text()``): iterate the ``str`` deltas.
-
-    After the loop: :attr:`text`, :attr:`usage`, :attr:`execution_id` and :meth:`final_result`.
-    """
+class _ConvertedStream(_ConvertedResults[RunT], EventStream[ItemT]):
+    """A blocking stream of what ``run.convert`` makes of each event of the run."""
 
     __slots__ = ("_run", "_session_id")
 
     def __init__(
-        self, events: Protocol[Any], io: SyncIO, *, step: str | None, session_id: str | None
+        self, events: Protocol[Any], io: SyncIO, run: RunT, session_id: str | None
     ) -> None:
-        self._run = run = TextRun(step)
+        super().__init__(events, io)
+        self._run = run
         self._session_id = session_id
-        super().__init__(converted_protocol(events, run.convert, run.record), io)
+
+    def __next__(self) -> ItemT:
+        convert = self._run.convert
+        try:
+            for event in self._events:
+                value: ItemT = convert(event)
+                if value is not SKIP:
+                    return value
+        except BaseException:
+            self.close()  # a failed step: the connection goes back at once
+            raise
+        raise StopIteration
 
     def final_result(self) -> ExecuteResult:
         """The run's result as ``execute()`` returns it; reads what is left of the stream first."""
@@ -147,17 +157,29 @@ class TextStream(_TextStreamResults[TextRun], EventStream[str]):
         return self._run.record.execute_result(session_id=self._session_id)
 
 
-class AsyncTextStream(_TextStreamResults[TextRun], AsyncEventStream[str]):
-    """The asyncio form of :class:`TextStream`: ``async for`` the deltas."""
+class _AsyncConvertedStream(_ConvertedResults[RunT], AsyncEventStream[ItemT]):
+    """An asyncio stream of what ``run.convert`` makes of each event of the run."""
 
     __slots__ = ("_run", "_session_id")
 
     def __init__(
-        self, events: Protocol[Any], io: AsyncIO, *, step: str | None, session_id: str | None
+        self, events: Protocol[Any], io: AsyncIO, run: RunT, session_id: str | None
     ) -> None:
-        self._run = run = TextRun(step)
+        super().__init__(events, io)
+        self._run = run
         self._session_id = session_id
-        super().__init__(converted_protocol(events, run.convert, run.record), io)
+
+    async def __anext__(self) -> ItemT:
+        convert = self._run.convert
+        try:
+            async for event in self._events:
+                value: ItemT = convert(event)
+                if value is not SKIP:
+                    return value
+        except BaseException:
+            await self.aclose()
+            raise
+        raise StopAsyncIteration
 
     async def final_result(self) -> ExecuteResult:
         """The run's result as ``execute()`` returns it; reads what is left of the stream first."""
@@ -166,14 +188,39 @@ class AsyncTextStream(_TextStreamResults[TextRun], AsyncEventStream[str]):
         return self._run.record.execute_result(session_id=self._session_id)
 
 
-class ObjectStream(_TextStreamResults[ObjectRun], EventStream[Any], Generic[ObjectT]):
+class TextStream(_ConvertedStream[TextRun, str]):
+    """The text of one run as it arrives (``flow.stream_text()``): iterate the ``str`` deltas.
+
+    After the loop: :attr:`text`, :attr:`usage`, :attr:`execution_id` and :meth:`final_result`.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self, events: Protocol[Any], io: SyncIO, *, step: str | None, session_id: str | None
+    ) -> None:
+        super().__init__(events, io, TextRun(step), session_id)
+
+
+class AsyncTextStream(_AsyncConvertedStream[TextRun, str]):
+    """The asyncio form of :class:`TextStream`: ``async for`` the deltas."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, events: Protocol[Any], io: AsyncIO, *, step: str | None, session_id: str | None
+    ) -> None:
+        super().__init__(events, io, TextRun(step), session_id)
+
+
+class ObjectStream(_ConvertedStream[ObjectRun, Any], Generic[ObjectT]):
     """A JSON object as it arrives (``flow.stream_object()``): iterate its partial snapshots.
 
     Each snapshot is a plain JSON value extending the one before; :meth:`final_object` is the
     strictly validated object.
     """
 
-    __slots__ = ("_final", "_output_type", "_run", "_session_id")
+    __slots__ = ("_final", "_output_type")
 
     def __init__(
         self,
@@ -184,11 +231,9 @@ class ObjectStream(_TextStreamResults[ObjectRun], EventStream[Any], Generic[Obje
         step: str | None,
         session_id: str | None,
     ) -> None:
-        self._run = run = ObjectRun(step)
+        super().__init__(events, io, ObjectRun(step), session_id)
         self._output_type = output_type
-        self._session_id = session_id
         self._final: list[ObjectT] = []
-        super().__init__(converted_protocol(events, run.convert, run.record), io)
 
     def final_object(self) -> ObjectT:
         """The object validated as the ``output_type`` (``OutputValidationError`` if it does not
@@ -197,17 +242,11 @@ class ObjectStream(_TextStreamResults[ObjectRun], EventStream[Any], Generic[Obje
             pass
         return _final_object(self._run, self._output_type, self._final)
 
-    def final_result(self) -> ExecuteResult:
-        """The run's result as ``execute()`` returns it; reads what is left of the stream first."""
-        for _ in self:
-            pass
-        return self._run.record.execute_result(session_id=self._session_id)
 
-
-class AsyncObjectStream(_TextStreamResults[ObjectRun], AsyncEventStream[Any], Generic[ObjectT]):
+class AsyncObjectStream(_AsyncConvertedStream[ObjectRun, Any], Generic[ObjectT]):
     """The asyncio form of :class:`ObjectStream`: ``async for`` the snapshots."""
 
-    __slots__ = ("_final", "_output_type", "_run", "_session_id")
+    __slots__ = ("_final", "_output_type")
 
     def __init__(
         self,
@@ -218,23 +257,15 @@ class AsyncObjectStream(_TextStreamResults[ObjectRun], AsyncEventStream[Any], Ge
         step: str | None,
         session_id: str | None,
     ) -> None:
-        self._run = run = ObjectRun(step)
+        super().__init__(events, io, ObjectRun(step), session_id)
         self._output_type = output_type
-        self._session_id = session_id
         self._final: list[ObjectT] = []
-        super().__init__(converted_protocol(events, run.convert, run.record), io)
 
     async def final_object(self) -> ObjectT:
         """The object validated as the ``output_type``; see :meth:`ObjectStream.final_object`."""
         async for _ in self:
             pass
         return _final_object(self._run, self._output_type, self._final)
-
-    async def final_result(self) -> ExecuteResult:
-        """The run's result as ``execute()`` returns it; reads what is left of the stream first."""
-        async for _ in self:
-            pass
-        return self._run.record.execute_result(session_id=self._session_id)
 
 
 def _final_object(run: ObjectRun, output_type: type[ObjectT], cache: list[ObjectT]) -> ObjectT:

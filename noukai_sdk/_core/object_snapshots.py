@@ -34,7 +34,7 @@ class ObjectSnapshots:
     def feed(self, event: Any) -> Any:
         """The new snapshot ``event`` gives, or :data:`NO_SNAPSHOT`."""
         kind = event.type
-        piece = self._deltas.delta(event)
+        piece = self._deltas.delta(event, kind)
         if piece is not None:
             self.text_parts.append(piece)
             document = self._document

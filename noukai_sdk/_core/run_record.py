@@ -22,7 +22,6 @@ class RunRecord:
         "_completed_steps",
         "_step_ids",
         "completed",
-        "ended",
         "execution_id",
         "flow_id",
         "result",
@@ -36,8 +35,6 @@ class RunRecord:
         self.result: Any = None
         self.completed = False
         """Whether ``flow_completed`` arrived (the run finished, and ``result`` is its output)."""
-        self.ended = False
-        """Whether the stream is over (finished, failed or closed)."""
         self._completed_steps: list[Any] = []
         self._step_ids: set[str] = set()
 

@@ -8,7 +8,7 @@ one step only.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 _DELTA_KEY = "delta"
 
@@ -16,30 +16,32 @@ _DELTA_KEY = "delta"
 class TextDeltas:
     """Turns events into text deltas; remembers which steps streamed so nothing is counted twice."""
 
-    __slots__ = ("_step", "_streamed", "step_id")
+    __slots__ = ("_last_streamed", "_step", "_streamed", "step_id")
 
     def __init__(self, step: str | None = None) -> None:
         self._step = step
         self._streamed: set[str] = set()
+        self._last_streamed: str | None = None
         self.step_id: str | None = None
         """The step the last delta came from."""
 
-    def delta(self, event: Any) -> str | None:
-        """The text ``event`` adds, or ``None`` when it adds none."""
-        kind = event.type
+    def delta(self, event: Any, kind: str) -> str | None:
+        """The text ``event`` (of type ``kind``) adds, or ``None`` when it adds none."""
         if kind == "step_output":
             step_id: str = event.step_id
             if self._step is not None and step_id != self._step:
                 return None
-            data = event.output_data
+            data: Any = event.output_data
             if type(data) is not str:
-                if not isinstance(data, dict):
+                if type(data) is not dict:
                     return None
-                data = cast("dict[str, Any]", data).get(_DELTA_KEY)
-                if not isinstance(data, str):
+                fields: dict[str, Any] = data  # pyright: ignore[reportUnknownVariableType]
+                data = fields.get(_DELTA_KEY)
+                if type(data) is not str:
                     return None
-            self._streamed.add(step_id)
-            self.step_id = step_id
+            if step_id != self._last_streamed:  # once per run of deltas from one step
+                self._streamed.add(step_id)
+                self._last_streamed = self.step_id = step_id
             return data
         if kind == "step_completed":
             step_id = event.step_id
@@ -47,7 +49,7 @@ class TextDeltas:
                 return None
             output = event.output
             if isinstance(output, str) and step_id not in self._streamed:
-                self.step_id = step_id
+                self.step_id, self._last_streamed = step_id, None
                 return output
         return None
 
@@ -59,5 +61,5 @@ class TextDeltas:
         output = event.output
         if isinstance(output, str):
             return False, None
-        self.step_id = step_id
+        self.step_id, self._last_streamed = step_id, None
         return True, output

@@ -1,24 +1,21 @@
-"""The protocols behind ``stream_text()`` and ``stream_object()``: the step protocol, re-emitted.
+"""What ``stream_text()`` and ``stream_object()`` make of the events of one run.
 
-Both wrap the events protocol of one run (live or replayed) and turn the events it emits into
-text deltas or object snapshots; every other effect passes through untouched, so the sync and
-async drivers run them like any protocol. The state they fill (:class:`TextRun`,
-:class:`ObjectRun`) is what the public stream objects read after the loop.
+Both streams iterate the events protocol of the run (live or replayed) and hand each event to
+``convert``, which returns the text delta or object snapshot it gives (or :data:`SKIP`) and keeps
+what the stream answers after the loop. The conversion happens in the stream's ``__next__``
+rather than in another protocol layer, so no effect pays for an extra generator hop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
-from noukai_sdk._core.effects import Emit, Protocol
 from noukai_sdk._core.object_snapshots import NO_SNAPSHOT, ObjectSnapshots
 from noukai_sdk._core.run_record import RunRecord
 from noukai_sdk._core.text_deltas import TextDeltas
 
-T = TypeVar("T")
-
-_SKIP: Final[Any] = NO_SNAPSHOT
+SKIP: Final[Any] = NO_SNAPSHOT
+"""What ``convert`` returns for an event that gives the consumer nothing."""
 
 
 class TextRun:
@@ -39,14 +36,17 @@ class TextRun:
         return parts[0] if parts else ""
 
     def convert(self, event: Any) -> Any:
-        self.record.observe(event)
-        if event.type == "step_error":
-            raise _step_failure(event, self.record)
-        piece = self.deltas.delta(event)
+        """The delta ``event`` adds, or :data:`SKIP`; a replayed ``step_error`` raises."""
+        kind = event.type
+        if kind != "step_output":  # the record has nothing to learn from an output
+            self.record.observe(event)
+            if kind == "step_error":
+                raise _step_failure(event, self.record)
+        piece = self.deltas.delta(event, kind)
         if piece:
             self.parts.append(piece)
             return piece
-        return _SKIP
+        return SKIP
 
 
 class ObjectRun:
@@ -63,37 +63,11 @@ class ObjectRun:
         return "".join(self.snapshots.text_parts)
 
     def convert(self, event: Any) -> Any:
+        """The new snapshot ``event`` gives, or :data:`SKIP`; a replayed ``step_error`` raises."""
         self.record.observe(event)
         if event.type == "step_error":
             raise _step_failure(event, self.record)
         return self.snapshots.feed(event)
-
-
-def converted_protocol(
-    events: Protocol[None], convert: Callable[[Any], Any], record: RunRecord
-) -> Protocol[None]:
-    """``events`` with each emitted event replaced by ``convert(event)`` (dropped when skipped)."""
-    value: Any = None
-    error: BaseException | None = None
-    try:
-        while True:
-            try:
-                effect = events.send(value) if error is None else events.throw(error)
-            except StopIteration:
-                return
-            value = error = None
-            if isinstance(effect, Emit):
-                out = convert(effect.value)
-                if out is not _SKIP:
-                    yield Emit(out)
-                continue
-            try:
-                value = yield effect
-            except Exception as exc:  # an I/O failure: the wrapped protocol handles it
-                error = exc
-    finally:
-        record.ended = True
-        events.close()
 
 
 def _step_failure(event: Any, record: RunRecord) -> Exception:
