@@ -3,13 +3,19 @@
     python examples/relay_fastapi.py          # dev server + relay on http://127.0.0.1:8000
 
 The app below is all a real deployment needs: an ``AsyncNoukai`` holding the key, and
-``mount_flow_relay`` pinned to one flow with your own ``authorize`` check. Try it with
+``mount_flow_relay`` pinned to one flow with your own ``authorize`` check (return ``True`` to
+allow; anything falsy is a 403). The browser runs the tools, so it may send their definitions
+(``allow={"tools"}``); every other field but the message is refused. Behind several workers,
+pass them all one ``secret=`` (here ``NOUKAI_RELAY_SECRET``) so a pause paused on one worker
+can be resumed on another. Try it with
 ``python examples/relay_client.py http://127.0.0.1:8000/agent/execute``.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Request
+import os
+
+from fastapi import FastAPI, Request
 
 from noukai_sdk import AsyncNoukai
 from noukai_sdk.adapters.relay import mount_flow_relay
@@ -22,9 +28,8 @@ def create_app(noukai: AsyncNoukai) -> FastAPI:
     """The relay app: ``POST /agent/execute`` runs ``demo/examples/tools-enabled``."""
     app = FastAPI()
 
-    async def authorize(request: Request) -> None:
-        if request.headers.get("authorization") != DEMO_USER_TOKEN:
-            raise HTTPException(status_code=403, detail="sign in first")
+    async def authorize(request: Request) -> bool:
+        return request.headers.get("authorization") == DEMO_USER_TOKEN
 
     mount_flow_relay(
         app,
@@ -33,6 +38,8 @@ def create_app(noukai: AsyncNoukai) -> FastAPI:
         project="examples",
         slug="tools-enabled",
         authorize=authorize,
+        allow={"tools"},
+        secret=os.environ.get("NOUKAI_RELAY_SECRET"),  # None: a random secret for this process
     )
     return app
 

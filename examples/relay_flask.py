@@ -2,14 +2,17 @@
 
     python examples/relay_flask.py            # dev server + relay on http://127.0.0.1:5000
 
-Then ``python examples/relay_client.py http://127.0.0.1:5000/agent/execute``.
+Then ``python examples/relay_client.py http://127.0.0.1:5000/agent/execute``. As in
+``relay_fastapi.py``, ``authorize`` returns ``True`` to allow, and only the message and the tool
+definitions (``allow={"tools"}``) are forwarded.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from flask import Flask, abort
+from flask import Flask
 
 from noukai_sdk import Noukai
 from noukai_sdk.adapters.relay import RelayBounds, flow_relay_blueprint
@@ -22,9 +25,8 @@ def create_app(noukai: Noukai) -> Flask:
     """The relay app: ``POST /agent/execute`` runs ``demo/examples/tools-enabled``."""
     app = Flask(__name__)
 
-    def authorize(request: Any) -> None:
-        if request.headers.get("Authorization") != DEMO_USER_TOKEN:
-            abort(403)
+    def authorize(request: Any) -> bool:
+        return bool(request.headers.get("Authorization") == DEMO_USER_TOKEN)
 
     app.register_blueprint(
         flow_relay_blueprint(
@@ -34,6 +36,8 @@ def create_app(noukai: Noukai) -> Flask:
             slug="tools-enabled",
             authorize=authorize,
             bounds=RelayBounds(max_body_bytes=64 * 1024, max_messages=20),
+            allow={"tools"},
+            secret=os.environ.get("NOUKAI_RELAY_SECRET"),
         )
     )
     return app

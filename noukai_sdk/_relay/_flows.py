@@ -4,7 +4,8 @@ The relay pins the flow; the caller sends the same ``/execute`` body as :class:`
 and runs the tool loop itself. Both classes drive the SDK's one execute protocol
 (:func:`~noukai_sdk._flows.execute_protocol`: tool-result normalisation, round limit, history
 warning, response validation) against their relay transport, and map error statuses with the
-relay's response headers (``X-Request-ID``, ``Retry-After``, ``WWW-Authenticate``).
+relay's response headers (``X-Request-ID``, ``Retry-After``, ``WWW-Authenticate``). The resume
+token a relay adds to each paused reply is sent back with that pause's resume automatically.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from noukai_sdk._core.results import (
 )
 from noukai_sdk._core.retry import RetryPolicy
 from noukai_sdk._core.tool_calls import is_async_callable
+from noukai_sdk._relay._carry import ResumeTokens, carrying_resume_tokens
 from noukai_sdk._relay._transport import (
     RelayExecuteTransport,
     RelaySyncExecuteTransport,
@@ -51,9 +53,11 @@ class _RelayFlowCore:
 
     _target: RelayTarget
     _context: RequestContext
+    _tokens: ResumeTokens
 
     def _setup(self, target: RelayTarget, timeout: float | httpx.Timeout) -> None:
         self._target = target
+        self._tokens = ResumeTokens()
         # Relay calls are never retried: a POST may already have run (and billed) the flow.
         self._context = RequestContext(retry=RetryPolicy(max_retries=0), timeout=timeout)
 
@@ -178,14 +182,17 @@ class RelayFlow(_RelayFlowCore):
             trace=trace,
             sync_client=True,
         )
-        outcome = run_sync(execute_protocol(call, self._context), self._transport._io)
+        protocol = carrying_resume_tokens(execute_protocol(call, self._context), self._tokens)
+        outcome = run_sync(protocol, self._transport._io)
         return self._bind(outcome, call)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
 
             def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-                protocol = resume_protocol(call, paused, tool_results, self._context)
+                protocol = carrying_resume_tokens(
+                    resume_protocol(call, paused, tool_results, self._context), self._tokens
+                )
                 return self._bind(run_sync(protocol, self._transport._io), call)
 
             outcome._binding = ResumeBinding(is_async=False, resume=resume)
@@ -277,14 +284,17 @@ class AsyncRelayFlow(_RelayFlowCore):
             trace=trace,
             sync_client=False,
         )
-        outcome = await run_async(execute_protocol(call, self._context), self._transport._io)
+        protocol = carrying_resume_tokens(execute_protocol(call, self._context), self._tokens)
+        outcome = await run_async(protocol, self._transport._io)
         return self._bind(outcome, call)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
 
             async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-                protocol = resume_protocol(call, paused, tool_results, self._context)
+                protocol = carrying_resume_tokens(
+                    resume_protocol(call, paused, tool_results, self._context), self._tokens
+                )
                 return self._bind(await run_async(protocol, self._transport._io), call)
 
             outcome._binding = ResumeBinding(is_async=True, resume=resume)

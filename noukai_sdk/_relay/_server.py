@@ -1,11 +1,13 @@
 """The relay route's logic, shared by the Starlette and Flask adapters.
 
-A relay answers a keyless caller's ``POST`` in a fixed order (CONTRACT §19.7.3): read the body
-under a byte cap, parse it as a JSON object, check the message counts, let the app authorise the
-request, then forward it to the pinned flow's ``/execute`` with the client's key and return the
-upstream status and body (§19.7.5). Everything except reading the body and calling
-``authorize`` is framework-free here; forwarding is a sans-IO protocol driven by the client's own
-transport, so retries, logging, redaction and error mapping are the SDK's usual ones.
+A relay answers a keyless caller's ``POST`` in a fixed order: read the body under a byte cap,
+parse it as a JSON object, keep only the allowed fields (every spelling the API accepts) within
+the message caps, let the app authorise the request (a falsy answer denies), check a resume's
+token, then forward it to the pinned flow's ``/execute`` with the client's key and return the
+upstream status and body, a paused reply carrying a fresh resume token. Everything except
+reading the body and calling ``authorize`` is framework-free here; forwarding is a sans-IO
+protocol driven by the client's own transport, so retries, logging, redaction and error mapping
+are the SDK's usual ones.
 """
 
 from __future__ import annotations
@@ -15,25 +17,32 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
-from typing import Protocol as TypingProtocol
 
 from noukai_sdk._core.effects import Protocol
 from noukai_sdk._core.errors import APIConnectionError, NoukaiError, RateLimitError, parse_body
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.requesting import RequestContext, send_with_retries
-from noukai_sdk_generated.models import ErrorBody, ExecuteRequest
+from noukai_sdk._relay._fields import (
+    RESUME_TOKEN_FIELD,
+    FieldRefusal,
+    ScreenedBody,
+    screen_fields,
+)
+from noukai_sdk._relay._fields import (
+    TOO_MANY_MESSAGES as TOO_MANY_MESSAGES_DETAIL,
+)
+from noukai_sdk._relay._tokens import ResumeSigner
+from noukai_sdk_generated.models import ErrorBody, PausedResult
 
 DEFAULT_RELAY_PATH = "/agent/execute"
 DEFAULT_MAX_BODY_BYTES = 262_144
 DEFAULT_MAX_MESSAGES = 40
-TRACE_CONTEXT_HEADERS = ("traceparent", "tracestate")
-"""The only inbound headers a relay forwards upstream (W3C trace context)."""
 
 READ_CHUNK_BYTES = 65_536
-_COUNTED_FIELDS = tuple(
-    ExecuteRequest.model_fields[name].alias or name for name in ("messages", "tool_call_messages")
-)
 _DETAIL = ErrorBody.model_fields["detail"].alias or "detail"
+_FIELD = "field"
+_STATUS = PausedResult.model_fields["status"].alias or "status"
+_PAUSED_STATUS = PausedResult.model_fields["status"].default
 _REQUEST_ID_HEADER = "X-Request-ID"
 _RETRY_AFTER_HEADER = "Retry-After"
 
@@ -45,7 +54,7 @@ class RelayBounds:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     """Raw body cap in bytes; a body of exactly this size is accepted."""
     max_messages: int = DEFAULT_MAX_MESSAGES
-    """Cap on the length of ``messages`` and of ``toolCallMessages``, each counted separately."""
+    """Cap on the length of ``messages`` and of ``toolCallMessages`` (either spelling), each."""
 
     def __post_init__(self) -> None:
         for name in ("max_body_bytes", "max_messages"):
@@ -72,14 +81,16 @@ def _refusal(status_code: int, detail: str) -> RelayReply:
 
 
 BODY_TOO_LARGE = _refusal(413, "BODY_TOO_LARGE")
-TOO_MANY_MESSAGES = _refusal(413, "TOO_MANY_MESSAGES")
+TOO_MANY_MESSAGES = _refusal(413, TOO_MANY_MESSAGES_DETAIL)
 INVALID_JSON = _refusal(400, "INVALID_JSON")
+FORBIDDEN = _refusal(403, "FORBIDDEN")
+RESUME_FORBIDDEN = _refusal(403, "RESUME_FORBIDDEN")
 UPSTREAM_NON_JSON = "UPSTREAM_NON_JSON"
 UPSTREAM_UNAVAILABLE = _refusal(502, "UPSTREAM_UNAVAILABLE")
 
 
 class RelayRefused(Exception):
-    """The request is answered by the relay itself (400/413), before authorisation."""
+    """The request is answered by the relay itself (400/403/413) and never forwarded."""
 
     def __init__(self, reply: RelayReply) -> None:
         super().__init__(reply.body)
@@ -107,8 +118,8 @@ class BodyReader:
         return b"".join(self._chunks)
 
 
-def parse_payload(raw: bytes, bounds: RelayBounds) -> dict[str, Any]:
-    """The body as a JSON object within the message caps, or :class:`RelayRefused`.
+def parse_payload(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or :class:`RelayRefused` (400 ``INVALID_JSON``).
 
     Empty means ``{}``. Encodings are UTF-8/16/32 (detected from the bytes). ``NaN`` and
     ``Infinity`` are refused here as invalid JSON, because they could not be forwarded.
@@ -121,51 +132,53 @@ def parse_payload(raw: bytes, bounds: RelayBounds) -> dict[str, Any]:
         raise RelayRefused(INVALID_JSON) from None
     if not isinstance(value, dict):
         raise RelayRefused(INVALID_JSON)
-    payload = cast("dict[str, Any]", value)
-    for name in _COUNTED_FIELDS:
-        entries: object = payload.get(name)
-        if isinstance(entries, list) and len(entries) > bounds.max_messages:  # pyright: ignore[reportUnknownArgumentType]
-            raise RelayRefused(TOO_MANY_MESSAGES)
-    return payload
+    return cast("dict[str, Any]", value)
+
+
+def _field_reply(refusal: FieldRefusal) -> RelayReply:
+    if refusal.detail == TOO_MANY_MESSAGES_DETAIL:
+        return TOO_MANY_MESSAGES
+    return RelayReply(400, {_DETAIL: refusal.detail, _FIELD: refusal.field})
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-class HeaderLookup(TypingProtocol):
-    """Case-insensitive inbound headers (Starlette's ``Headers``, Werkzeug's ``EnvironHeaders``)."""
-
-    def get(self, key: str, /) -> str | None: ...
-
-
-def trace_context(headers: HeaderLookup) -> dict[str, str]:
-    """The inbound ``traceparent``/``tracestate`` that are present and non-empty."""
-    found: dict[str, str] = {}
-    for name in TRACE_CONTEXT_HEADERS:
-        value = headers.get(name)
-        if value:
-            found[name] = value
-    return found
-
-
 @dataclass(frozen=True, slots=True)
 class FlowRelay:
-    """One relay route: the pinned flow and version, and the bounds it enforces."""
+    """One relay route: the pinned flow and version, its bounds, allow-list and token signer."""
 
     address: FlowAddress
     version: int | None
     bounds: RelayBounds
+    allowed: frozenset[str]
+    signer: ResumeSigner
+
+    def screen(self, raw: bytes) -> ScreenedBody:
+        """Parse the body and apply the allow-list and message caps (before ``authorize``)."""
+        screened = screen_fields(parse_payload(raw), self.allowed, self.bounds.max_messages)
+        if isinstance(screened, FieldRefusal):
+            raise RelayRefused(_field_reply(screened))
+        return screened
+
+    def admit(self, body: ScreenedBody, decision: object) -> None:
+        """Refuse unless ``authorize`` answered truthy and a resume carries its valid token."""
+        if not decision:
+            raise RelayRefused(FORBIDDEN)
+        if body.is_resume and not self.signer.accepts(body.resume_token, body.forward):
+            raise RelayRefused(RESUME_FORBIDDEN)
 
     def forward(
-        self, payload: dict[str, Any], trace_headers: Mapping[str, str], ctx: RequestContext
+        self, body: ScreenedBody, trace_headers: Mapping[str, str], ctx: RequestContext
     ) -> Protocol[RelayReply]:
-        """POST ``payload`` to the flow's ``/execute`` and turn the outcome into the reply.
+        """POST the screened body to the flow's ``/execute`` and turn the outcome into the reply.
 
         Never sends ``X-Session-Id``; the only inbound headers forwarded are ``trace_headers``.
+        A paused reply gets a resume token for that pause.
         """
         request = self.address.operation_request(
-            "execute", version=self.version, body=payload, session_id=None, timeout=None
+            "execute", version=self.version, body=body.forward, session_id=None, timeout=None
         )
         if trace_headers:
             request = replace(request, headers={**request.headers, **trace_headers})
@@ -182,9 +195,22 @@ class FlowRelay:
                 request_id=error.request_id,
                 retry_after=error.retry_after if isinstance(error, RateLimitError) else None,
             )
-        return upstream_reply(
+        reply = upstream_reply(
             response.status_code, parse_body(response.content), request_id=response.request_id
         )
+        return self._with_resume_token(reply)
+
+    def _with_resume_token(self, reply: RelayReply) -> RelayReply:
+        body: object = reply.body
+        if not isinstance(body, dict):
+            return reply
+        paused = cast("dict[str, Any]", body)
+        if paused.get(_STATUS) != _PAUSED_STATUS:
+            return reply
+        token = self.signer.issue(paused)
+        if token is None:
+            return reply
+        return replace(reply, body={**paused, RESUME_TOKEN_FIELD: token})
 
 
 def upstream_reply(

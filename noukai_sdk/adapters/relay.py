@@ -2,22 +2,27 @@
 
 ``mount_flow_relay`` adds the route to a Starlette/FastAPI app (with ``AsyncNoukai``);
 ``flow_relay_blueprint`` returns a Flask blueprint (with ``Noukai``). Each request is read under
-a byte cap, parsed, checked against the message caps, authorised by your ``authorize`` hook, and
-forwarded with the client's key to the flow's ``/execute``; the caller gets the upstream status
-and JSON body, plus ``X-Request-ID``. Inbound ``traceparent``/``tracestate`` are forwarded so one
-trace spans caller, relay and Noukai. The relay itself logs nothing; the client's ``log_handler``
-sees the upstream call as usual (keep ``log_payloads`` off on a relay client).
+a byte cap, parsed, cut down to the allowed fields within the message caps, authorised by your
+``authorize`` hook (a falsy answer denies), a resume checked against the token the relay signed
+into its paused reply, and forwarded with the client's key to the flow's ``/execute``; the caller
+gets the upstream status and JSON body, plus ``X-Request-ID``. A valid inbound
+``traceparent``/``tracestate`` is forwarded so one trace spans caller, relay and Noukai. The
+relay itself logs nothing; the client's ``log_handler`` sees the upstream call as usual (keep
+``log_payloads`` off on a relay client).
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from noukai_sdk._core.effects import run_async, run_sync
 from noukai_sdk._core.paths import FlowAddress, Version, version_number
+from noukai_sdk._relay._fields import relay_allow
+from noukai_sdk._relay._hooks import wait_for
 from noukai_sdk._relay._server import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_MESSAGES,
@@ -30,12 +35,17 @@ from noukai_sdk._relay._server import (
     RelayRefused,
     RelayReply,
     check_registration,
-    parse_payload,
-    trace_context,
 )
-from noukai_sdk._relay._server import (
+from noukai_sdk._relay._tokens import (
+    DEFAULT_RESUME_TTL,
+    ResumeSigner,
+    relay_secret,
+    validate_resume_ttl,
+)
+from noukai_sdk._relay._trace_context import (
     TRACE_CONTEXT_HEADERS as TRACE_CONTEXT_HEADERS,  # importable, not in __all__ (as in 0.5.2)
 )
+from noukai_sdk._relay._trace_context import trace_context
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -47,6 +57,7 @@ __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_MESSAGES",
     "DEFAULT_RELAY_PATH",
+    "DEFAULT_RESUME_TTL",
     "RelayBounds",
     "flow_relay_blueprint",
     "mount_flow_relay",
@@ -65,12 +76,21 @@ def mount_flow_relay(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_messages: int = DEFAULT_MAX_MESSAGES,
     version: Version = "production",
+    allow: Iterable[str] | None = None,
+    secret: str | bytes | None = None,
+    resume_ttl: float = DEFAULT_RESUME_TTL,
 ) -> None:
     """Add ``POST path`` to a Starlette/FastAPI ``app``, relaying to ``org/project/slug``.
 
     ``client`` is an ``AsyncNoukai`` holding the key. ``authorize(request)`` runs after the body
-    checks and before forwarding; raise (e.g. ``HTTPException(403)``) to deny. It may be a plain
-    or an async function. ``version`` follows ``execute(version=...)`` and is checked now.
+    checks and before forwarding; return a truthy value to allow, anything falsy (``False``,
+    ``None``) answers 403, raising (e.g. ``HTTPException(403)``) reaches the framework. It may be
+    a plain or an async function. Only ``message``/``messages`` (and a resume's own fields) are
+    forwarded; ``allow`` opts into ``parameters``, ``blockOverrides``, ``tools``, ``toolChoice``,
+    ``attachments``, ``trace`` (either spelling). ``secret`` signs resume tokens (pass the same
+    one to every worker; default: a random one, good for one process); a token lasts
+    ``resume_ttl`` seconds.
+    ``version`` follows ``execute(version=...)``; everything is checked now.
     """
     try:
         from starlette.responses import Response
@@ -84,10 +104,15 @@ def mount_flow_relay(
     check_registration(
         client, expected=AsyncNoukai, adapter="mount_flow_relay", authorize=authorize
     )
-    relay = FlowRelay(
-        FlowAddress(org, project, slug),
-        version_number(version),
+    relay = _flow_relay(
+        org,
+        project,
+        slug,
+        version,
         RelayBounds(max_body_bytes=max_body_bytes, max_messages=max_messages),
+        allow=allow,
+        secret=secret,
+        ttl=resume_ttl,
     )
 
     def respond(reply: RelayReply) -> Response:
@@ -100,13 +125,14 @@ def mount_flow_relay(
 
     async def relay_endpoint(request: Request) -> Response:
         try:
-            payload = parse_payload(await _read_starlette(request, relay.bounds), relay.bounds)
+            body = relay.screen(await _read_starlette(request, relay.bounds))
+            decision = authorize(request)
+            if inspect.isawaitable(decision):
+                decision = await decision
+            relay.admit(body, decision)
         except RelayRefused as refused:
             return respond(refused.reply)
-        decision = authorize(request)
-        if inspect.isawaitable(decision):
-            await decision
-        protocol = relay.forward(payload, trace_context(request.headers), client._context)
+        protocol = relay.forward(body, trace_context(request.headers), client._context)
         return respond(await run_async(protocol, client._transport))
 
     app.add_route(path, relay_endpoint, methods=["POST"])
@@ -131,14 +157,19 @@ def flow_relay_blueprint(
     project: str,
     slug: str,
     path: str = DEFAULT_RELAY_PATH,
-    authorize: Callable[[Any], object],
+    authorize: Callable[[Any], Awaitable[object] | object],
     bounds: RelayBounds | None = None,
     version: Version = "production",
+    allow: Iterable[str] | None = None,
+    secret: str | bytes | None = None,
+    resume_ttl: float = DEFAULT_RESUME_TTL,
 ) -> Blueprint:
     """A Flask blueprint with ``POST path`` relaying to ``org/project/slug``; register it on the app.
 
-    ``client`` is a ``Noukai`` holding the key. ``authorize(request)`` is a plain function run after
-    the body checks; raise (e.g. ``abort(403)``) to deny. The blueprint is named after the flow and
+    ``client`` is a ``Noukai`` holding the key. ``authorize(request)`` runs after the body checks:
+    a truthy return allows, a falsy one answers 403, raising (e.g. ``abort(403)``) reaches Flask;
+    an async hook is run to completion on an event loop of its own. ``allow``, ``secret`` and
+    ``resume_ttl`` are as for :func:`mount_flow_relay`. The blueprint is named after the flow and
     path, so one app can hold several relays.
     """
     try:
@@ -150,13 +181,15 @@ def flow_relay_blueprint(
     from noukai_sdk._client import Noukai
 
     check_registration(client, expected=Noukai, adapter="flow_relay_blueprint", authorize=authorize)
-    if inspect.iscoroutinefunction(authorize):
-        raise TypeError(
-            "flow_relay_blueprint needs a plain authorize function; Flask cannot await it "
-            "(use mount_flow_relay with AsyncNoukai for async hooks)."
-        )
-    relay = FlowRelay(
-        FlowAddress(org, project, slug), version_number(version), bounds or RelayBounds()
+    relay = _flow_relay(
+        org,
+        project,
+        slug,
+        version,
+        bounds or RelayBounds(),
+        allow=allow,
+        secret=secret,
+        ttl=resume_ttl,
     )
 
     def respond(reply: RelayReply) -> FlaskResponse:
@@ -169,19 +202,37 @@ def flow_relay_blueprint(
 
     def relay_view() -> FlaskResponse:
         try:
-            payload = parse_payload(_read_flask(request.stream, relay.bounds), relay.bounds)
+            body = relay.screen(_read_flask(request.stream, relay.bounds))
+            decision = authorize(request)
+            if inspect.isawaitable(decision):
+                decision = wait_for(decision)
+            relay.admit(body, decision)
         except RelayRefused as refused:
             return respond(refused.reply)
-        decision = authorize(request)
-        if inspect.isawaitable(decision):
-            _discard(decision)
-            raise TypeError("authorize returned an awaitable; Flask relays need a plain function.")
-        protocol = relay.forward(payload, trace_context(request.headers), client._context)
+        protocol = relay.forward(body, trace_context(request.headers), client._context)
         return respond(run_sync(protocol, client._transport))
 
     blueprint = Blueprint(blueprint_name(org, project, slug, path), __name__)
     blueprint.add_url_rule(path, endpoint="execute", view_func=relay_view, methods=["POST"])
     return blueprint
+
+
+def _flow_relay(
+    org: str,
+    project: str,
+    slug: str,
+    version: Version,
+    bounds: RelayBounds,
+    *,
+    allow: Iterable[str] | None,
+    secret: str | bytes | None,
+    ttl: float,
+) -> FlowRelay:
+    address = FlowAddress(org, project, slug)
+    number = version_number(version)
+    route = json.dumps([org, project, slug, number])  # tokens are valid on this flow only
+    signer = ResumeSigner(relay_secret(secret), route, validate_resume_ttl(ttl))
+    return FlowRelay(address, number, bounds, relay_allow(allow), signer)
 
 
 def blueprint_name(org: str, project: str, slug: str, path: str) -> str:
@@ -199,9 +250,3 @@ def _read_flask(stream: Any, bounds: RelayBounds) -> bytes:
     except Exception:
         raise RelayRefused(INVALID_JSON) from None
     return reader.body()
-
-
-def _discard(awaitable: object) -> None:
-    close = getattr(awaitable, "close", None)
-    if callable(close):
-        close()

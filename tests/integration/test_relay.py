@@ -3,46 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from conftest import DevServerProcess
 from flask import Flask
+from relay_apps import WEATHER_TOOL, city, serve_asgi, serve_wsgi
 from starlette.applications import Starlette
 from starlette.requests import Request
-from werkzeug.serving import make_server
 
 import noukai_sdk
 from noukai_sdk import AsyncRelayFlow, ExecuteResult, FlowNotFoundError, PausedResult, RelayFlow
 from noukai_sdk.adapters.relay import RelayBounds, flow_relay_blueprint, mount_flow_relay
 
-WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather"}}
-
 
 def weather(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "toolCallId": call["id"],
-            "output": f"sunny in {json.loads(call['function']['arguments'])['city']}",
-        }
-        for call in calls
-    ]
+    """Tool results in the 0.4.0 README shape (``toolCallId`` + ``output``)."""
+    return [{"toolCallId": call["id"], "output": f"sunny in {city(call)}"} for call in calls]
 
 
 async def async_weather(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return weather(calls)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +34,12 @@ def starlette_relay(dev_server: DevServerProcess) -> Iterator[str]:
     app = Starlette()
     client = noukai_sdk.AsyncNoukai(dev_server.api_key, env="dev", dev_port=dev_server.port)
 
-    async def allow_with_token(request: Request) -> None:
+    async def allow_with_token(request: Request) -> bool:
         from starlette.exceptions import HTTPException
 
         if request.headers.get("authorization") != "Bearer app-user":
             raise HTTPException(403, "not signed in")
+        return True
 
     mount_flow_relay(
         app,
@@ -64,6 +48,7 @@ def starlette_relay(dev_server: DevServerProcess) -> Iterator[str]:
         project="examples",
         slug="tools-enabled",
         authorize=allow_with_token,
+        allow={"tools"},
     )
     mount_flow_relay(
         app,
@@ -74,17 +59,8 @@ def starlette_relay(dev_server: DevServerProcess) -> Iterator[str]:
         path="/missing",
         authorize=allow_with_token,
     )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_asgi(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -98,19 +74,13 @@ def flask_relay(dev_server: DevServerProcess) -> Iterator[str]:
             org="demo",
             project="examples",
             slug="tools-enabled",
-            authorize=lambda request: None,
+            authorize=lambda request: True,
             bounds=RelayBounds(max_messages=5),
+            allow={"tools"},
         )
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        client.close()
+    with client, serve_wsgi(app) as base:
+        yield base
 
 
 def signed_in() -> httpx.Client:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from relay_payloads import COMPLETED, PAUSED, RELAY
 
 from noukai_sdk import (
     APIConnectionError,
@@ -25,25 +26,6 @@ from noukai_sdk import (
     ToolCallLimitError,
 )
 
-RELAY = "https://app.example/agent/execute"
-COMPLETED: dict[str, Any] = {
-    "status": "completed",
-    "result": "done",
-    "flowId": "f-1",
-    "blockCount": 1,
-    "executionId": "exec-1",
-}
-PAUSED: dict[str, Any] = {
-    "status": "tool_calls_required",
-    "executionId": "exec-1",
-    "pausedAtStep": "lookup",
-    "iterationsUsed": 1,
-    "toolCallMessages": [{"role": "assistant", "tool_calls": [{"id": "call-1"}]}],
-    "toolCalls": [{"id": "call-1", "function": {"name": "get_weather", "arguments": "{}"}}],
-    "accumulatedOutputs": {"intro": "hi"},
-    "flowId": "f-1",
-    "blockCount": 2,
-}
 TOOLS = [{"type": "function", "function": {"name": "get_weather"}}]
 
 
