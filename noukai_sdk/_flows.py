@@ -54,13 +54,14 @@ HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 ObjectT = TypeVar("ObjectT")
 StepsT = TypeVar("StepsT")
 EventsT = TypeVar("EventsT")
+TextT = TypeVar("TextT")
 
 
-class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
+class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
     """State, call building and the streaming entry points shared by ``Flow`` and ``AsyncFlow``.
 
-    ``HandlerT`` is the tool-handler type the client kind accepts; ``StepsT``/``EventsT`` are the
-    iterator types ``steps()``/``events()`` return (blocking or asyncio).
+    ``HandlerT`` is the tool-handler type the client kind accepts; ``StepsT``/``EventsT``/``TextT``
+    are the iterator types ``steps()``/``events()``/``stream_text()`` return (blocking or asyncio).
     """
 
     _sync_client: ClassVar[bool]
@@ -175,6 +176,55 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             session_id=session_id,
         )
         return cast(EventsT, self._open_stream(self._observe("events", version, protocol)))
+
+    def stream_text(
+        self,
+        message: str | None = None,
+        *,
+        step: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: HandlerT | None = None,
+        max_tool_rounds: int | None = 10,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        auto_resume: int = 0,
+    ) -> TextT:
+        """Run the flow and iterate its text as it arrives (``str`` deltas), in ``with``.
+
+        Streams all steps in one connection (``run_remaining``); ``step=`` keeps one step's
+        text. After the loop: ``text``, ``usage``, ``execution_id`` and ``final_result()``. A failed
+        step raises ``FlowExecutionError``; tool pauses go to ``tool_handler``."""
+        protocol, session = self._helper_protocol(
+            "stream_text()",
+            message=message,
+            parameters=parameters,
+            attachments=attachments,
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=tools,
+            tool_choice=tool_choice,
+            tool_handler=tool_handler,
+            max_tool_rounds=max_tool_rounds,
+            trace=trace,
+            version=version,
+            timeout=timeout,
+            session_id=session_id,
+            auto_resume=auto_resume,
+        )
+        return cast(TextT, self._open_text_stream(protocol, step, session))
+
+    def _open_text_stream(
+        self, protocol: Protocol[None], step: str | None, session_id: str | None
+    ) -> object:
+        """The public text stream over ``protocol`` for this client kind."""
+        raise NotImplementedError
 
     def _open_stream(self, protocol: Protocol[None]) -> object:
         """The public iterator over ``protocol`` for this client kind."""
@@ -379,9 +429,14 @@ def _replay_scope() -> Scope | None:
 
 
 if TYPE_CHECKING:
-    _SyncFlowBase = _FlowCore[ToolHandler, EventStream[StepCompleted], EventStream[StreamEvent]]
+    _SyncFlowBase = _FlowCore[
+        ToolHandler, EventStream[StepCompleted], EventStream[StreamEvent], TextStream
+    ]
     _AsyncFlowBase = _FlowCore[
-        AsyncToolHandler, AsyncEventStream[StepCompleted], AsyncEventStream[StreamEvent]
+        AsyncToolHandler,
+        AsyncEventStream[StepCompleted],
+        AsyncEventStream[StreamEvent],
+        AsyncTextStream,
     ]
 else:  # the event classes are imported lazily; at run time the bases need no parameters
     _SyncFlowBase = _AsyncFlowBase = _FlowCore
@@ -518,48 +573,10 @@ class Flow(_SyncFlowBase):
     def _open_stream(self, protocol: Protocol[None]) -> EventStream[Any]:
         return EventStream(protocol, self._client._transport)
 
-    def stream_text(
-        self,
-        message: str | None = None,
-        *,
-        step: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-        auto_resume: int = 0,
+    def _open_text_stream(
+        self, protocol: Protocol[None], step: str | None, session_id: str | None
     ) -> TextStream:
-        """Run the flow and iterate its text as it arrives (``str`` deltas), in ``with``.
-
-        Streams all steps in one connection (``run_remaining``); ``step=`` keeps one step's
-        text. After the loop: ``text``, ``usage``, ``execution_id`` and ``final_result()``. A failed
-        step raises ``FlowExecutionError``; tool pauses go to ``tool_handler``."""
-        protocol, session = self._helper_protocol(
-            "stream_text()",
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-            auto_resume=auto_resume,
-        )
-        return TextStream(protocol, self._client._transport, step=step, session_id=session)
+        return TextStream(protocol, self._client._transport, step=step, session_id=session_id)
 
     def stream_object(
         self,
@@ -752,48 +769,10 @@ class AsyncFlow(_AsyncFlowBase):
     def _open_stream(self, protocol: Protocol[None]) -> AsyncEventStream[Any]:
         return AsyncEventStream(protocol, self._client._transport)
 
-    def stream_text(
-        self,
-        message: str | None = None,
-        *,
-        step: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-        auto_resume: int = 0,
+    def _open_text_stream(
+        self, protocol: Protocol[None], step: str | None, session_id: str | None
     ) -> AsyncTextStream:
-        """Run the flow and iterate its text as it arrives (``str`` deltas), in ``with``.
-
-        Streams all steps in one connection (``run_remaining``); ``step=`` keeps one step's
-        text. After the loop: ``text``, ``usage``, ``execution_id`` and ``final_result()``. A failed
-        step raises ``FlowExecutionError``; tool pauses go to ``tool_handler``."""
-        protocol, session = self._helper_protocol(
-            "stream_text()",
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-            auto_resume=auto_resume,
-        )
-        return AsyncTextStream(protocol, self._client._transport, step=step, session_id=session)
+        return AsyncTextStream(protocol, self._client._transport, step=step, session_id=session_id)
 
     def stream_object(
         self,

@@ -1,5 +1,8 @@
 """``stream_text()``, ``stream_object()`` and ``auto_resume``, with the API mocked by respx.
 
+The SSE frames, the scripted bodies (``fail=True`` breaks the connection after them) and the
+``sleeps`` fixture (back-off recorded, not slept) are the step-protocol and retry tests' own.
+
 Every test runs with the blocking and the asyncio client; :func:`consume` iterates a helper stream
 the way the README does and returns what the caller sees.
 """
@@ -9,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 import httpx
 import pytest
 import respx
+import test_client_retries
 from pydantic import BaseModel
 from test_replay_helpers import SESSION_ID, execution, session, step, wire_bytes
+from test_step_protocol import Body, sse
 
 from noukai_sdk import (
     AsyncNoukai,
@@ -34,7 +38,6 @@ from noukai_sdk import (
     StepInput,
     StepOutput,
     StepStarted,
-    StreamEvent,
     StreamInterruptedError,
     TextStream,
     ToolCallsRequired,
@@ -42,42 +45,13 @@ from noukai_sdk import (
     trace_scope_sync,
 )
 from noukai_sdk._core.errors import OutputValidationError
-from noukai_sdk._core.events import wire_event_type
 from noukai_sdk._core.usage import Usage
 
+sleeps = test_client_retries.sleeps  # the fixture, requested by name below
 BASE = "https://api.noukai.dev/api/v1"
 FLOW = "/seq/acme/main/writer"
 Mode = Literal["sync", "async"]
 MODES: list[Mode] = ["sync", "async"]
-
-
-def sse(cls: type[StreamEvent], **fields: Any) -> bytes:
-    payload = cls.model_validate(fields).to_wire()
-    return f"event: {wire_event_type(cls)}\ndata: {json.dumps(payload)}\n\n".encode()
-
-
-class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body of SSE frames; ``cut`` drops the connection after them."""
-
-    def __init__(self, frames: Sequence[bytes], *, cut: bool = False) -> None:
-        self.frames = list(frames)
-        self.cut = cut
-        self.closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.frames
-        if self.cut:
-            raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for frame in self:
-            yield frame
-
-    def close(self) -> None:
-        self.closed = True
-
-    async def aclose(self) -> None:
-        self.closed = True
 
 
 class StepServer:
@@ -102,21 +76,6 @@ class StepServer:
 def router() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE, assert_all_called=False) as mock:
         yield mock
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Back-off waits are recorded instead of slept."""
-    recorded: list[float] = []
-    real_async_sleep = asyncio.sleep
-
-    async def fake_async_sleep(seconds: float, *args: Any) -> None:
-        recorded.append(seconds)
-        await real_async_sleep(0)
-
-    monkeypatch.setattr(time, "sleep", recorded.append)
-    monkeypatch.setattr(asyncio, "sleep", fake_async_sleep)
-    return recorded
 
 
 def client(mode: Mode, **options: Any) -> Noukai | AsyncNoukai:
@@ -384,14 +343,14 @@ def assert_monotone(snapshots: list[Any]) -> None:
         assert extends(before, after), (before, after)
 
 
-def object_run(pieces: Sequence[str], *, completed: bool = True, cut: bool = False) -> Body:
+def object_run(pieces: Sequence[str], *, completed: bool = True, fail: bool = False) -> Body:
     frames = [RUN, sse(StepStarted, step_id="write")]
     frames += [sse(StepOutput, step_id="write", output_data={"delta": p}) for p in pieces]
     if completed:
         text = "".join(pieces)
         frames += [sse(StepCompleted, step_id="write", output=text)]
         frames += [sse(FlowCompleted, execution_id="exec-1", result=text)]
-    return Body(frames, cut=cut)
+    return Body(frames, fail=fail)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -421,7 +380,7 @@ def test_a_stream_cut_at_every_offset_gives_monotone_snapshots_then_an_answer(
         bodies += [
             object_run([p for p in (head, tail) if p]),  # split there: the same object
             object_run(list(head)),  # the run ends with the text cut there
-            object_run(list(head), completed=False, cut=True),  # the connection drops there
+            object_run(list(head), completed=False, fail=True),  # the connection drops there
         ]
     StepServer(router, *bodies)
     outcomes = consume_all(mode, [lambda flow: flow.stream_object(Invoice, "b")] * len(bodies))
@@ -534,7 +493,7 @@ class ResumingServer:
         self.sent.append(body)
         frames = segment_from(body["stepIndex"])
         if len(self.sent) <= self.drops:
-            stream = Body(frames[: self.k] if len(self.sent) == 1 else frames[:1], cut=True)
+            stream = Body(frames[: self.k] if len(self.sent) == 1 else frames[:1], fail=True)
         else:
             stream = Body(frames)
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
@@ -617,7 +576,7 @@ def test_a_server_still_busy_with_the_cut_stream_is_asked_again(
     busy = httpx.Response(
         409, json={"detail": {"code": "EXECUTION_BUSY", "message": "being advanced"}}
     )
-    server = StepServer(router, Body(ALL_EVENTS[:4], cut=True), busy, Body(segment_from(0)))
+    server = StepServer(router, Body(ALL_EVENTS[:4], fail=True), busy, Body(segment_from(0)))
     events, _, error = consume(mode, lambda flow: flow.steps("hi", auto_resume=2))
     assert error is None and [e.step_id for e in events] == ["a", "b"]
     assert len(server.sent) == 3 and len(sleeps) == 2
@@ -636,7 +595,7 @@ def test_a_rerun_with_other_output_warns(
         sse(StepCompleted, step_id="a", step_index=0, output="uno dos"),
         END,
     ]
-    StepServer(router, Body(ALL_EVENTS[:4], cut=True), Body(different))
+    StepServer(router, Body(ALL_EVENTS[:4], fail=True), Body(different))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         deltas, _, error = consume(mode, lambda flow: flow.stream_text("hi", auto_resume=1))
