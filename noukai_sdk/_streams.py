@@ -11,7 +11,7 @@ turn. ``with``/``async with`` makes the release immediate in every case.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -129,7 +129,7 @@ class _ConvertedResults(Generic[RunT]):
 class _ConvertedStream(_ConvertedResults[RunT], EventStream[ItemT]):
     """A blocking stream of what ``run.convert`` makes of each event of the run."""
 
-    __slots__ = ("_run", "_session_id")
+    __slots__ = ("_items", "_run", "_session_id")
 
     def __init__(
         self, events: Protocol[Any], io: SyncIO, run: RunT, session_id: str | None
@@ -137,18 +137,13 @@ class _ConvertedStream(_ConvertedResults[RunT], EventStream[ItemT]):
         super().__init__(events, io)
         self._run = run
         self._session_id = session_id
+        self._items: Iterator[ItemT] = _converted(self._events, run.convert, self.close)
+
+    def __iter__(self) -> Iterator[ItemT]:
+        return self._items  # a ``for`` loop resumes the generator directly, one call less per item
 
     def __next__(self) -> ItemT:
-        convert = self._run.convert
-        try:
-            for event in self._events:
-                value: ItemT = convert(event)
-                if value is not SKIP:
-                    return value
-        except BaseException:
-            self.close()  # a failed step: the connection goes back at once
-            raise
-        raise StopIteration
+        return next(self._items)
 
     def final_result(self) -> ExecuteResult:
         """The run's result as ``execute()`` returns it; reads what is left of the stream first."""
@@ -157,10 +152,23 @@ class _ConvertedStream(_ConvertedResults[RunT], EventStream[ItemT]):
         return self._run.record.execute_result(session_id=self._session_id)
 
 
+def _converted(
+    events: Iterator[Any], convert: Callable[[Any], Any], close: Callable[[], None]
+) -> Iterator[Any]:
+    try:
+        for event in events:
+            value = convert(event)
+            if value is not SKIP:
+                yield value
+    except Exception:
+        close()  # a failed step: the connection goes back at once
+        raise
+
+
 class _AsyncConvertedStream(_ConvertedResults[RunT], AsyncEventStream[ItemT]):
     """An asyncio stream of what ``run.convert`` makes of each event of the run."""
 
-    __slots__ = ("_run", "_session_id")
+    __slots__ = ("_items", "_run", "_session_id")
 
     def __init__(
         self, events: Protocol[Any], io: AsyncIO, run: RunT, session_id: str | None
@@ -168,24 +176,34 @@ class _AsyncConvertedStream(_ConvertedResults[RunT], AsyncEventStream[ItemT]):
         super().__init__(events, io)
         self._run = run
         self._session_id = session_id
+        self._items: AsyncIterator[ItemT] = _async_converted(self._events, run.convert, self.aclose)
+
+    def __aiter__(self) -> AsyncIterator[ItemT]:
+        return self._items
 
     async def __anext__(self) -> ItemT:
-        convert = self._run.convert
-        try:
-            async for event in self._events:
-                value: ItemT = convert(event)
-                if value is not SKIP:
-                    return value
-        except BaseException:
-            await self.aclose()
-            raise
-        raise StopAsyncIteration
+        return await self._items.__anext__()
 
     async def final_result(self) -> ExecuteResult:
         """The run's result as ``execute()`` returns it; reads what is left of the stream first."""
         async for _ in self:
             pass
         return self._run.record.execute_result(session_id=self._session_id)
+
+
+async def _async_converted(
+    events: AsyncIterator[Any],
+    convert: Callable[[Any], Any],
+    aclose: Callable[[], Awaitable[None]],
+) -> AsyncIterator[Any]:
+    try:
+        async for event in events:
+            value = convert(event)
+            if value is not SKIP:
+                yield value
+    except Exception:
+        await aclose()
+        raise
 
 
 class TextStream(_ConvertedStream[TextRun, str]):

@@ -21,19 +21,18 @@ SKIP: Final[Any] = NO_SNAPSHOT
 class TextRun:
     """What a text stream knows: the run record and the deltas so far."""
 
-    __slots__ = ("deltas", "parts", "record")
+    __slots__ = ("_delta", "_keep", "deltas", "parts", "record")
 
     def __init__(self, step: str | None) -> None:
         self.record = RunRecord()
         self.deltas = TextDeltas(step)
         self.parts: list[str] = []
+        self._delta = self.deltas.delta  # bound once: convert runs for every event
+        self._keep = self.parts.append
 
     @property
     def text(self) -> str:
-        parts = self.parts
-        if len(parts) > 1:
-            self.parts = parts = ["".join(parts)]
-        return parts[0] if parts else ""
+        return "".join(self.parts)
 
     def convert(self, event: Any) -> Any:
         """The delta ``event`` adds, or :data:`SKIP`; a replayed ``step_error`` raises."""
@@ -42,9 +41,9 @@ class TextRun:
             self.record.observe(event)
             if kind == "step_error":
                 raise _step_failure(event, self.record)
-        piece = self.deltas.delta(event, kind)
+        piece = self._delta(event, kind)
         if piece:
-            self.parts.append(piece)
+            self._keep(piece)
             return piece
         return SKIP
 
