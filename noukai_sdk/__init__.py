@@ -36,6 +36,7 @@ from noukai_sdk._core.scope import current_session_id
 from noukai_sdk._version import __version__
 
 if TYPE_CHECKING:
+    from noukai_sdk._core.batch import BatchError, BatchItem, BatchResult
     from noukai_sdk._core.events import (
         FlowCompleted,
         LoopCompleted,
@@ -86,6 +87,7 @@ _LAZY: dict[str, str] = {
     "AsyncJob": "noukai_sdk._jobs",
     "Run": "noukai_sdk._runs",
     "AsyncRun": "noukai_sdk._runs",
+    **dict.fromkeys(("BatchError", "BatchItem", "BatchResult"), "noukai_sdk._core.batch"),
     **dict.fromkeys(("ExecuteResult", "JobAccepted", "PausedResult"), "noukai_sdk._core.results"),
     **dict.fromkeys(
         (
@@ -158,6 +160,9 @@ __all__ = [
     "AsyncRun",
     "AsyncTextStream",
     "AuthenticationError",
+    "BatchError",
+    "BatchItem",
+    "BatchResult",
     "ChatMessage",
     "ExecuteResult",
     "Flow",

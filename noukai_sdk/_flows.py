@@ -7,9 +7,25 @@ asyncio.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, overload
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 
+from noukai_sdk._core.batch import (
+    DEFAULT_BATCH_CONCURRENCY,
+    DEFAULT_BATCH_MAX_ATTEMPTS,
+    BatchItem,
+    BatchMode,
+    BatchResult,
+)
 from noukai_sdk._core.config import validate_timeout
 from noukai_sdk._core.effects import Protocol, run_async, run_sync
 from noukai_sdk._core.execute import (
@@ -46,6 +62,7 @@ from noukai_sdk._streams import (
 )
 
 if TYPE_CHECKING:
+    from noukai_sdk._batch import ItemCallback, ProgressCallback
     from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._core.events import StepCompleted, StreamEvent
     from noukai_sdk._replay import ReplayCall
@@ -643,6 +660,88 @@ class Flow(_SyncFlowBase):
 
         return resume
 
+    @overload
+    def map(
+        self,
+        inputs: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        mode: BatchMode = "execute",
+        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
+        fail_fast: bool = False,
+        as_completed: Literal[False] = False,
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+        keep_items: bool | None = None,
+        output: str | Path | None = None,
+        **execute_kwargs: Any,
+    ) -> BatchResult[Any]: ...
+
+    @overload
+    def map(
+        self,
+        inputs: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        mode: BatchMode = "execute",
+        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
+        fail_fast: bool = False,
+        as_completed: Literal[True],
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+        keep_items: bool | None = None,
+        output: str | Path | None = None,
+        **execute_kwargs: Any,
+    ) -> Iterator[BatchItem[Any]]: ...
+
+    def map(
+        self,
+        inputs: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        mode: BatchMode = "execute",
+        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
+        fail_fast: bool = False,
+        as_completed: bool = False,
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+        keep_items: bool | None = None,
+        output: str | Path | None = None,
+        **execute_kwargs: Any,
+    ) -> BatchResult[Any] | Iterator[BatchItem[Any]]:
+        """Run the flow over many inputs, at most ``concurrency`` at a time (see the README).
+
+        An input is a message or a dict of :meth:`execute` keyword arguments; ``execute_kwargs``
+        apply to every item. ``mode="jobs"`` queues each item server-side and polls it.
+        """
+        from noukai_sdk._batch import iterate_batch_blocking, new_plan, run_batch_blocking
+
+        plan = new_plan(
+            inputs,
+            common=execute_kwargs,
+            concurrency=concurrency,
+            mode=mode,
+            max_attempts=max_attempts,
+            fail_fast=fail_fast,
+            on_progress=on_progress,
+            on_item=on_item,
+            keep_items=keep_items,
+            output=output,
+        )
+        call = self._run_job if mode == "jobs" else self._run_execute
+        if as_completed:
+            return iterate_batch_blocking(plan, call)
+        return run_batch_blocking(plan, call)
+
+    def _run_execute(self, arguments: dict[str, Any]) -> Any:
+        return self.execute(**arguments)
+
+    def _run_job(self, arguments: dict[str, Any]) -> Any:
+        from noukai_sdk._batch import split_job_arguments
+
+        submit, wait = split_job_arguments(arguments)
+        return self.execute_async(**submit).wait(**wait)
+
 
 class AsyncFlow(_AsyncFlowBase):
     """A flow bound to an :class:`~noukai_sdk.AsyncNoukai` client (coroutines)."""
@@ -838,3 +937,83 @@ class AsyncFlow(_AsyncFlowBase):
             return self._bind(await run_async(protocol, self._client._transport), call)
 
         return resume
+
+    @overload
+    def map(
+        self,
+        inputs: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        mode: BatchMode = "execute",
+        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
+        fail_fast: bool = False,
+        as_completed: Literal[False] = False,
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+        keep_items: bool | None = None,
+        output: str | Path | None = None,
+        **execute_kwargs: Any,
+    ) -> Awaitable[BatchResult[Any]]: ...
+
+    @overload
+    def map(
+        self,
+        inputs: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        mode: BatchMode = "execute",
+        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
+        fail_fast: bool = False,
+        as_completed: Literal[True],
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+        keep_items: bool | None = None,
+        output: str | Path | None = None,
+        **execute_kwargs: Any,
+    ) -> AsyncIterator[BatchItem[Any]]: ...
+
+    def map(
+        self,
+        inputs: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        mode: BatchMode = "execute",
+        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
+        fail_fast: bool = False,
+        as_completed: bool = False,
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+        keep_items: bool | None = None,
+        output: str | Path | None = None,
+        **execute_kwargs: Any,
+    ) -> Awaitable[BatchResult[Any]] | AsyncIterator[BatchItem[Any]]:
+        """Run the flow over many inputs; see :meth:`Flow.map`. Await the result, or
+        ``async for`` the items with ``as_completed=True``."""
+        from noukai_sdk._batch import collect_batch, iterate_batch_with_sinks, new_plan
+
+        plan = new_plan(
+            inputs,
+            common=execute_kwargs,
+            concurrency=concurrency,
+            mode=mode,
+            max_attempts=max_attempts,
+            fail_fast=fail_fast,
+            on_progress=on_progress,
+            on_item=on_item,
+            keep_items=keep_items,
+            output=output,
+        )
+        call = self._run_job if mode == "jobs" else self._run_execute
+        if as_completed:
+            return iterate_batch_with_sinks(plan, call)
+        return collect_batch(plan, call)
+
+    async def _run_execute(self, arguments: dict[str, Any]) -> Any:
+        return await self.execute(**arguments)
+
+    async def _run_job(self, arguments: dict[str, Any]) -> Any:
+        from noukai_sdk._batch import split_job_arguments
+
+        submit, wait = split_job_arguments(arguments)
+        job = await self.execute_async(**submit)
+        return await job.wait(**wait)

@@ -25,6 +25,7 @@ TEST_KEYS = {
     "broke": "nk_test_broke",
     "throttled": "nk_test_throttled",
     "single_slot": "nk_test_single_slot",
+    "ten_slots": "nk_test_ten_slots",
     "other": "nk_test_other_owner",
     "tiny_budget": "nk_test_tiny_budget",
 }
@@ -35,6 +36,7 @@ keys:
   {TEST_KEYS["broke"]}: {{credits_usd: "0"}}
   {TEST_KEYS["throttled"]}: {{requests_per_minute: 2}}
   {TEST_KEYS["single_slot"]}: {{max_concurrency: 1}}
+  {TEST_KEYS["ten_slots"]}: {{max_concurrency: 10}}
   {TEST_KEYS["other"]}: {{projects: ["*"]}}
   {TEST_KEYS["tiny_budget"]}: {{credits_usd: "0.00003"}}
 """
