@@ -9,7 +9,7 @@ import json
 
 from pydantic import BaseModel
 
-from noukai_sdk import Noukai, NoukaiError
+from noukai_sdk import Noukai, OutputValidationError
 from noukai_sdk.devserver.process import DevServerProcess
 
 
@@ -52,8 +52,8 @@ def main() -> None:
             list(wrong)
         try:
             wrong.final_object()
-        except NoukaiError as error:  # an OutputValidationError: raw_output, errors, execution_id
-            print(f"{type(error).__name__}: {error}")
+        except OutputValidationError as error:
+            print("mismatch at", error.errors[0]["loc"], "in", repr(error.raw_output))
 
 
 if __name__ == "__main__":

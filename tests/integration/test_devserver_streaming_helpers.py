@@ -20,6 +20,7 @@ from noukai_sdk import (
     AsyncNoukai,
     FlowExecutionError,
     Noukai,
+    OutputValidationError,
     StreamInterruptedError,
     trace_scope_sync,
 )
@@ -116,9 +117,9 @@ def test_stream_object_from_streamed_json_text(client: Noukai) -> None:
     assert stream.final_object() == Order.model_validate(ORDER)
     with client.flow(STREAMING).stream_object(Order, message[:-9]) as cut:
         assert grows(list(cut))
-    with pytest.raises(Exception, match="does not fit Order") as raised:
+    with pytest.raises(OutputValidationError, match="does not fit Order") as raised:
         cut.final_object()
-    assert type(raised.value).__name__ == "OutputValidationError"
+    assert raised.value.raw_output == message[:-9]
 
 
 async def test_stream_object_whole_output_async(async_client: AsyncNoukai) -> None:

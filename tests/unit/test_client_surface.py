@@ -29,7 +29,13 @@ from noukai_sdk import (
 
 CONTRACT_NAMES = DOCUMENTED_NAMES | {"StreamInterruptedError"}
 # The streaming helpers' public classes (what stream_text() and stream_object() return).
-STREAM_HELPER_NAMES = {"TextStream", "AsyncTextStream", "ObjectStream", "AsyncObjectStream"}
+STREAM_HELPER_NAMES = {
+    "TextStream",
+    "AsyncTextStream",
+    "ObjectStream",
+    "AsyncObjectStream",
+    "OutputValidationError",
+}
 
 
 def test_all_contract_names_are_exported_and_resolve() -> None:

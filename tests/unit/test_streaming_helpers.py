@@ -32,6 +32,7 @@ from noukai_sdk import (
     FlowExecutionError,
     Noukai,
     ObjectStream,
+    OutputValidationError,
     RunStarted,
     StepCompleted,
     StepFailed,
@@ -44,7 +45,6 @@ from noukai_sdk import (
     trace_scope,
     trace_scope_sync,
 )
-from noukai_sdk._core.errors import OutputValidationError
 from noukai_sdk._core.usage import Usage
 
 sleeps = test_client_retries.sleeps  # the fixture, requested by name below
