@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from generator._pipeline import REPO_ROOT, GenerationError, check, generate
+from generator._spec_values import SpecError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _run(check_only=args.check, root=args.root)
-    except GenerationError as error:
+    except (GenerationError, SpecError) as error:
         sys.stderr.write(f"generation failed: {error}\n")
         return 2
 

@@ -8,11 +8,12 @@ performs no network I/O.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from typing_extensions import Self
 
 from noukai_sdk._core.config import ClientConfig, resolve_config
+from noukai_sdk._core.link import AsyncLink, SyncLink
 from noukai_sdk._core.log_hook import LogHandler, LogHook
 from noukai_sdk._core.paths import FlowAddress, parse_flow_address, validate_session_header
 from noukai_sdk._core.requesting import RequestContext
@@ -127,6 +128,8 @@ class Noukai(_ClientCore):
     block and ``otel_step_payloads`` puts bounded step inputs/outputs on them (may contain PII).
     """
 
+    _link: SyncLink
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -168,6 +171,7 @@ class Noukai(_ClientCore):
             timeout=self._config.timeout,
             http_client=http_client,
         )
+        self._link = SyncLink(self._context, self._transport, self._session_id)
 
     def flow(
         self, slug: str | None = None, *, org: str | None = None, project: str | None = None
@@ -176,10 +180,10 @@ class Noukai(_ClientCore):
         if self._otel is not None:
             from noukai_sdk._otel import TracedFlow
 
-            return TracedFlow(self, self._address(slug, org, project))
+            return TracedFlow(self._link, self._address(slug, org, project), self._otel)
         from noukai_sdk._flows import Flow
 
-        return Flow(self, self._address(slug, org, project))
+        return Flow(self._link, self._address(slug, org, project))
 
     def close(self) -> None:
         """Release the connection pool; safe to call more than once."""
@@ -199,6 +203,8 @@ class Noukai(_ClientCore):
 
 class AsyncNoukai(_ClientCore):
     """The asyncio Noukai client; same arguments as :class:`Noukai` (``http_client``: ``httpx.AsyncClient``)."""
+
+    _link: AsyncLink
 
     def __init__(
         self,
@@ -241,6 +247,7 @@ class AsyncNoukai(_ClientCore):
             timeout=self._config.timeout,
             http_client=http_client,
         )
+        self._link = AsyncLink(self._context, self._transport, self._session_id)
 
     def flow(
         self, slug: str | None = None, *, org: str | None = None, project: str | None = None
@@ -249,10 +256,10 @@ class AsyncNoukai(_ClientCore):
         if self._otel is not None:
             from noukai_sdk._otel import AsyncTracedFlow
 
-            return AsyncTracedFlow(self, self._address(slug, org, project))
+            return AsyncTracedFlow(self._link, self._address(slug, org, project), self._otel)
         from noukai_sdk._flows import AsyncFlow
 
-        return AsyncFlow(self, self._address(slug, org, project))
+        return AsyncFlow(self._link, self._address(slug, org, project))
 
     async def aclose(self) -> None:
         """Release the connection pool; safe to call more than once."""
@@ -268,3 +275,12 @@ class AsyncNoukai(_ClientCore):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+@overload
+def client_link(client: Noukai) -> SyncLink: ...
+@overload
+def client_link(client: AsyncNoukai) -> AsyncLink: ...
+def client_link(client: Noukai | AsyncNoukai) -> SyncLink | AsyncLink:
+    """What features (replay, the relay adapters, cassettes) use of ``client``."""
+    return client._link

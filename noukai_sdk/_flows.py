@@ -26,21 +26,21 @@ from noukai_sdk._core.batch import (
     BatchMode,
     BatchResult,
 )
-from noukai_sdk._core.config import validate_timeout
-from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
+from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.execute import (
     AsyncToolHandler,
     ExecuteCall,
     MessageInput,
-    Timeout,
     ToolHandler,
-    as_list,
     execute_protocol,
-    new_execute_call,
+    public_arguments,
     resume_protocol,
 )
-from noukai_sdk._core.jobs import JobSubmission, submit_protocol
-from noukai_sdk._core.paths import FlowAddress, Version, validate_session_header, version_number
+from noukai_sdk._core.http_types import Timeout
+from noukai_sdk._core.jobs import submit_protocol
+from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
+from noukai_sdk._core.paths import FlowAddress, Version
 from noukai_sdk._core.results import (
     ExecuteOutcome,
     ExecuteResult,
@@ -48,8 +48,8 @@ from noukai_sdk._core.results import (
     ResumeBinding,
     ToolResults,
 )
-from noukai_sdk._core.scope import Scope, active_scope, resolve_session_id
-from noukai_sdk._core.tool_calls import reject_async_handler_on_sync_client, resolve_max_tool_rounds
+from noukai_sdk._core.scope import ReplayCall, Scope, active_scope
+from noukai_sdk._core.tool_calls import reject_async_handler_on_sync_client
 from noukai_sdk._jobs import AsyncJob, Job
 from noukai_sdk._runs import AsyncRun, Run
 from noukai_sdk._streams import (
@@ -63,15 +63,14 @@ from noukai_sdk._streams import (
 
 if TYPE_CHECKING:
     from noukai_sdk._batch import ItemCallback, ProgressCallback
-    from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._core.events import StepCompleted, StreamEvent
-    from noukai_sdk._replay import ReplayCall
+    from noukai_sdk._core.step_protocol import StepCall
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
-ObjectT = TypeVar("ObjectT")
 StepsT = TypeVar("StepsT")
 EventsT = TypeVar("EventsT")
 TextT = TypeVar("TextT")
+ObjectT = TypeVar("ObjectT")
 
 
 class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
@@ -83,10 +82,10 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
 
     _sync_client: ClassVar[bool]
 
-    __slots__ = ("_address", "_client")
+    __slots__ = ("_address", "_link")
 
-    def __init__(self, client: Noukai | AsyncNoukai, address: FlowAddress) -> None:
-        self._client = client
+    def __init__(self, link: ClientLink, address: FlowAddress) -> None:
+        self._link = link
         self._address = address
 
     def __repr__(self) -> str:
@@ -115,7 +114,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: HandlerT | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -127,26 +126,17 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
         A failed step raises ``FlowExecutionError``; a stream cut short raises
         ``StreamInterruptedError`` (unless ``auto_resume`` reconnects it). Close the stream (or
         use ``with``) to stop early."""
-        protocol = self._step_protocol(
+        arguments = public_arguments(locals())
+        from noukai_sdk._core.step_protocol import StepCall
+
+        call = StepCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
             only_steps=True,
             entry="steps()",
-            auto_resume=auto_resume,
-            sync_client=self._sync_client,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            run_remaining=False,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+            **arguments,
         )
+        protocol = self._step_protocol(call, session_id)
         return cast(StepsT, self._open_stream(self._observe("steps", version, protocol)))
 
     def events(
@@ -160,7 +150,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: HandlerT | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         run_remaining: bool = False,
         version: Version = None,
@@ -172,26 +162,17 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
 
         ``run_remaining=True`` streams all remaining steps in one connection; ``auto_resume=N``
         reconnects a stream cut after the run started, at its cursor, up to N times."""
-        protocol = self._step_protocol(
+        arguments = public_arguments(locals())
+        from noukai_sdk._core.step_protocol import StepCall
+
+        call = StepCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
             only_steps=False,
             entry="events()",
-            auto_resume=auto_resume,
-            sync_client=self._sync_client,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            run_remaining=run_remaining,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+            **arguments,
         )
+        protocol = self._step_protocol(call, session_id)
         return cast(EventsT, self._open_stream(self._observe("events", version, protocol)))
 
     def stream_text(
@@ -206,7 +187,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: HandlerT | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -218,225 +199,66 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
         Streams all steps in one connection (``run_remaining``); ``step=`` keeps one step's
         text. After the loop: ``text``, ``usage``, ``execution_id`` and ``final_result()``. A failed
         step raises ``FlowExecutionError``; tool pauses go to ``tool_handler``."""
-        protocol, session = self._helper_protocol(
-            "stream_text()",
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-            auto_resume=auto_resume,
-        )
+        arguments = public_arguments(locals())
+        protocol, session = self._helper_protocol("stream_text", arguments)
         return cast(TextT, self._open_text_stream(protocol, step, session))
 
+    def _helper_protocol(
+        self, method: str, arguments: dict[str, Any]
+    ) -> tuple[Steps[None], str | None]:
+        """The whole-run events protocol behind a text or object stream, and its session id."""
+        from noukai_sdk._core.step_protocol import StepCall
+
+        arguments.pop("step")
+        arguments.pop("output_type", None)
+        call = StepCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            only_steps=False,
+            entry=f"{method}()",
+            run_remaining=True,
+            **arguments,
+        )
+        protocol = self._step_protocol(call, arguments["session_id"])
+        return self._observe(method, arguments["version"], protocol), call.session_id
+
+    def _open_stream(self, protocol: Steps[None]) -> object:
+        """The public iterator over ``protocol`` for this client kind."""
+        raise NotImplementedError
+
     def _open_text_stream(
-        self, protocol: Protocol[None], step: str | None, session_id: str | None
+        self, protocol: Steps[None], step: str | None, session_id: str | None
     ) -> object:
         """The public text stream over ``protocol`` for this client kind."""
         raise NotImplementedError
 
-    def _open_stream(self, protocol: Protocol[None]) -> object:
-        """The public iterator over ``protocol`` for this client kind."""
-        raise NotImplementedError
-
-    def _helper_protocol(
-        self,
-        entry: str,
-        *,
-        message: str | None,
-        parameters: Mapping[str, Any] | None,
-        attachments: Sequence[Any] | None,
-        input_overrides: Mapping[str, Any] | None,
-        block_overrides: Mapping[str, Any] | None,
-        tools: Sequence[Any] | None,
-        tool_choice: Any,
-        tool_handler: Callable[..., Any] | None,
-        max_tool_rounds: int | None,
-        trace: bool,
-        version: Version,
-        timeout: Timeout,
-        session_id: str | None,
-        auto_resume: int,
-    ) -> tuple[Protocol[None], str | None]:
-        """The whole-run events protocol behind the text and object streams, and its session id."""
-        protocol = self._step_protocol(
-            only_steps=False,
-            entry=entry,
-            auto_resume=auto_resume,
-            sync_client=self._sync_client,
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            run_remaining=True,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-        )
-        observed = self._observe(entry.removesuffix("()"), version, protocol)
-        return observed, resolve_session_id(session_id, self._client.session_id)
-
-    def _observe(self, method: str, version: Version, protocol: Protocol[None]) -> Protocol[None]:
+    def _observe(self, method: str, version: Version, protocol: Steps[None]) -> Steps[None]:
         """``protocol`` as the stream of ``method`` runs it; a traced flow wraps it in a span."""
         return protocol
 
-    def _execute_call(
-        self,
-        *,
-        message: str | None,
-        messages: Sequence[MessageInput] | None,
-        parameters: Mapping[str, Any] | None,
-        block_overrides: Mapping[str, Any] | None,
-        attachments: Sequence[Any] | None,
-        tools: Sequence[Any] | None,
-        tool_choice: Any,
-        tool_handler: Callable[..., Any] | None,
-        max_tool_rounds: int | None,
-        trace: bool,
-        version: Version,
-        timeout: Timeout,
-        session_id: str | None,
-        sync_client: bool,
-    ) -> ExecuteCall:
-        if sync_client:
-            reject_async_handler_on_sync_client(tool_handler)
-        return new_execute_call(
-            address=self._address,
-            version=version_number(version),
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            attachments=attachments,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            timeout=None if timeout is None else validate_timeout(timeout),
-            session_id=resolve_session_id(session_id, self._client.session_id),
-            sync_client=sync_client,
-        )
-
-    def _step_protocol(
-        self,
-        *,
-        only_steps: bool,
-        entry: str,
-        auto_resume: int,
-        sync_client: bool,
-        message: str | None,
-        parameters: Mapping[str, Any] | None,
-        attachments: Sequence[Any] | None,
-        input_overrides: Mapping[str, Any] | None,
-        block_overrides: Mapping[str, Any] | None,
-        tools: Sequence[Any] | None,
-        tool_choice: Any,
-        tool_handler: Callable[..., Any] | None,
-        max_tool_rounds: int | None,
-        trace: bool,
-        run_remaining: bool,
-        version: Version,
-        timeout: Timeout,
-        session_id: str | None,
-    ) -> Protocol[None]:
-        """The protocol behind the streams; arguments are checked now, not on first use."""
-        number = version_number(version)
-        if number == 0:
-            raise ValueError(
-                f"{entry} cannot run the draft version (version='draft' or 0); "
-                "publish a version, or omit version= to run production."
-            )
-        resumes = _check_auto_resume(auto_resume)
+    def _step_protocol(self, call: StepCall, session_id: str | None) -> Steps[None]:
+        """The protocol behind ``steps()``/``events()``: the recording in a replay scope."""
+        self._check_handler(call.tool_handler)
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_events
 
-            return replay_events(scope, self._replay_call(session_id), only_steps=only_steps)
-        if sync_client:
-            reject_async_handler_on_sync_client(tool_handler)
-        from noukai_sdk._core.step_protocol import StepCall, step_protocol
+            return replay_events(scope, self._replay_call(session_id), only_steps=call.only_steps)
+        from noukai_sdk._core.step_protocol import step_protocol
 
-        resolved_session = resolve_session_id(session_id, self._client.session_id)
-        if resolved_session is not None:
-            validate_session_header(resolved_session)
-        call = StepCall(
-            address=self._address,
-            version=number,
-            message=message,
-            parameters=parameters,
-            attachments=as_list(attachments, name="attachments"),
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=as_list(tools, name="tools"),
-            tool_choice=tool_choice,
-            trace=bool(trace),
-            run_remaining=run_remaining,
-            session_id=resolved_session,
-            tool_handler=tool_handler,
-            max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
-            only_steps=only_steps,
-            raise_failures=only_steps or entry != "events()",
-            entry=entry,
-            auto_resume=resumes,
-            sync_client=sync_client,
-            timeout=None if timeout is None else validate_timeout(timeout),
-        )
-        return step_protocol(call, self._client._context)
+        return step_protocol(call, self._link.context)
+
+    def _check_handler(self, handler: Callable[..., Any] | None) -> None:
+        """The blocking client refuses an ``async def`` handler before any request."""
+        if self._sync_client:
+            reject_async_handler_on_sync_client(handler)
 
     def _replay_call(self, session_id: str | None) -> ReplayCall:
-        from noukai_sdk._replay import ReplayCall
-
         return ReplayCall(
             slug=self._address.slug,
             session_id=session_id,
-            context=self._client._context,
-            client=self._client,
+            link=self._link,
         )
-
-    def _job_submission(
-        self,
-        *,
-        message: str | None,
-        parameters: Mapping[str, Any] | None,
-        block_overrides: Mapping[str, Any] | None,
-        trace: bool,
-        version: Version,
-        timeout: Timeout,
-        session_id: str | None,
-    ) -> JobSubmission:
-        return JobSubmission(
-            address=self._address,
-            version=version_number(version),
-            message=message,
-            parameters=dict(parameters) if parameters else {},
-            block_overrides=dict(block_overrides) if block_overrides is not None else None,
-            trace=bool(trace),
-            timeout=None if timeout is None else validate_timeout(timeout),
-            session_id=resolve_session_id(session_id, self._client.session_id),
-        )
-
-
-def _check_auto_resume(auto_resume: object) -> int:
-    if isinstance(auto_resume, bool) or not isinstance(auto_resume, int):
-        raise TypeError(f"auto_resume must be an int, got {type(auto_resume).__name__}")
-    if auto_resume < 0:
-        raise ValueError(f"auto_resume must be 0 or more, got {auto_resume}")
-    return auto_resume
 
 
 def _replay_scope() -> Scope | None:
@@ -465,7 +287,7 @@ class Flow(_SyncFlowBase):
     __slots__ = ()
     _sync_client = True
 
-    _client: Noukai
+    _link: SyncLink
 
     @overload
     def execute(
@@ -479,7 +301,7 @@ class Flow(_SyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -498,7 +320,7 @@ class Flow(_SyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -516,7 +338,7 @@ class Flow(_SyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -528,29 +350,20 @@ class Flow(_SyncFlowBase):
         ``max_tool_rounds`` times) and the final :class:`ExecuteResult` is returned; without it a
         pause is returned as a :class:`PausedResult` to answer with ``resume_sync()``.
         """
-        call = self._execute_call(
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            attachments=attachments,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-            sync_client=True,
+        arguments = public_arguments(locals())
+        self._check_handler(tool_handler)
+        call = ExecuteCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_execute
 
             replayed = replay_execute(scope, self._replay_call(session_id))
-            return run_sync(replayed, self._client._transport)
-        outcome = run_sync(execute_protocol(call, self._client._context), self._client._transport)
+            return self._link.run(replayed)
+        outcome = self._link.run(execute_protocol(call, self._link.context))
         return self._bind(outcome, call)
 
     def execute_async(
@@ -565,35 +378,28 @@ class Flow(_SyncFlowBase):
         session_id: str | None = None,
     ) -> Job:
         """Queue the flow server-side (``POST …/jobs``) and return a :class:`Job` to poll or wait on."""
-        submission = self._job_submission(
-            message=message,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+        arguments = public_arguments(locals())
+        call = ExecuteCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_job
 
-            replayed = run_sync(
-                replay_job(scope, self._replay_call(session_id)), self._client._transport
-            )
-            return Job.replayed(self._client, self._address, replayed)
-        accepted = run_sync(
-            submit_protocol(submission, self._client._context), self._client._transport
-        )
-        return Job(self._client, self._address, accepted)
+            replayed = self._link.run(replay_job(scope, self._replay_call(session_id)))
+            return Job.replayed(self._link, self._address, replayed)
+        accepted = self._link.run(submit_protocol(call, self._address, self._link.context))
+        return Job(self._link, self._address, accepted)
 
-    def _open_stream(self, protocol: Protocol[None]) -> EventStream[Any]:
-        return EventStream(protocol, self._client._transport)
+    def _open_stream(self, protocol: Steps[None]) -> EventStream[Any]:
+        return EventStream(protocol, self._link.io)
 
     def _open_text_stream(
-        self, protocol: Protocol[None], step: str | None, session_id: str | None
+        self, protocol: Steps[None], step: str | None, session_id: str | None
     ) -> TextStream:
-        return TextStream(protocol, self._client._transport, step=step, session_id=session_id)
+        return TextStream(protocol, self._link.io, step=step, session_id=session_id)
 
     def stream_object(
         self,
@@ -608,7 +414,7 @@ class Flow(_SyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -619,34 +425,15 @@ class Flow(_SyncFlowBase):
 
         Each snapshot (a plain JSON value) extends the one before; ``final_object()`` is the
         object validated as ``output_type``. Same options as :meth:`stream_text`."""
-        protocol, session = self._helper_protocol(
-            "stream_object()",
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-            auto_resume=auto_resume,
-        )
+        arguments = public_arguments(locals())
+        protocol, session = self._helper_protocol("stream_object", arguments)
         return ObjectStream(
-            protocol,
-            self._client._transport,
-            output_type=output_type,
-            step=step,
-            session_id=session,
+            protocol, self._link.io, output_type=output_type, step=step, session_id=session
         )
 
     def run(self, execution_id: str) -> Run:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""
-        return Run(self._client, self._address, execution_id)
+        return Run(self._link, self._address, execution_id)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
@@ -655,8 +442,8 @@ class Flow(_SyncFlowBase):
 
     def _resume_factory(self, call: ExecuteCall) -> Callable[[PausedResult, ToolResults], Any]:
         def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-            protocol = resume_protocol(call, paused, tool_results, self._client._context)
-            return self._bind(run_sync(protocol, self._client._transport), call)
+            protocol = resume_protocol(call, paused, tool_results, self._link.context)
+            return self._bind(self._link.run(protocol), call)
 
         return resume
 
@@ -749,7 +536,7 @@ class AsyncFlow(_AsyncFlowBase):
     __slots__ = ()
     _sync_client = False
 
-    _client: AsyncNoukai
+    _link: AsyncLink
 
     @overload
     async def execute(
@@ -763,7 +550,7 @@ class AsyncFlow(_AsyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -782,7 +569,7 @@ class AsyncFlow(_AsyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -800,37 +587,28 @@ class AsyncFlow(_AsyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
     ) -> ExecuteResult | PausedResult:
         """Run the flow and wait for its result; see :meth:`Flow.execute`. Handlers may be async."""
-        call = self._execute_call(
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            attachments=attachments,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-            sync_client=False,
+        arguments = public_arguments(locals())
+        self._check_handler(tool_handler)
+        call = ExecuteCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_execute
 
             replayed = replay_execute(scope, self._replay_call(session_id))
-            return await run_async(replayed, self._client._transport)
-        protocol = execute_protocol(call, self._client._context)
-        return self._bind(await run_async(protocol, self._client._transport), call)
+            return await self._link.run(replayed)
+        protocol = execute_protocol(call, self._link.context)
+        return self._bind(await self._link.run(protocol), call)
 
     async def execute_async(
         self,
@@ -844,34 +622,28 @@ class AsyncFlow(_AsyncFlowBase):
         session_id: str | None = None,
     ) -> AsyncJob:
         """Queue the flow server-side and return an :class:`AsyncJob`; see :meth:`Flow.execute_async`."""
-        submission = self._job_submission(
-            message=message,
-            parameters=parameters,
-            block_overrides=block_overrides,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
+        arguments = public_arguments(locals())
+        call = ExecuteCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            **arguments,
         )
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_job
 
-            replayed = await run_async(
-                replay_job(scope, self._replay_call(session_id)), self._client._transport
-            )
-            return AsyncJob.replayed(self._client, self._address, replayed)
-        protocol = submit_protocol(submission, self._client._context)
-        accepted = await run_async(protocol, self._client._transport)
-        return AsyncJob(self._client, self._address, accepted)
+            replayed = await self._link.run(replay_job(scope, self._replay_call(session_id)))
+            return AsyncJob.replayed(self._link, self._address, replayed)
+        accepted = await self._link.run(submit_protocol(call, self._address, self._link.context))
+        return AsyncJob(self._link, self._address, accepted)
 
-    def _open_stream(self, protocol: Protocol[None]) -> AsyncEventStream[Any]:
-        return AsyncEventStream(protocol, self._client._transport)
+    def _open_stream(self, protocol: Steps[None]) -> AsyncEventStream[Any]:
+        return AsyncEventStream(protocol, self._link.io)
 
     def _open_text_stream(
-        self, protocol: Protocol[None], step: str | None, session_id: str | None
+        self, protocol: Steps[None], step: str | None, session_id: str | None
     ) -> AsyncTextStream:
-        return AsyncTextStream(protocol, self._client._transport, step=step, session_id=session_id)
+        return AsyncTextStream(protocol, self._link.io, step=step, session_id=session_id)
 
     def stream_object(
         self,
@@ -886,7 +658,7 @@ class AsyncFlow(_AsyncFlowBase):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
         version: Version = None,
         timeout: Timeout = None,
@@ -897,34 +669,15 @@ class AsyncFlow(_AsyncFlowBase):
 
         Each snapshot (a plain JSON value) extends the one before; ``await final_object()`` is the
         object validated as ``output_type``. Same options as :meth:`stream_text`."""
-        protocol, session = self._helper_protocol(
-            "stream_object()",
-            message=message,
-            parameters=parameters,
-            attachments=attachments,
-            input_overrides=input_overrides,
-            block_overrides=block_overrides,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            version=version,
-            timeout=timeout,
-            session_id=session_id,
-            auto_resume=auto_resume,
-        )
+        arguments = public_arguments(locals())
+        protocol, session = self._helper_protocol("stream_object", arguments)
         return AsyncObjectStream(
-            protocol,
-            self._client._transport,
-            output_type=output_type,
-            step=step,
-            session_id=session,
+            protocol, self._link.io, output_type=output_type, step=step, session_id=session
         )
 
     def run(self, execution_id: str) -> AsyncRun:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""
-        return AsyncRun(self._client, self._address, execution_id)
+        return AsyncRun(self._link, self._address, execution_id)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
@@ -933,8 +686,8 @@ class AsyncFlow(_AsyncFlowBase):
 
     def _resume_factory(self, call: ExecuteCall) -> Callable[[PausedResult, ToolResults], Any]:
         async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-            protocol = resume_protocol(call, paused, tool_results, self._client._context)
-            return self._bind(await run_async(protocol, self._client._transport), call)
+            protocol = resume_protocol(call, paused, tool_results, self._link.context)
+            return self._bind(await self._link.run(protocol), call)
 
         return resume
 

@@ -5,51 +5,50 @@ Both handles drive the same protocols from :mod:`noukai_sdk._core.jobs`.
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from noukai_sdk._core.config import validate_timeout
+from noukai_sdk._core.clock import monotonic
+from noukai_sdk._core.config import check_timeout
 from noukai_sdk._core.constants import JOB_POLL_INTERVAL, JOB_WAIT_TIMEOUT
-from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.effects import Steps
+from noukai_sdk._core.http_types import Timeout
 from noukai_sdk._core.jobs import (
     JobRef,
-    Timeout,
     answered,
     check_wait_args,
     poll_protocol,
     wait_protocol,
 )
+from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.results import JobAccepted
+from noukai_sdk._core.scope import ReplayedJob
 from noukai_sdk_generated.models import JobStatus
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk._replay import ReplayedJob
-
 
 class _JobCore:
     """State shared by ``Job`` and ``AsyncJob``: the submission's answer and the poll target."""
 
-    __slots__ = ("_accepted", "_client", "_ref", "_replayed")
+    __slots__ = ("_accepted", "_link", "_ref", "_replayed")
 
     def __init__(
         self,
-        client: Noukai | AsyncNoukai,
+        link: ClientLink,
         address: FlowAddress,
         accepted: JobAccepted,
         *,
         replayed_status: JobStatus | None = None,
     ) -> None:
-        self._client = client
+        self._link = link
         self._accepted = accepted
-        self._ref = JobRef(address, accepted.execution_id, time.monotonic())
+        self._ref = JobRef(address, accepted.execution_id, monotonic())
         self._replayed = replayed_status
 
     @classmethod
-    def replayed(cls, client: Any, address: FlowAddress, recording: ReplayedJob) -> Self:
+    def replayed(cls, link: ClientLink, address: FlowAddress, recording: ReplayedJob) -> Self:
         """A handle for a job served from a replayed recording: polls return its final status."""
         accepted = JobAccepted.model_validate(
             {
@@ -60,7 +59,7 @@ class _JobCore:
             }
         )
         accepted._session_id = recording.session_id
-        return cls(client, address, accepted, replayed_status=recording.final_status)
+        return cls(link, address, accepted, replayed_status=recording.final_status)
 
     def __repr__(self) -> str:
         return (
@@ -90,18 +89,18 @@ class _JobCore:
     def accepted(self) -> JobAccepted:
         return self._accepted
 
-    def _poll_protocol(self, timeout: Timeout) -> Protocol[JobStatus]:
+    def _poll_protocol(self, timeout: Timeout) -> Steps[JobStatus]:
         if self._replayed is not None:
             return answered(self._replayed)
-        checked = None if timeout is None else validate_timeout(timeout)
-        return poll_protocol(self._ref, self._client._context, timeout=checked)
+        checked = check_timeout(timeout)
+        return poll_protocol(self._ref, self._link.context, timeout=checked)
 
-    def _wait_protocol(self, timeout: float, poll_interval: float) -> Protocol[JobStatus]:
+    def _wait_protocol(self, timeout: float, poll_interval: float) -> Steps[JobStatus]:
         timeout, poll_interval = check_wait_args(timeout, poll_interval)
         if self._replayed is not None:
             return answered(self._replayed)
         return wait_protocol(
-            self._ref, self._client._context, timeout=timeout, poll_interval=poll_interval
+            self._ref, self._link.context, timeout=timeout, poll_interval=poll_interval
         )
 
 
@@ -110,11 +109,11 @@ class Job(_JobCore):
 
     __slots__ = ()
 
-    _client: Noukai
+    _link: SyncLink
 
     def poll(self, timeout: Timeout = None) -> JobStatus:
         """Fetch the job's current status once."""
-        return run_sync(self._poll_protocol(timeout), self._client._transport)
+        return self._link.run(self._poll_protocol(timeout))
 
     def wait(
         self, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
@@ -123,7 +122,7 @@ class Job(_JobCore):
 
         A failed job is returned (check ``status`` and ``error``), not raised.
         """
-        return run_sync(self._wait_protocol(timeout, poll_interval), self._client._transport)
+        return self._link.run(self._wait_protocol(timeout, poll_interval))
 
 
 class AsyncJob(_JobCore):
@@ -131,14 +130,14 @@ class AsyncJob(_JobCore):
 
     __slots__ = ()
 
-    _client: AsyncNoukai
+    _link: AsyncLink
 
     async def poll(self, timeout: Timeout = None) -> JobStatus:
         """Fetch the job's current status once."""
-        return await run_async(self._poll_protocol(timeout), self._client._transport)
+        return await self._link.run(self._poll_protocol(timeout))
 
     async def wait(
         self, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
     ) -> JobStatus:
         """Poll until the job is completed, failed or cancelled; see :meth:`Job.wait`."""
-        return await run_async(self._wait_protocol(timeout, poll_interval), self._client._transport)
+        return await self._link.run(self._wait_protocol(timeout, poll_interval))

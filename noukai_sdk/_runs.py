@@ -1,34 +1,29 @@
-"""Runs: ``Run``/``AsyncRun`` give access to an execution's traces (CONTRACT §11)."""
+"""Runs: ``Run``/``AsyncRun`` give access to an execution's traces."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
-from noukai_sdk._core.config import validate_timeout
-from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._core.config import check_timeout
+from noukai_sdk._core.effects import Steps
+from noukai_sdk._core.http_types import Timeout
+from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
 from noukai_sdk._core.paths import Attempt, FlowAddress, validate_segment
 from noukai_sdk._core.runs import step_trace_protocol, trace_protocol
 from noukai_sdk._streams import AsyncEventStream, EventStream
 from noukai_sdk_generated.models import StepAttempts, StepTrace, Trace
 
 if TYPE_CHECKING:
-    import httpx
-
-    from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._core.events import StreamEvent
-
-Timeout = Union[float, "httpx.Timeout", None]
 
 
 class _RunCore:
     """State shared by ``Run`` and ``AsyncRun``."""
 
-    __slots__ = ("_address", "_client", "_execution_id")
+    __slots__ = ("_address", "_execution_id", "_link")
 
-    def __init__(
-        self, client: Noukai | AsyncNoukai, address: FlowAddress, execution_id: str
-    ) -> None:
-        self._client = client
+    def __init__(self, link: ClientLink, address: FlowAddress, execution_id: str) -> None:
+        self._link = link
         self._address = address
         self._execution_id = validate_segment(execution_id, name="execution_id")
 
@@ -39,38 +34,36 @@ class _RunCore:
     def execution_id(self) -> str:
         return self._execution_id
 
-    def _trace_protocol(self, timeout: Timeout) -> Protocol[Trace]:
-        request = self._address.run_trace_request(self._execution_id, timeout=_checked(timeout))
-        return trace_protocol(request, self._client._context)
+    def _trace_protocol(self, timeout: Timeout) -> Steps[Trace]:
+        request = self._address.run_trace_request(
+            self._execution_id, timeout=check_timeout(timeout)
+        )
+        return trace_protocol(request, self._link.context)
 
     def _step_trace_protocol(
         self, step_id: str, attempt: Attempt, loop_index: int | None, timeout: Timeout
-    ) -> Protocol[StepTrace | StepAttempts]:
+    ) -> Steps[StepTrace | StepAttempts]:
         request = self._address.step_trace_request(
             self._execution_id,
             step_id,
             attempt=attempt,
             loop_index=loop_index,
-            timeout=_checked(timeout),
+            timeout=check_timeout(timeout),
         )
-        return step_trace_protocol(request, self._client._context, all_attempts=attempt == "all")
+        return step_trace_protocol(request, self._link.context, all_attempts=attempt == "all")
 
-    def _live_trace_protocol(self, timeout: Timeout) -> Protocol[None]:
+    def _live_trace_protocol(self, timeout: Timeout) -> Steps[None]:
         from noukai_sdk._core.step_protocol import live_trace_protocol
 
-        request = self._address.live_trace_request(self._execution_id, timeout=_checked(timeout))
-        protocol = live_trace_protocol(
-            request, self._client._context, execution_id=self._execution_id
+        request = self._address.live_trace_request(
+            self._execution_id, timeout=check_timeout(timeout)
         )
+        protocol = live_trace_protocol(request, self._link.context, execution_id=self._execution_id)
         return self._observe(protocol)
 
-    def _observe(self, protocol: Protocol[None]) -> Protocol[None]:
+    def _observe(self, protocol: Steps[None]) -> Steps[None]:
         """``protocol`` as ``live_trace()`` runs it; a traced run wraps it in a span."""
         return protocol
-
-
-def _checked(timeout: Timeout) -> float | httpx.Timeout | None:
-    return None if timeout is None else validate_timeout(timeout)
 
 
 class Run(_RunCore):
@@ -78,11 +71,11 @@ class Run(_RunCore):
 
     __slots__ = ()
 
-    _client: Noukai
+    _link: SyncLink
 
     def trace(self, timeout: Timeout = None) -> Trace:
         """The run and the latest attempt of each step."""
-        return run_sync(self._trace_protocol(timeout), self._client._transport)
+        return self._link.run(self._trace_protocol(timeout))
 
     def step_trace(
         self,
@@ -93,11 +86,11 @@ class Run(_RunCore):
     ) -> StepTrace | StepAttempts:
         """One step's trace: the latest attempt, attempt ``N``, or ``"all"`` attempts."""
         protocol = self._step_trace_protocol(step_id, attempt, loop_index, timeout)
-        return run_sync(protocol, self._client._transport)
+        return self._link.run(protocol)
 
     def live_trace(self, *, timeout: Timeout = None) -> EventStream[StreamEvent]:
         """Stream the run's events: stored ones first, then live ones until the run ends."""
-        return EventStream(self._live_trace_protocol(timeout), self._client._transport)
+        return EventStream(self._live_trace_protocol(timeout), self._link.io)
 
 
 class AsyncRun(_RunCore):
@@ -105,11 +98,11 @@ class AsyncRun(_RunCore):
 
     __slots__ = ()
 
-    _client: AsyncNoukai
+    _link: AsyncLink
 
     async def trace(self, timeout: Timeout = None) -> Trace:
         """The run and the latest attempt of each step."""
-        return await run_async(self._trace_protocol(timeout), self._client._transport)
+        return await self._link.run(self._trace_protocol(timeout))
 
     async def step_trace(
         self,
@@ -120,8 +113,8 @@ class AsyncRun(_RunCore):
     ) -> StepTrace | StepAttempts:
         """One step's trace: the latest attempt, attempt ``N``, or ``"all"`` attempts."""
         protocol = self._step_trace_protocol(step_id, attempt, loop_index, timeout)
-        return await run_async(protocol, self._client._transport)
+        return await self._link.run(protocol)
 
     def live_trace(self, *, timeout: Timeout = None) -> AsyncEventStream[StreamEvent]:
         """Stream the run's events: stored ones first, then live ones until the run ends."""
-        return AsyncEventStream(self._live_trace_protocol(timeout), self._client._transport)
+        return AsyncEventStream(self._live_trace_protocol(timeout), self._link.io)

@@ -3,7 +3,7 @@
 
 Each wraps one protocol (see :mod:`noukai_sdk._core.step_protocol`) and the driver that runs it. They
 are context managers, and ``close()``/``aclose()`` stop the protocol and hand the HTTP connection
-back to the pool at once (W28). Leaving a ``for`` loop with ``break`` or an exception does the same
+back to the pool at once. Leaving a ``for`` loop with ``break`` or an exception does the same
 as soon as the stream object is no longer referenced; for ``async for``, Python cannot close an
 async iterator synchronously, so the event loop's async-generator finalizer closes it on its next
 turn. ``with``/``async with`` makes the release immediate in every case.
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from typing_extensions import Self
 
-from noukai_sdk._core.effects import AsyncIO, Protocol, SyncIO, iterate_async, iterate_sync
+from noukai_sdk._core.effects import AsyncIO, Steps, SyncIO, iterate_async, iterate_sync
 from noukai_sdk._core.errors import OutputValidationError
 from noukai_sdk._core.object_output import validate_streamed_object
 from noukai_sdk._core.object_snapshots import NO_SNAPSHOT
@@ -38,7 +38,7 @@ class EventStream(Generic[EventT]):
 
     __slots__ = ("_events",)
 
-    def __init__(self, protocol: Protocol[Any], io: SyncIO) -> None:
+    def __init__(self, protocol: Steps[Any], io: SyncIO) -> None:
         self._events: Iterator[EventT] = iterate_sync(protocol, io)
 
     def __iter__(self) -> Iterator[EventT]:
@@ -73,7 +73,7 @@ class AsyncEventStream(Generic[EventT]):
 
     __slots__ = ("_events",)
 
-    def __init__(self, protocol: Protocol[Any], io: AsyncIO) -> None:
+    def __init__(self, protocol: Steps[Any], io: AsyncIO) -> None:
         self._events: AsyncIterator[EventT] = iterate_async(protocol, io)
 
     def __aiter__(self) -> AsyncIterator[EventT]:
@@ -131,9 +131,7 @@ class _ConvertedStream(_ConvertedResults[RunT], EventStream[ItemT]):
 
     __slots__ = ("_items", "_run", "_session_id")
 
-    def __init__(
-        self, events: Protocol[Any], io: SyncIO, run: RunT, session_id: str | None
-    ) -> None:
+    def __init__(self, events: Steps[Any], io: SyncIO, run: RunT, session_id: str | None) -> None:
         super().__init__(events, io)
         self._run = run
         self._session_id = session_id
@@ -170,9 +168,7 @@ class _AsyncConvertedStream(_ConvertedResults[RunT], AsyncEventStream[ItemT]):
 
     __slots__ = ("_items", "_run", "_session_id")
 
-    def __init__(
-        self, events: Protocol[Any], io: AsyncIO, run: RunT, session_id: str | None
-    ) -> None:
+    def __init__(self, events: Steps[Any], io: AsyncIO, run: RunT, session_id: str | None) -> None:
         super().__init__(events, io)
         self._run = run
         self._session_id = session_id
@@ -215,7 +211,7 @@ class TextStream(_ConvertedStream[TextRun, str]):
     __slots__ = ()
 
     def __init__(
-        self, events: Protocol[Any], io: SyncIO, *, step: str | None, session_id: str | None
+        self, events: Steps[Any], io: SyncIO, *, step: str | None, session_id: str | None
     ) -> None:
         super().__init__(events, io, TextRun(step), session_id)
 
@@ -226,7 +222,7 @@ class AsyncTextStream(_AsyncConvertedStream[TextRun, str]):
     __slots__ = ()
 
     def __init__(
-        self, events: Protocol[Any], io: AsyncIO, *, step: str | None, session_id: str | None
+        self, events: Steps[Any], io: AsyncIO, *, step: str | None, session_id: str | None
     ) -> None:
         super().__init__(events, io, TextRun(step), session_id)
 
@@ -242,7 +238,7 @@ class ObjectStream(_ConvertedStream[ObjectRun, Any], Generic[ObjectT]):
 
     def __init__(
         self,
-        events: Protocol[Any],
+        events: Steps[Any],
         io: SyncIO,
         *,
         output_type: type[ObjectT],
@@ -268,7 +264,7 @@ class AsyncObjectStream(_AsyncConvertedStream[ObjectRun, Any], Generic[ObjectT])
 
     def __init__(
         self,
-        events: Protocol[Any],
+        events: Steps[Any],
         io: AsyncIO,
         *,
         output_type: type[ObjectT],

@@ -32,7 +32,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 
 
 def user_agent() -> str:
-    """``noukai-python/<sdk> (httpx/<v>; python/<x.y.z>; <OS>)`` as CONTRACT §2.1 specifies."""
+    """``noukai-python/<sdk> (httpx/<v>; python/<x.y.z>; <OS>)``: the server tells SDKs apart by it."""
     return (
         f"noukai-python/{__version__} (httpx/{httpx.__version__}; "
         f"python/{platform.python_version()}; {platform.system() or 'Unknown'})"
@@ -50,7 +50,7 @@ def constant_headers(api_key: str) -> dict[str, str]:
 
 
 def allowed_request_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Per-request headers minus the reserved ones (CONTRACT §2.3), compared case-insensitively."""
+    """Per-request headers minus the reserved ones, compared case-insensitively."""
     return {k: v for k, v in headers.items() if k.lower() not in RESERVED_HEADERS}
 
 

@@ -17,9 +17,9 @@ from noukai_sdk._core.constants import (
     API_KEY_PREFIX,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    DEV_BASE_URL_TEMPLATE,
     DEV_DEFAULT_PORT,
     DEV_ENV_NAMES,
-    DEV_HOST,
     DEV_PORT_ENV,
     ENV_ENV,
     PRODUCTION_BASE_URL,
@@ -58,7 +58,7 @@ def resolve_config(
     max_retries: int | None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
-    """Apply CONTRACT §1.2-1.3 and DESIGN §3 to the constructor arguments and environment."""
+    """Resolve key, environment, base URL, timeout and retries: arguments first, then variables."""
     environ = os.environ if environ is None else environ
     environment = resolve_environment(env, environ)
     return ClientConfig(
@@ -76,7 +76,7 @@ def resolve_api_key(api_key: str | None, environ: Mapping[str, str]) -> str:
     if not key:
         raise AuthenticationError("No API key provided. Pass api_key= or set NOUKAI_API_KEY.")
     if not key.startswith(API_KEY_PREFIX):
-        raise AuthenticationError("Invalid API key prefix. Expected 'nk_'.")
+        raise AuthenticationError(f"Invalid API key prefix. Expected {API_KEY_PREFIX!r}.")
     if not (key.isascii() and key.isprintable()):
         raise AuthenticationError(
             "Invalid API key: it contains a control or non-ASCII character (a trailing newline "
@@ -104,7 +104,12 @@ def resolve_base_url(
             raise ValueError("dev_port= only applies to env='dev' (the local dev server).")
         return PRODUCTION_BASE_URL
     port = dev_port if dev_port is not None else _port_from_env(environ)
-    return f"http://{DEV_HOST}:{_validate_port(port)}/api/v1"
+    return DEV_BASE_URL_TEMPLATE.format(port=_validate_port(port))
+
+
+def check_timeout(timeout: float | httpx.Timeout | None) -> float | httpx.Timeout | None:
+    """A per-call ``timeout=``: ``None`` (the client default) or a valid timeout."""
+    return None if timeout is None else validate_timeout(timeout)
 
 
 def validate_timeout(timeout: float | httpx.Timeout) -> float | httpx.Timeout:

@@ -1,30 +1,37 @@
-"""Fixed values of the Noukai API v1 contract and of the SDK's defaults, named once."""
+"""Fixed values of the Noukai API v1 contract and of the SDK's defaults, named once.
+
+Contract values (base URLs, the API version pin, header names, the key prefix) come from the
+generated ``noukai_sdk_generated.constants``, so openapi.yaml stays their only source; this module
+holds what the spec does not say: environment variable names, defaults and limits of the SDK.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
-PRODUCTION_BASE_URL: Final = "https://api.noukai.dev/api/v1"
-DEV_HOST: Final = "localhost"
-DEV_DEFAULT_PORT: Final = 8080
+from noukai_sdk_generated.constants import API_KEY_PREFIX as API_KEY_PREFIX
+from noukai_sdk_generated.constants import API_VERSION as API_VERSION
+from noukai_sdk_generated.constants import API_VERSION_HEADER as API_VERSION_HEADER
+from noukai_sdk_generated.constants import DEV_BASE_URL_TEMPLATE as DEV_BASE_URL_TEMPLATE
+from noukai_sdk_generated.constants import DEV_DEFAULT_PORT as DEV_DEFAULT_PORT
+from noukai_sdk_generated.constants import DEV_HOST as DEV_HOST
+from noukai_sdk_generated.constants import PRODUCTION_BASE_URL as PRODUCTION_BASE_URL
+from noukai_sdk_generated.constants import REQUEST_ID_HEADER as REQUEST_ID_HEADER
+from noukai_sdk_generated.constants import RETRY_AFTER_HEADER as RETRY_AFTER_HEADER
+from noukai_sdk_generated.constants import SESSION_ID_HEADER as SESSION_ID_HEADER
+
 DEV_ENV_NAMES: Final = frozenset({"dev", "development"})
 
 API_KEY_ENV: Final = "NOUKAI_API_KEY"
 ENV_ENV: Final = "NOUKAI_ENV"
 DEV_PORT_ENV: Final = "NOUKAI_DEV_PORT"
-API_KEY_PREFIX: Final = "nk_"
-
-API_VERSION: Final = "2026-05-31"
-API_VERSION_HEADER: Final = "X-Noukai-API-Version"
-SESSION_ID_HEADER: Final = "X-Session-Id"
-REQUEST_ID_HEADER: Final = "x-request-id"
 
 RESERVED_HEADERS: Final = frozenset(
     {
         "authorization",
-        "x-noukai-api-version",
+        API_VERSION_HEADER.lower(),
         "user-agent",
-        "x-request-id",
+        REQUEST_ID_HEADER.lower(),
         "content-type",
         "cookie",
     }

@@ -3,7 +3,7 @@
 Every protocol of the SDK (retries, the tool-call loop, job waiting, the step protocol, replay)
 is a plain generator that *yields effects* and receives their results::
 
-    def fetch_twice(request: HttpRequest) -> Protocol[HttpResponse]:
+    def fetch_twice(request: HttpRequest) -> Steps[HttpResponse]:
         first = yield SendRequest(request)
         yield Sleep(0.5)
         return (yield SendRequest(request))
@@ -29,11 +29,10 @@ equality.
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from typing import Any, NamedTuple, TypeVar
-from typing import Protocol as TypingProtocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
+from noukai_sdk._core.clock import current_clock
 from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead
 
 T = TypeVar("T")
@@ -61,13 +60,24 @@ class CloseStream(NamedTuple):
 
 
 class Sleep(NamedTuple):
-    """Wait ``seconds``; result: ``None``."""
+    """Wait ``seconds`` on the current clock (see :mod:`noukai_sdk._core.clock`); result: ``None``."""
 
     seconds: float
 
 
+class YieldToLoop(NamedTuple):
+    """Let other asyncio tasks run once (a no-op for the blocking driver); result: ``None``."""
+
+
+class IsAsync(NamedTuple):
+    """Ask which driver runs the protocol; result: ``True`` for asyncio, ``False`` for blocking."""
+
+
 class CallUser(NamedTuple):
-    """Call user code (a tool handler); the async driver awaits an awaitable result."""
+    """Call user code (a tool handler); the async driver awaits an awaitable result.
+
+    The blocking driver refuses an awaitable result with a ``TypeError``: it cannot await it.
+    """
 
     func: Callable[..., Any]
     args: tuple[Any, ...] = ()
@@ -79,12 +89,22 @@ class Emit(NamedTuple):
     value: Any
 
 
-Effect = SendRequest | OpenStream | ReadStream | CloseStream | Sleep | CallUser | Emit
-Protocol = Generator[Effect, Any, T]
+Effect = (
+    SendRequest
+    | OpenStream
+    | ReadStream
+    | CloseStream
+    | Sleep
+    | YieldToLoop
+    | IsAsync
+    | CallUser
+    | Emit
+)
+Steps = Generator[Effect, Any, T]
 """A protocol that returns ``T``: a generator yielding effects and receiving their results."""
 
 
-class SyncStream(TypingProtocol):
+class SyncStream(Protocol):
     head: StreamHead
 
     def read(self) -> bytes: ...
@@ -92,7 +112,7 @@ class SyncStream(TypingProtocol):
     def close(self) -> None: ...
 
 
-class AsyncStream(TypingProtocol):
+class AsyncStream(Protocol):
     head: StreamHead
 
     async def read(self) -> bytes: ...
@@ -100,7 +120,7 @@ class AsyncStream(TypingProtocol):
     async def aclose(self) -> None: ...
 
 
-class SyncIO(TypingProtocol):
+class SyncIO(Protocol):
     """What the blocking driver needs from the transport."""
 
     def send(self, request: HttpRequest) -> HttpResponse: ...
@@ -108,7 +128,7 @@ class SyncIO(TypingProtocol):
     def open_stream(self, request: HttpRequest) -> SyncStream: ...
 
 
-class AsyncIO(TypingProtocol):
+class AsyncIO(Protocol):
     """What the asyncio driver needs from the transport."""
 
     async def send(self, request: HttpRequest) -> HttpResponse: ...
@@ -139,19 +159,24 @@ def call_user(func: Callable[..., Any], *args: Any) -> Generator[Effect, Any, An
     return (yield CallUser(func, args))
 
 
+def is_async() -> Generator[Effect, Any, bool]:
+    """Whether the asyncio driver runs this protocol: ``asynchronous = yield from is_async()``."""
+    answer: bool = yield IsAsync()
+    return answer
+
+
 # --- drivers ---------------------------------------------------------------------------------
 
 
 class _Step:
     """Advances a protocol by one effect; shared by all four drivers."""
 
-    __slots__ = ("done", "error", "protocol", "result", "value")
+    __slots__ = ("error", "protocol", "result", "value")
 
-    def __init__(self, protocol: Protocol[Any]) -> None:
+    def __init__(self, protocol: Steps[Any]) -> None:
         self.protocol = protocol
         self.value: Any = None
         self.error: BaseException | None = None
-        self.done = False
         self.result: Any = None
 
     def next_effect(self) -> Effect | None:
@@ -163,7 +188,6 @@ class _Step:
                 return self.protocol.throw(error)
             return self.protocol.send(value)
         except StopIteration as stop:
-            self.done = True
             self.result = stop.value
             return None
 
@@ -187,15 +211,29 @@ class _SyncEffects:
         if isinstance(effect, CloseStream):
             return self.close()
         if isinstance(effect, Sleep):
-            return time.sleep(effect.seconds) if effect.seconds > 0 else None
+            return current_clock().sleep(effect.seconds) if effect.seconds > 0 else None
         if isinstance(effect, CallUser):
-            return effect.func(*effect.args)
+            return _refuse_awaitable(effect.func(*effect.args))
+        if isinstance(effect, (YieldToLoop, IsAsync)):
+            return False if isinstance(effect, IsAsync) else None
         raise TypeError(f"unexpected effect {effect!r}")
 
     def close(self) -> None:
         stream, self.stream = self.stream, None
         if stream is not None:
             stream.close()
+
+
+def _refuse_awaitable(result: object) -> object:
+    """A blocking client cannot await what user code returned (e.g. a lambda around a coroutine)."""
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if callable(close):
+            close()  # no "coroutine was never awaited" warning on top of the error
+        raise TypeError(
+            "Sync client cannot use async tool_handler (it returned an awaitable); use AsyncNoukai."
+        )
+    return result
 
 
 class _AsyncEffects:
@@ -217,12 +255,16 @@ class _AsyncEffects:
         if isinstance(effect, CloseStream):
             return await self.close()
         if isinstance(effect, Sleep):
-            import asyncio
-
-            return await asyncio.sleep(effect.seconds) if effect.seconds > 0 else None
+            return await current_clock().asleep(effect.seconds) if effect.seconds > 0 else None
         if isinstance(effect, CallUser):
             result = effect.func(*effect.args)
             return await result if inspect.isawaitable(result) else result
+        if isinstance(effect, YieldToLoop):
+            import asyncio
+
+            return await asyncio.sleep(0)
+        if isinstance(effect, IsAsync):
+            return True
         raise TypeError(f"unexpected effect {effect!r}")
 
     async def close(self) -> None:
@@ -231,7 +273,7 @@ class _AsyncEffects:
             await stream.aclose()
 
 
-def iterate_sync(protocol: Protocol[Any], io: SyncIO) -> Iterator[Any]:
+def iterate_sync(protocol: Steps[Any], io: SyncIO) -> Iterator[Any]:
     """Drive ``protocol`` with blocking I/O, yielding each :class:`Emit` value."""
     step, effects = _Step(protocol), _SyncEffects(io)
     try:
@@ -248,7 +290,7 @@ def iterate_sync(protocol: Protocol[Any], io: SyncIO) -> Iterator[Any]:
         effects.close()
 
 
-async def iterate_async(protocol: Protocol[Any], io: AsyncIO) -> AsyncIterator[Any]:
+async def iterate_async(protocol: Steps[Any], io: AsyncIO) -> AsyncIterator[Any]:
     """Drive ``protocol`` with asyncio I/O, yielding each :class:`Emit` value."""
     step, effects = _Step(protocol), _AsyncEffects(io)
     try:
@@ -265,7 +307,7 @@ async def iterate_async(protocol: Protocol[Any], io: AsyncIO) -> AsyncIterator[A
         await effects.close()
 
 
-def run_sync(protocol: Protocol[T], io: SyncIO) -> T:
+def run_sync(protocol: Steps[T], io: SyncIO) -> T:
     """Drive ``protocol`` to its return value with blocking I/O."""
     effects = _SyncEffects(io)
     value: Any = None
@@ -288,7 +330,7 @@ def run_sync(protocol: Protocol[T], io: SyncIO) -> T:
         effects.close()
 
 
-async def run_async(protocol: Protocol[T], io: AsyncIO) -> T:
+async def run_async(protocol: Steps[T], io: AsyncIO) -> T:
     """Drive ``protocol`` to its return value with asyncio I/O."""
     effects = _AsyncEffects(io)
     value: Any = None

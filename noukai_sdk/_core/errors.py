@@ -1,7 +1,7 @@
 """The SDK's exception hierarchy and the mapping of HTTP error responses onto it.
 
 Every failure the SDK raises is a :class:`NoukaiError`. Messages are human text built from the
-error body, whatever its shape (CONTRACT §4.1 plus the shapes 0.2.0 rendered as Python reprs).
+error body, whatever its shape (the documented one, and the shapes 0.2.0 rendered as Python reprs).
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ _STATUS_ERRORS: dict[int, type[NoukaiError]] = {
 
 
 def error_class_for_status(status_code: int) -> type[NoukaiError]:
-    """The exception class CONTRACT §4.2 assigns to an error status."""
+    """The exception class for an error status (401, 402, 403, 404, 409, 413, 422, 429, 5xx)."""
     return _STATUS_ERRORS.get(status_code, FlowExecutionError)
 
 

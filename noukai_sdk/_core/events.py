@@ -7,7 +7,7 @@ protocol. Frames validate straight from bytes (pydantic-core's JSON parser) on t
 
 Control events (those that drive the step protocol: run start, step completion, pauses, step
 error, flow completion) that fail validation raise :class:`APIResponseValidationError`: dropping
-one would let a broken run look like a finished one (W19). Other invalid frames are skipped with a
+one would let a broken run look like a finished one. Other invalid frames are skipped with a
 warning on the ``noukai_sdk.streaming`` logger; unknown event types are skipped silently so new
 server events do not break old clients.
 """
@@ -207,7 +207,7 @@ def _parse_slowly(
     error: ValidationError,
     request_id: str | None,
 ) -> StreamEvent | None:
-    """The frame's name overrides a conflicting payload event type (CONTRACT §7.1 #12)."""
+    """The frame's name overrides a conflicting payload event type."""
     payload = _json_object(data)
     if payload is None or payload.get(_EVENT_TYPE_KEY, event_name) == event_name:
         _invalid(cls, data, error, request_id)

@@ -10,16 +10,18 @@ import json
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Union, cast
-from typing import Protocol as TypingProtocol
+from typing import Any, Literal, Protocol, Union, cast
 
+from noukai_sdk._core.config import check_timeout
 from noukai_sdk._core.constants import (
     ALLOWED_MESSAGE_ROLES,
+    DEFAULT_MAX_TOOL_ROUNDS,
     MESSAGES_MAX_BYTES,
     MESSAGES_WARN_BYTES,
 )
-from noukai_sdk._core.effects import Protocol, call_user
-from noukai_sdk._core.http_types import HttpRequest
+from noukai_sdk._core.effects import Steps, call_user
+from noukai_sdk._core.http_types import HttpRequest, Timeout
+from noukai_sdk._core.paths import Version, version_number
 from noukai_sdk._core.requesting import RequestContext, send_with_retries
 from noukai_sdk._core.results import (
     ExecuteOutcome,
@@ -27,29 +29,24 @@ from noukai_sdk._core.results import (
     ToolResults,
     parse_execute_response,
 )
+from noukai_sdk._core.scope import resolve_session_id
 from noukai_sdk._core.tool_calls import (
     caller_stacklevel,
     check_tool_round_limit,
     normalize_tool_results,
-    reject_awaitable_result,
     resolve_max_tool_rounds,
     warn_if_history_too_long,
 )
 from noukai_sdk_generated.models import ChatMessage, ExecuteRequest
 
-if TYPE_CHECKING:
-    import httpx
-
 ToolHandler = Callable[[list[dict[str, Any]]], ToolResults]
 AsyncToolHandler = Callable[[list[dict[str, Any]]], ToolResults | Awaitable[ToolResults]]
 MessageInput = Union[ChatMessage, Mapping[str, Any]]  # noqa: UP007 (runtime alias on 3.10)
-Timeout = Union[float, "httpx.Timeout", None]
-ExecuteStatus = Literal["completed", "failed"]
 
 _ROLE = ChatMessage.model_fields["role"].alias or "role"
 
 
-class ExecuteTarget(TypingProtocol):
+class ExecuteTarget(Protocol):
     """Where ``/execute`` calls and their resumes go: a :class:`FlowAddress` or a relay URL."""
 
     def operation_request(
@@ -65,7 +62,11 @@ class ExecuteTarget(TypingProtocol):
 
 @dataclass(frozen=True, slots=True)
 class ExecuteCall:
-    """Everything one ``execute()`` needs, validated; the inputs resent on every resume."""
+    """Everything one ``execute()`` needs, validated; the inputs resent on every resume.
+
+    Built by :meth:`from_args` from the public arguments, for flows and relay flows alike, so a
+    new ``execute()`` option is a field here, a parameter there, and nothing else.
+    """
 
     address: ExecuteTarget
     version: int | None
@@ -80,58 +81,100 @@ class ExecuteCall:
     timeout: Timeout
     session_id: str | None
     tool_handler: Callable[..., Any] | None = None
-    max_tool_rounds: int = 10
-    sync_client: bool = True
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
+
+    @classmethod
+    def from_args(
+        cls,
+        address: ExecuteTarget,
+        *,
+        client_session_id: str | None,
+        in_session: bool = True,
+        message: str | None = None,
+        messages: Sequence[MessageInput] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: Callable[..., Any] | None = None,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+    ) -> ExecuteCall:
+        """The call for these public arguments, checked before any request is made.
+
+        ``client_session_id`` is the client's default session; the per-call ``session_id``
+        and the active scope's session come first. A relay passes ``in_session=False`` (it
+        never sends a session id) and leaves ``version`` unset (the relay pins it).
+        """
+        if message is not None and messages:
+            raise ValueError("Provide `message` or `messages`, not both.")
+        resolved = resolve_session_id(session_id, client_session_id)
+        return cls(
+            address=address,
+            version=version_number(version),
+            message=message,
+            messages=serialize_messages(messages),
+            parameters=dict(parameters) if parameters else {},
+            block_overrides=dict(block_overrides) if block_overrides is not None else None,
+            attachments=as_list(attachments, name="attachments"),
+            tools=as_list(tools, name="tools"),
+            tool_choice=tool_choice,
+            trace=bool(trace),
+            timeout=check_timeout(timeout),
+            session_id=resolved if in_session else None,
+            tool_handler=tool_handler,
+            max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
+        )
+
+    def request(self, body: dict[str, Any]) -> HttpRequest:
+        """The ``/execute`` POST of ``body`` (a fresh call or a resume) to this call's target."""
+        return self.address.operation_request(
+            "execute",
+            version=self.version,
+            body=body,
+            session_id=self.session_id,
+            timeout=self.timeout,
+        )
 
     def fresh_body(self) -> dict[str, Any]:
-        return ExecuteRequest.model_validate(
-            {
-                "message": self.message,
-                "messages": self.messages,
-                "parameters": self.parameters,
-                "block_overrides": self.block_overrides,
-                "attachments": self.attachments,
-                "tools": self.tools,
-                "tool_choice": self.tool_choice,
-                "trace": self.trace,
-            }
-        ).to_wire()
+        return self._body(with_tools=True, message=self.message, messages=self.messages)
+
+    def job_body(self) -> dict[str, Any]:
+        """The ``/jobs`` body: tools, attachments and messages are never sent on a job."""
+        return self._body(with_tools=False, message=self.message)
 
     def resume_body(self, paused: PausedResult, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        return ExecuteRequest.model_validate(
-            {
-                "parameters": self.parameters,
-                "block_overrides": self.block_overrides,
-                "attachments": self.attachments,
-                "tools": self.tools,
-                "tool_choice": self.tool_choice,
-                "execution_id": paused.execution_id,
-                "paused_at_step": paused.paused_at_step,
-                "iterations_used": paused.iterations_used,
-                "tool_call_messages": messages,
-                "accumulated_outputs": paused.accumulated_outputs,
-                "trace": self.trace,
-            }
-        ).to_wire()
+        return self._body(
+            with_tools=True,
+            execution_id=paused.execution_id,
+            paused_at_step=paused.paused_at_step,
+            iterations_used=paused.iterations_used,
+            tool_call_messages=messages,
+            accumulated_outputs=paused.accumulated_outputs,
+        )
+
+    def _body(self, *, with_tools: bool, **fields: Any) -> dict[str, Any]:
+        """``fields`` plus what every request carries, as an ``ExecuteRequest`` in wire form."""
+        fields.update(parameters=self.parameters, block_overrides=self.block_overrides)
+        if with_tools:
+            fields.update(
+                attachments=self.attachments, tools=self.tools, tool_choice=self.tool_choice
+            )
+        return ExecuteRequest.model_validate({**fields, "trace": self.trace}).to_wire()
 
 
-def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Protocol[ExecuteOutcome]:
+def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Steps[ExecuteOutcome]:
     """POST ``/execute``; with a tool handler, answer every pause until the run finishes."""
-    request = call.address.operation_request(
-        "execute",
-        version=call.version,
-        body=call.fresh_body(),
-        session_id=call.session_id,
-        timeout=call.timeout,
-    )
-    response = yield from send_with_retries(request, ctx)
+    response = yield from send_with_retries(call.request(call.fresh_body()), ctx)
     outcome = parse_execute_response(response, session_id=call.session_id)
     rounds = 0
     while isinstance(outcome, PausedResult) and call.tool_handler is not None:
         check_tool_round_limit(rounds, call.max_tool_rounds, outcome.execution_id)
         results = yield from call_user(call.tool_handler, outcome.tool_calls)
-        if call.sync_client:
-            reject_awaitable_result(results)
         rounds += 1
         outcome = yield from resume_protocol(call, outcome, results, ctx)
     return outcome
@@ -139,29 +182,22 @@ def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Protocol[Execute
 
 def resume_protocol(
     call: ExecuteCall, paused: PausedResult, tool_results: ToolResults, ctx: RequestContext
-) -> Protocol[ExecuteOutcome]:
-    """POST the resume of ``paused``: the pause's conversation plus the tool results (CONTRACT §9.2).
+) -> Steps[ExecuteOutcome]:
+    """POST the resume of ``paused``: the pause's conversation plus the tool results.
 
-    Unlike 0.2.0 the resume carries ``X-Session-Id`` and its result keeps ``session_id`` (W30).
+    Unlike 0.2.0 the resume carries ``X-Session-Id`` and its result keeps ``session_id``.
     """
     messages = [
         *paused.tool_call_messages,
         *normalize_tool_results(tool_results, paused.tool_calls),
     ]
     warn_if_history_too_long(messages)
-    request = call.address.operation_request(
-        "execute",
-        version=call.version,
-        body=call.resume_body(paused, messages),
-        session_id=call.session_id,
-        timeout=call.timeout,
-    )
-    response = yield from send_with_retries(request, ctx)
+    response = yield from send_with_retries(call.request(call.resume_body(paused, messages)), ctx)
     return parse_execute_response(response, session_id=call.session_id)
 
 
 def serialize_messages(messages: Sequence[MessageInput] | None) -> list[dict[str, Any]] | None:
-    """Validate ``messages`` (CONTRACT §19.4.4) and return their wire form; empty means absent."""
+    """Validate ``messages`` and return their wire form; empty means absent."""
     if not messages:
         return None
     if isinstance(messages, (str, bytes, Mapping)):
@@ -207,48 +243,13 @@ def _warn_if_messages_large(wire: list[dict[str, Any]]) -> None:
         )
 
 
-def new_execute_call(
-    *,
-    address: ExecuteTarget,
-    version: int | None,
-    message: str | None,
-    messages: Sequence[MessageInput] | None,
-    parameters: Mapping[str, Any] | None,
-    block_overrides: Mapping[str, Any] | None,
-    attachments: Sequence[Any] | None,
-    tools: Sequence[Any] | None,
-    tool_choice: Any,
-    tool_handler: Callable[..., Any] | None,
-    max_tool_rounds: int | None,
-    trace: bool,
-    timeout: float | httpx.Timeout | None,
-    session_id: str | None,
-    sync_client: bool,
-) -> ExecuteCall:
-    """An execute call from the caller's arguments, checked before any request.
+def public_arguments(frame_locals: Mapping[str, Any]) -> dict[str, Any]:
+    """A public method's arguments by name, from ``locals()`` taken as its first statement.
 
-    Shared by flows and relays, so both apply the same ``message``/``messages`` rules and
-    argument checks.
+    The shells hand them to a call object's ``from_args`` unchanged, so an option is named in
+    the signature and the call object only, never again in between.
     """
-    if message is not None and messages:
-        raise ValueError("Provide `message` or `messages`, not both.")
-    return ExecuteCall(
-        address=address,
-        version=version,
-        message=message,
-        messages=serialize_messages(messages),
-        parameters=dict(parameters) if parameters else {},
-        block_overrides=dict(block_overrides) if block_overrides is not None else None,
-        attachments=as_list(attachments, name="attachments"),
-        tools=as_list(tools, name="tools"),
-        tool_choice=tool_choice,
-        trace=bool(trace),
-        timeout=timeout,
-        session_id=session_id,
-        tool_handler=tool_handler,
-        max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
-        sync_client=sync_client,
-    )
+    return {name: value for name, value in frame_locals.items() if name != "self"}
 
 
 def as_list(items: Sequence[Any] | None, *, name: str) -> list[Any] | None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 if TYPE_CHECKING:
     import httpx
 
 Method = Literal["GET", "POST"]
+Timeout = Union[float, "httpx.Timeout", None]
+"""A ``timeout=`` argument: seconds, an ``httpx.Timeout``, or ``None`` for the client default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,7 @@ class HttpRequest:
     json: Any = None
     params: Mapping[str, str] | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
-    timeout: float | httpx.Timeout | None = None
+    timeout: Timeout = None
     streaming: bool = False
 
     @property
@@ -57,10 +59,6 @@ class HttpResponse:
     @property
     def request_id(self) -> str | None:
         return self.headers.get("x-request-id")
-
-    @property
-    def is_success(self) -> bool:
-        return 200 <= self.status_code < 300
 
 
 @dataclass(frozen=True, slots=True)

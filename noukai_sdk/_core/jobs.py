@@ -6,67 +6,38 @@ sleep between polls never runs past the deadline.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
 
+from noukai_sdk._core.clock import monotonic
 from noukai_sdk._core.constants import JOB_NOT_FOUND_GRACE, JOB_TERMINAL_STATUSES
-from noukai_sdk._core.effects import Protocol, Sleep
+from noukai_sdk._core.effects import Sleep, Steps
 from noukai_sdk._core.errors import APITimeoutError, FlowNotFoundError
+from noukai_sdk._core.execute import ExecuteCall
+from noukai_sdk._core.http_types import Timeout
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.requesting import Deadline, RequestContext, parse_model, send_with_retries
 from noukai_sdk._core.results import JobAccepted
-from noukai_sdk_generated.models import ExecuteRequest, JobStatus
+from noukai_sdk_generated.models import JobStatus
 
-if TYPE_CHECKING:
-    import httpx
-
-Timeout = Union[float, "httpx.Timeout", None]
 Clock = Callable[[], float]
 
 
-@dataclass(frozen=True, slots=True)
-class JobSubmission:
-    """A validated ``execute_async()`` call (tools are never sent on ``/jobs``)."""
-
-    address: FlowAddress
-    version: int | None
-    message: str | None
-    parameters: dict[str, Any]
-    block_overrides: dict[str, Any] | None
-    trace: bool
-    timeout: Timeout
-    session_id: str | None
-
-    def body(self) -> dict[str, Any]:
-        return ExecuteRequest.model_validate(
-            {
-                "message": self.message,
-                "parameters": self.parameters,
-                "block_overrides": self.block_overrides,
-                "trace": self.trace,
-            }
-        ).to_wire()
-
-
-def submit_protocol(submission: JobSubmission, ctx: RequestContext) -> Protocol[JobAccepted]:
-    """POST ``…/jobs`` and parse the :class:`JobAccepted`."""
-    request = submission.address.operation_request(
+def submit_protocol(
+    call: ExecuteCall, address: FlowAddress, ctx: RequestContext
+) -> Steps[JobAccepted]:
+    """POST ``…/jobs`` with the call's job body and parse the :class:`JobAccepted`."""
+    request = address.operation_request(
         "jobs",
-        version=submission.version,
-        body=submission.body(),
-        session_id=submission.session_id,
-        timeout=submission.timeout,
+        version=call.version,
+        body=call.job_body(),
+        session_id=call.session_id,
+        timeout=call.timeout,
     )
     response = yield from send_with_retries(request, ctx)
     accepted = parse_model(JobAccepted, response, what="job submission")
-    accepted._session_id = submission.session_id
+    accepted._session_id = call.session_id
     return accepted
-
-
-def _monotonic() -> float:
-    return time.monotonic()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +54,9 @@ def poll_protocol(
     ctx: RequestContext,
     *,
     timeout: Timeout,
-    clock: Clock = _monotonic,
+    clock: Clock = monotonic,
     deadline: Deadline | None = None,
-) -> Protocol[JobStatus]:
+) -> Steps[JobStatus]:
     """One ``GET …/jobs/{id}``; a 404 within 5 s of submission reads as ``pending``."""
     request = job.address.job_status_request(job.execution_id, timeout=timeout)
     try:
@@ -103,8 +74,8 @@ def wait_protocol(
     *,
     timeout: float,
     poll_interval: float,
-    clock: Clock = _monotonic,
-) -> Protocol[JobStatus]:
+    clock: Clock = monotonic,
+) -> Steps[JobStatus]:
     """Poll until a terminal status (completed, failed, cancelled) or the deadline passes."""
     deadline = Deadline(clock() + timeout, clock)
     while True:
@@ -141,7 +112,7 @@ def check_wait_args(timeout: object, poll_interval: object) -> tuple[float, floa
     return float(timeout), float(poll_interval)
 
 
-def answered(status: JobStatus) -> Protocol[JobStatus]:
+def answered(status: JobStatus) -> Steps[JobStatus]:
     """A protocol that needs no I/O: a replayed job already knows its final status."""
     return status
     yield  # makes this a generator

@@ -1,6 +1,6 @@
 """The ``log_handler`` hook: structured events for every request, response and retry.
 
-Events are plain dicts (CONTRACT §14 plus the ``retry`` phase). Headers are never included, so the
+Events are plain dicts (one per request phase, plus ``retry``). Headers are never included, so the
 API key cannot leak through them; bodies only with ``log_payloads=True``. A handler that raises
 never breaks a request: the first failure is reported through :mod:`logging`, later ones are
 swallowed silently.

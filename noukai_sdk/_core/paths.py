@@ -2,7 +2,7 @@
 
 ``FlowAddress`` is the one place that turns ``org/project/slug`` plus a version into request
 paths. Segments are validated (non-empty, no ``/``, not ``.``/``..``) and percent-encoded, so no
-user value can change the route or the query string (CONTRACT W11).
+user value can change the route or the query string.
 
 The generated request builders are imported when a request is first built, not with this
 module, so ``import noukai_sdk`` does not load the generated models behind them.
@@ -15,13 +15,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal
 
-from noukai_sdk._core.http_types import HttpRequest
+from noukai_sdk._core.http_types import HttpRequest, Timeout
 
 if TYPE_CHECKING:
-    import httpx
-
     from noukai_sdk_generated._runtime import BuiltRequest
 
 Version = Literal["production", "draft"] | int | None
@@ -29,7 +27,6 @@ Version = Literal["production", "draft"] | int | None
 
 FlowOperation = Literal["execute", "step", "jobs"]
 Attempt = Literal["latest", "all"] | int
-RequestTimeout = Union[float, "httpx.Timeout", None]
 
 
 def validate_segment(value: object, *, name: str) -> str:
@@ -86,7 +83,7 @@ def parse_flow_address(
     default_org: str | None,
     default_project: str | None,
 ) -> FlowAddress:
-    """Apply CONTRACT §1.6's slug forms, then validate every segment."""
+    """Accept ``slug`` or ``org/project/slug`` (defaults fill the rest); validate every segment."""
     if slug is not None and "/" in slug and (org is not None or project is not None):
         raise ValueError("Pass either a slug string OR org/project/slug kwargs, not both.")
     if slug is not None and org is None and project is None:
@@ -142,7 +139,7 @@ class FlowAddress:
         version: int | None,
         body: Any,
         session_id: str | None,
-        timeout: RequestTimeout,
+        timeout: Timeout,
     ) -> HttpRequest:
         """The POST for ``execute``/``step``/``jobs`` (``version=None`` is the unversioned path).
 
@@ -189,7 +186,7 @@ class FlowAddress:
             x_session_id=session_id,
         )
 
-    def job_status_request(self, execution_id: str, *, timeout: RequestTimeout) -> HttpRequest:
+    def job_status_request(self, execution_id: str, *, timeout: Timeout) -> HttpRequest:
         """``GET …/jobs/{executionId}`` (never versioned)."""
         built = _builder("jobs.get_job")(
             org=self.org,
@@ -199,7 +196,7 @@ class FlowAddress:
         )
         return _http_request(built, timeout=timeout)
 
-    def run_trace_request(self, execution_id: str, *, timeout: RequestTimeout) -> HttpRequest:
+    def run_trace_request(self, execution_id: str, *, timeout: Timeout) -> HttpRequest:
         """``GET …/runs/{executionId}/trace``."""
         built = _builder("runs.get_run_trace")(
             org=self.org,
@@ -216,9 +213,9 @@ class FlowAddress:
         *,
         attempt: Attempt = "latest",
         loop_index: int | None = None,
-        timeout: RequestTimeout,
+        timeout: Timeout,
     ) -> HttpRequest:
-        """``GET …/runs/{executionId}/steps/{stepId}/trace`` with its query (CONTRACT §3.6)."""
+        """``GET …/runs/{executionId}/steps/{stepId}/trace`` with its query."""
         built = _builder("runs.get_step_trace")(
             org=self.org,
             project=self.project,
@@ -232,7 +229,7 @@ class FlowAddress:
         )
         return _http_request(built, timeout=timeout)
 
-    def live_trace_request(self, execution_id: str, *, timeout: RequestTimeout) -> HttpRequest:
+    def live_trace_request(self, execution_id: str, *, timeout: Timeout) -> HttpRequest:
         """``GET …/runs/{executionId}/trace/stream`` (SSE)."""
         built = _builder("runs.stream_run_trace")(
             org=self.org,
@@ -243,7 +240,7 @@ class FlowAddress:
         return _http_request(built, timeout=timeout, streaming=True)
 
 
-def session_request(session_id: str, *, timeout: RequestTimeout = None) -> HttpRequest:
+def session_request(session_id: str, *, timeout: Timeout = None) -> HttpRequest:
     """``GET /seq/sessions/{sessionId}`` (not flow-scoped, never versioned)."""
     built = _builder("sessions.get_session")(
         session_id=validate_segment(session_id, name="session_id")
@@ -299,9 +296,7 @@ def _remember_shape(key: _ShapeKey, built: BuiltRequest) -> None:
     _REQUEST_SHAPES[key] = (built["method"], built["url"], built.get("headers", _NO_HEADERS))
 
 
-def _http_request(
-    built: BuiltRequest, *, timeout: RequestTimeout, streaming: bool = False
-) -> HttpRequest:
+def _http_request(built: BuiltRequest, *, timeout: Timeout, streaming: bool = False) -> HttpRequest:
     return HttpRequest(
         built["method"],
         built["url"],

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from noukai_sdk._core.constants import DEFAULT_TIMEOUT, SESSION_ID_HEADER
-from noukai_sdk._core.effects import CloseStream, Protocol, Sleep, open_stream, read_stream, send
+from noukai_sdk._core.effects import CloseStream, Sleep, Steps, open_stream, read_stream, send
 from noukai_sdk._core.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -55,7 +55,7 @@ class RequestContext:
 
 def send_with_retries(
     request: HttpRequest, ctx: RequestContext, *, deadline: Deadline | None = None
-) -> Protocol[HttpResponse]:
+) -> Steps[HttpResponse]:
     """Send ``request``, retrying per ``ctx.retry``; return the 2xx response or raise the mapped error.
 
     With a ``deadline`` every attempt's timeout is bounded by the time left, and no retry is
@@ -121,7 +121,7 @@ def _too_late(deadline: Deadline | None, delay: float) -> bool:
     return deadline is not None and delay >= deadline.remaining()
 
 
-def open_event_stream(request: HttpRequest, ctx: RequestContext) -> Protocol[StreamHead]:
+def open_event_stream(request: HttpRequest, ctx: RequestContext) -> Steps[StreamHead]:
     """Open a streaming request; on an error status read the body and raise the mapped error.
 
     Opening is retried under the same policy as a JSON request: a refused connect always (the
@@ -195,7 +195,7 @@ def _is_event_stream(head: StreamHead) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == "text/event-stream"
 
 
-def _not_an_event_stream(head: StreamHead, ctx: RequestContext) -> Protocol[NoukaiError]:
+def _not_an_event_stream(head: StreamHead, ctx: RequestContext) -> Steps[NoukaiError]:
     content = yield from _read_and_close(MAX_ERROR_BODY_BYTES)
     response = HttpResponse(head.status_code, head.headers, content, secrets=ctx.secrets)
     error = response_validation_error(
@@ -206,7 +206,7 @@ def _not_an_event_stream(head: StreamHead, ctx: RequestContext) -> Protocol[Nouk
     return _redact(error, ctx)
 
 
-def _read_and_close(limit: int) -> Protocol[bytes]:
+def _read_and_close(limit: int) -> Steps[bytes]:
     """Read a response body (at most ``limit`` bytes kept) and close the stream."""
     chunks: list[bytes] = []
     size = 0
@@ -261,7 +261,7 @@ def response_validation_error(
 
 def _back_off(
     request: HttpRequest, ctx: RequestContext, attempt: int, delay: float, reason: str
-) -> Protocol[int]:
+) -> Steps[int]:
     ctx.log.retry(request, attempt=attempt, delay=delay, reason=reason)
     yield Sleep(delay)
     return attempt + 1

@@ -8,7 +8,7 @@ turns an execute/resume response body into one of them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, Union, cast
@@ -118,8 +118,6 @@ class JobAccepted(_JobAcceptedModel):
 
 ExecuteOutcome = Union[ExecuteResult, PausedResult]  # noqa: UP007 (runtime alias on 3.10)
 """What ``execute()`` returns without a ``tool_handler``."""
-
-AsyncResume = Callable[[PausedResult, ToolResults], Awaitable[ExecuteOutcome]]
 
 
 def parse_execute_response(response: HttpResponse, *, session_id: str | None) -> ExecuteOutcome:

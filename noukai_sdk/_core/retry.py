@@ -1,4 +1,4 @@
-"""The retry policy (DESIGN §3): which failures are retried, and how long to wait in between.
+"""The retry policy: which failures are retried, and how long to wait in between.
 
 Pure decisions, no I/O: :mod:`noukai_sdk._core.requesting` asks the policy and yields a ``Sleep``
 effect, so the same policy serves the sync and async clients and tests can pin the jitter.

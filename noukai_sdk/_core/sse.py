@@ -13,10 +13,10 @@ data stays ``bytes`` (checked to be UTF-8) so the typed layer can validate it st
 with pydantic.
 
 End of stream: when the body ends after one or more complete ``data:`` lines but without the blank
-line that should dispatch them, :meth:`SSEDecoder.end` dispatches that event anyway (0.2.0 dropped it,
-W16). Only a final line that never received its line end is discarded, because it cannot be told
-apart from a connection cut in the middle of a line. (The WHATWG rules discard both; dispatching the
-complete-lines case is the more useful choice for a server that forgets the final blank line.)
+line that should dispatch them, :meth:`SSEDecoder.end` dispatches that event anyway (0.2.0 dropped
+it, losing the last event). Only a final line that never received its line end is discarded, as it
+cannot be told apart from a connection cut in the middle of a line. (The WHATWG rules discard both;
+dispatching the complete-lines case is the more useful choice for a server that forgets the final blank line.)
 """
 
 from __future__ import annotations

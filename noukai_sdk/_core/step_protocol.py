@@ -2,11 +2,12 @@
 
 One logical run is a sequence of ``POST …/step`` calls, each answered by an SSE stream. The
 :class:`StepCursor` is the small state machine that carries the run from one call to the next
-(CONTRACT §8.1, with the server's ``stepIndex``/``executionId`` winning over the client's own
-count, W24/W25); :func:`step_protocol` is the generator the effect drivers run: it builds each
+(the server's ``stepIndex``/``executionId`` win over the client's own count, because a
+resumed or re-run step is the server's to number); :func:`step_protocol` is the generator the
+effect drivers run: it builds each
 request body, reads the stream, stamps ``step_index``, handles tool pauses and decides when the
 run is over. A stream that ends without a pause or a terminal event raises
-:class:`StreamInterruptedError` with the cursor, never a silent "success" (W15); a server that
+:class:`StreamInterruptedError` with the cursor, never a silent "success"; a server that
 keeps pausing without the run moving is abandoned after a few identical requests, never looped on.
 
 :func:`live_trace_protocol` is the much simpler reader of ``GET …/runs/{id}/trace/stream``.
@@ -18,8 +19,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from noukai_sdk._core.config import check_timeout
 from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
-from noukai_sdk._core.effects import CloseStream, Emit, Protocol, Sleep, call_user, read_stream
+from noukai_sdk._core.effects import (
+    CloseStream,
+    Emit,
+    Sleep,
+    Steps,
+    call_user,
+    is_async,
+    read_stream,
+)
 from noukai_sdk._core.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -39,23 +49,23 @@ from noukai_sdk._core.events import (
     ToolResults,
     parse_event,
 )
+from noukai_sdk._core.execute import as_list
+from noukai_sdk._core.http_types import Timeout
+from noukai_sdk._core.paths import FlowAddress, Version, validate_session_header, version_number
 from noukai_sdk._core.requesting import RequestContext, open_event_stream
 from noukai_sdk._core.resumed_events import ResumedEvents
+from noukai_sdk._core.scope import resolve_session_id
 from noukai_sdk._core.sse import EventStreamDecodeError, ServerSentEvent, SSEDecoder
 from noukai_sdk._core.tool_calls import (
     check_tool_round_limit,
     normalize_tool_results,
-    reject_async_handler_on_sync_client,
-    reject_awaitable_result,
+    resolve_max_tool_rounds,
     warn_if_history_too_long,
 )
 from noukai_sdk_generated.models import ErrorDetail, StepRequest
 
 if TYPE_CHECKING:
-    import httpx
-
     from noukai_sdk._core.http_types import HttpRequest, StreamHead
-    from noukai_sdk._core.paths import FlowAddress
 
 MAX_IDLE_SEGMENTS = 3
 """Consecutive ``/step`` answers that pause without any progress before the run is abandoned."""
@@ -66,10 +76,11 @@ ToolHandler = Callable[[list[dict[str, Any]]], Any]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepCall:
-    """Everything one ``steps()``/``events()`` iteration needs, resolved by the client shell.
+    """Everything one ``steps()``/``events()`` iteration needs, validated.
 
     ``version`` is the path's version number (``None`` = unversioned); ``session_id`` is already
-    resolved (per-call > scope > client default) and goes on every ``/step`` call.
+    resolved (per-call > scope > client default) and goes on every ``/step`` call. Built by
+    :meth:`from_args` from the public arguments.
     """
 
     address: FlowAddress
@@ -94,13 +105,68 @@ class StepCall:
     """The public method this call serves, for error messages."""
     auto_resume: int = 0
     """How many times a stream cut after the run started is resumed at its cursor."""
-    sync_client: bool = True
-    timeout: float | httpx.Timeout | None = None
+    timeout: Timeout = None
+
+    @classmethod
+    def from_args(
+        cls,
+        address: FlowAddress,
+        *,
+        client_session_id: str | None,
+        only_steps: bool,
+        entry: str = "events()",
+        message: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler | None = None,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
+        trace: bool = False,
+        run_remaining: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        auto_resume: int = 0,
+    ) -> StepCall:
+        """The call for these public arguments, checked now rather than on the first event."""
+        number = version_number(version)
+        if number == 0:
+            raise ValueError(
+                f"{entry} cannot run the draft version (version='draft' or 0); "
+                "publish a version, or omit version= to run production."
+            )
+        resolved = resolve_session_id(session_id, client_session_id)
+        if resolved is not None:
+            validate_session_header(resolved)
+        return cls(
+            address=address,
+            version=number,
+            message=message,
+            parameters=parameters,
+            attachments=as_list(attachments, name="attachments"),
+            input_overrides=input_overrides,
+            block_overrides=block_overrides,
+            tools=as_list(tools, name="tools"),
+            tool_choice=tool_choice,
+            trace=bool(trace),
+            run_remaining=run_remaining,
+            session_id=resolved,
+            tool_handler=tool_handler,
+            max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
+            only_steps=only_steps,
+            raise_failures=only_steps or entry != "events()",
+            entry=entry,
+            auto_resume=_check_auto_resume(auto_resume),
+            timeout=check_timeout(timeout),
+        )
 
 
 @dataclass(slots=True)
 class StepCursor:
-    """Where the run stands between ``/step`` calls (CONTRACT §8.1); the server's values win."""
+    """Where the run stands between ``/step`` calls; the server's values win."""
 
     execution_id: str | None = None
     step_index: int = 0
@@ -117,7 +183,7 @@ class StepCursor:
         return self.step_index == 0 and self.execution_id is None and self.tool_messages is None
 
     def request_body(self, call: StepCall) -> Any:
-        """The next ``/step`` body (CONTRACT §3.5); consumes the staged tool messages."""
+        """The next ``/step`` body; consumes the staged tool messages."""
         first = self.is_first_call
         fields = {
             "execution_id": self.execution_id,
@@ -176,10 +242,8 @@ class StepCursor:
         self.iterations_used = event.iterations_used
 
 
-def step_protocol(call: StepCall, ctx: RequestContext) -> Protocol[None]:
+def step_protocol(call: StepCall, ctx: RequestContext) -> Steps[None]:
     """Drive one logical run over as many ``/step`` calls as it takes, emitting typed events."""
-    if call.sync_client:
-        reject_async_handler_on_sync_client(call.tool_handler)
     cursor = StepCursor()
     resumed = ResumedEvents() if call.auto_resume > 0 and not call.only_steps else None
     idle_segments = resumes = 0
@@ -221,6 +285,14 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Protocol[None]:
             )
 
 
+def _check_auto_resume(auto_resume: object) -> int:
+    if isinstance(auto_resume, bool) or not isinstance(auto_resume, int):
+        raise TypeError(f"auto_resume must be an int, got {type(auto_resume).__name__}")
+    if auto_resume < 0:
+        raise ValueError(f"auto_resume must be 0 or more, got {auto_resume}")
+    return auto_resume
+
+
 def _resumable(error: NoukaiError, cursor: StepCursor, *, resuming: bool) -> bool:
     """Whether ``auto_resume`` may continue the run after ``error``.
 
@@ -240,7 +312,7 @@ def _run_segment(
     cursor: StepCursor,
     request: HttpRequest,
     resumed: ResumedEvents | None,
-) -> Protocol[bool]:
+) -> Steps[bool]:
     """One ``/step`` call: read its stream; ``True`` when another call should follow."""
     head = yield from open_event_stream(request, ctx)
     decoder = SSEDecoder()
@@ -318,7 +390,7 @@ def _decode(decoder: SSEDecoder, chunk: bytes, head: StreamHead) -> list[ServerS
         raise
 
 
-def _tool_pause(call: StepCall, cursor: StepCursor, event: ToolCallsRequired) -> Protocol[None]:
+def _tool_pause(call: StepCall, cursor: StepCursor, event: ToolCallsRequired) -> Steps[None]:
     """Answer a tool pause: with the handler (auto), or by handing the event to the caller."""
     cursor.tool_pause(event)
     handler = call.tool_handler
@@ -326,8 +398,6 @@ def _tool_pause(call: StepCall, cursor: StepCursor, event: ToolCallsRequired) ->
         check_tool_round_limit(cursor.tool_rounds, call.max_tool_rounds, event.execution_id)
         cursor.tool_rounds += 1
         results = yield from call_user(handler, event.tool_calls)
-        if call.sync_client:
-            reject_awaitable_result(results)
         cursor.stage_tool_results(event, results)
         return
     if call.raise_failures:
@@ -339,11 +409,12 @@ def _tool_pause(call: StepCall, cursor: StepCursor, event: ToolCallsRequired) ->
             execution_id=event.execution_id,
         )
     event._stage_results = lambda results: cursor.stage_tool_results(event, results)
-    event._async_client = not call.sync_client
+    asynchronous = yield from is_async()
+    event._async_client = asynchronous
     yield Emit(event)
     event._stage_results = _too_late
     if cursor.tool_messages is None:
-        resume = "resume_sync(results)" if call.sync_client else "await event.resume(results)"
+        resume = "await event.resume(results)" if asynchronous else "resume_sync(results)"
         raise FlowExecutionError(
             f"The flow is paused for tool calls at step {event.step_id!r}: call {resume} on the "
             "ToolCallsRequired event before asking for the next event (or pass tool_handler=).",
@@ -400,7 +471,7 @@ def _interrupted(cursor: StepCursor, head: StreamHead, why: str) -> StreamInterr
 
 def live_trace_protocol(
     request: HttpRequest, ctx: RequestContext, *, execution_id: str | None = None
-) -> Protocol[None]:
+) -> Steps[None]:
     """Emit every event of a run's live trace stream until its terminal event (no cursor).
 
     The stream is complete only once ``flow_completed`` or ``step_error`` has arrived; a stream

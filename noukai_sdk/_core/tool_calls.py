@@ -3,7 +3,7 @@
 """Tool-call helpers shared by the ``/execute`` tool loop and the ``/step`` protocol.
 
 Tool results are accepted in the three shapes the docs have shown over time and always sent in
-the OpenAI shape (DESIGN W32); results are checked against the pending calls before any request.
+the OpenAI shape; results are checked against the pending calls before any request.
 """
 
 from __future__ import annotations
@@ -116,17 +116,6 @@ def reject_async_handler_on_sync_client(handler: Callable[..., Any] | None) -> N
     if handler is not None and is_async_callable(handler):
         raise TypeError(
             "Sync client cannot use async tool_handler; use AsyncNoukai, or pass a plain function."
-        )
-
-
-def reject_awaitable_result(result: object) -> None:
-    """A sync-client handler that returned an awaitable (e.g. a lambda around a coroutine)."""
-    if inspect.isawaitable(result):
-        close = getattr(result, "close", None)
-        if callable(close):
-            close()
-        raise TypeError(
-            "Sync client cannot use async tool_handler (it returned an awaitable); use AsyncNoukai."
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._core.effects import Emit, Protocol
+from noukai_sdk._core.effects import Emit, Steps
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -34,14 +34,14 @@ def trace_context_headers() -> dict[str, str]:
 class StreamSpan:
     """The span of one stream: opened lazily by the first request, ended exactly once."""
 
-    __slots__ = ("_attributes", "_context", "_name", "_settings", "_span")
+    __slots__ = ("_attributes", "_name", "_settings", "_span", "_span_context")
 
     def __init__(self, settings: OtelSettings, name: str, attributes: Mapping[str, Any]) -> None:
         self._settings = settings
         self._name = name
         self._attributes = dict(attributes)
         self._span: Span | None = None
-        self._context: Context | None = None
+        self._span_context: Context | None = None
 
     def attach(self) -> object:
         """Make the span current (opening it on first use); returns the token for :meth:`detach`."""
@@ -51,8 +51,8 @@ class StreamSpan:
             self._span = self._settings.resolve_tracer().start_span(
                 self._name, kind=trace.SpanKind.CLIENT, attributes=self._attributes
             )
-            self._context = trace.set_span_in_context(self._span)
-        return context.attach(self._context)  # type: ignore[arg-type]
+            self._span_context = trace.set_span_in_context(self._span)
+        return context.attach(self._span_context)  # type: ignore[arg-type]
 
     def detach(self, token: object) -> None:
         from opentelemetry import context
@@ -112,7 +112,7 @@ def event_attributes(event: Any) -> dict[str, str | int]:
     return attributes
 
 
-def traced_protocol(protocol: Protocol[Any], span: StreamSpan) -> Protocol[Any]:
+def traced_protocol(protocol: Steps[Any], span: StreamSpan) -> Steps[Any]:
     """``protocol`` with ``span`` current while it runs, its events recorded, its end ending it."""
     value: Any = None
     error: BaseException | None = None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._core.effects import Protocol
+from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.errors import NoukaiError
 from noukai_sdk._core.paths import Version
 from noukai_sdk._core.results import ExecuteResult, PausedResult
@@ -31,6 +31,8 @@ from noukai_sdk._version import __version__
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
+    from noukai_sdk._core.link import AsyncLink, SyncLink
+    from noukai_sdk._core.paths import FlowAddress
     from noukai_sdk_generated.models import StepTrace, Trace
 
 TRACER_NAME = "noukai-sdk"
@@ -116,8 +118,8 @@ def flow_attributes(flow: Flow | AsyncFlow, version: object) -> dict[str, str]:
 
 
 def traced_stream(
-    flow: Flow | AsyncFlow, name: str, version: object, protocol: Protocol[None]
-) -> Protocol[None]:
+    flow: TracedFlow | AsyncTracedFlow, name: str, version: object, protocol: Steps[None]
+) -> Steps[None]:
     """A stream's protocol inside its own span ``name``."""
     span = StreamSpan(_settings(flow), name, flow_attributes(flow, version))
     return traced_protocol(protocol, span)
@@ -159,7 +161,7 @@ def emit_step_spans(settings: OtelSettings, trace: Trace) -> None:
 
 
 def step_attributes(step: StepTrace, *, payloads: bool) -> dict[str, str | int]:
-    """A step span's attributes (CONTRACT §19.8.3); optional ones only when present."""
+    """A step span's attributes; optional ones only when present."""
     attributes: dict[str, str | int] = {
         "noukai.step.id": step.step_id,
         "noukai.step.attempt": step.attempt,
@@ -225,11 +227,8 @@ def _parse_iso(text: str) -> datetime | None:
         return None
 
 
-def _settings(flow: Flow | AsyncFlow) -> OtelSettings:
-    settings: OtelSettings | None = flow._client._otel
-    if settings is None:  # only clients with otel settings hand out traced flows
-        raise RuntimeError("traced flow without OpenTelemetry settings")
-    return settings
+def _settings(flow: TracedFlow | AsyncTracedFlow) -> OtelSettings:
+    return flow._settings
 
 
 class TracedRun(Run):
@@ -238,10 +237,10 @@ class TracedRun(Run):
     __slots__ = ("_flow",)
 
     def __init__(self, flow: TracedFlow, execution_id: str) -> None:
-        super().__init__(flow._client, flow._address, execution_id)
+        super().__init__(flow._link, flow._address, execution_id)
         self._flow = flow
 
-    def _observe(self, protocol: Protocol[None]) -> Protocol[None]:
+    def _observe(self, protocol: Steps[None]) -> Steps[None]:
         return _traced_live_trace(self._flow, self.execution_id, protocol)
 
 
@@ -251,16 +250,16 @@ class AsyncTracedRun(AsyncRun):
     __slots__ = ("_flow",)
 
     def __init__(self, flow: AsyncTracedFlow, execution_id: str) -> None:
-        super().__init__(flow._client, flow._address, execution_id)
+        super().__init__(flow._link, flow._address, execution_id)
         self._flow = flow
 
-    def _observe(self, protocol: Protocol[None]) -> Protocol[None]:
+    def _observe(self, protocol: Steps[None]) -> Steps[None]:
         return _traced_live_trace(self._flow, self.execution_id, protocol)
 
 
 def _traced_live_trace(
-    flow: Flow | AsyncFlow, execution_id: str, protocol: Protocol[None]
-) -> Protocol[None]:
+    flow: TracedFlow | AsyncTracedFlow, execution_id: str, protocol: Steps[None]
+) -> Steps[None]:
     span = StreamSpan(
         _settings(flow),
         "noukai.run.live_trace",
@@ -272,16 +271,20 @@ def _traced_live_trace(
 class TracedFlow(Flow):
     """A :class:`Flow` whose calls and streams run inside spans."""
 
-    __slots__ = ()
+    __slots__ = ("_settings",)
 
-    def _observe(self, method: str, version: Version, protocol: Protocol[None]) -> Protocol[None]:
+    def __init__(self, link: SyncLink, address: FlowAddress, settings: OtelSettings) -> None:
+        super().__init__(link, address)
+        self._settings = settings
+
+    def _observe(self, method: str, version: Version, protocol: Steps[None]) -> Steps[None]:
         return traced_stream(self, f"noukai.flow.{method}", version, protocol)
 
     def run(self, execution_id: str) -> Run:
         return TracedRun(self, execution_id)
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
-        settings = _settings(self)
+        settings = self._settings
         with call_span(settings, self, "execute", kwargs.get("version")) as span:
             outcome = super().execute(*args, **kwargs)
             record_outcome(span, outcome)
@@ -293,7 +296,7 @@ class TracedFlow(Flow):
             return outcome
 
     def execute_async(self, *args: Any, **kwargs: Any) -> Any:
-        with call_span(_settings(self), self, "execute_async", kwargs.get("version")) as span:
+        with call_span(self._settings, self, "execute_async", kwargs.get("version")) as span:
             job = super().execute_async(*args, **kwargs)
             record_outcome(span, job)
             return job
@@ -302,16 +305,20 @@ class TracedFlow(Flow):
 class AsyncTracedFlow(AsyncFlow):
     """An :class:`AsyncFlow` whose calls and streams run inside spans."""
 
-    __slots__ = ()
+    __slots__ = ("_settings",)
 
-    def _observe(self, method: str, version: Version, protocol: Protocol[None]) -> Protocol[None]:
+    def __init__(self, link: AsyncLink, address: FlowAddress, settings: OtelSettings) -> None:
+        super().__init__(link, address)
+        self._settings = settings
+
+    def _observe(self, method: str, version: Version, protocol: Steps[None]) -> Steps[None]:
         return traced_stream(self, f"noukai.flow.{method}", version, protocol)
 
     def run(self, execution_id: str) -> AsyncRun:
         return AsyncTracedRun(self, execution_id)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        settings = _settings(self)
+        settings = self._settings
         with call_span(settings, self, "execute", kwargs.get("version")) as span:
             outcome = await super().execute(*args, **kwargs)
             record_outcome(span, outcome)
@@ -323,7 +330,7 @@ class AsyncTracedFlow(AsyncFlow):
             return outcome
 
     async def execute_async(self, *args: Any, **kwargs: Any) -> Any:
-        with call_span(_settings(self), self, "execute_async", kwargs.get("version")) as span:
+        with call_span(self._settings, self, "execute_async", kwargs.get("version")) as span:
             job = await super().execute_async(*args, **kwargs)
             record_outcome(span, job)
             return job

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any, TypeVar, cast
 
-from noukai_sdk._core.effects import Effect, Protocol, SendRequest
+from noukai_sdk._core.effects import Effect, SendRequest, Steps
 from noukai_sdk._core.http_types import HttpRequest, HttpResponse
 from noukai_sdk._relay._fields import RESUME_TOKEN_FIELD, wire_name
 
@@ -73,7 +73,7 @@ class ResumeTokens:
         return replace(request, json={**resume, RESUME_TOKEN_FIELD: token})
 
 
-def carrying_resume_tokens(protocol: Protocol[T], tokens: ResumeTokens) -> Protocol[T]:
+def carrying_resume_tokens(protocol: Steps[T], tokens: ResumeTokens) -> Steps[T]:
     """``protocol`` with resume tokens taken from its replies and added to its resumes."""
     value: Any = None
     error: BaseException | None = None

@@ -2,7 +2,7 @@
 
 The relay pins the flow; the caller sends the same ``/execute`` body as :class:`~noukai_sdk.Flow`
 and runs the tool loop itself. Both classes drive the SDK's one execute protocol
-(:func:`~noukai_sdk._flows.execute_protocol`: tool-result normalisation, round limit, history
+(:func:`~noukai_sdk._core.execute.execute_protocol`: tool-result normalisation, round limit, history
 warning, response validation) against their relay transport, and map error statuses with the
 relay's response headers (``X-Request-ID``, ``Retry-After``, ``WWW-Authenticate``). The resume
 token a relay adds to each paused reply is sent back with that pause's resume automatically.
@@ -10,23 +10,22 @@ token a relay adds to each paused reply is sent back with that pause's resume au
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
 from typing_extensions import Self
 
-from noukai_sdk._core.effects import run_async, run_sync
+from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
 from noukai_sdk._core.execute import (
     AsyncToolHandler,
     ExecuteCall,
     MessageInput,
     ToolHandler,
     execute_protocol,
-    new_execute_call,
+    public_arguments,
     resume_protocol,
 )
-from noukai_sdk._core.requesting import RequestContext
 from noukai_sdk._core.results import (
     ExecuteOutcome,
     ExecuteResult,
@@ -34,14 +33,14 @@ from noukai_sdk._core.results import (
     ResumeBinding,
     ToolResults,
 )
-from noukai_sdk._core.retry import RetryPolicy
 from noukai_sdk._core.tool_calls import is_async_callable
 from noukai_sdk._relay._carry import ResumeTokens, carrying_resume_tokens
 from noukai_sdk._relay._transport import (
     RelayExecuteTransport,
     RelaySyncExecuteTransport,
     RelayTarget,
-    relay_timeout,
+    relay_link,
+    relay_target,
 )
 
 if TYPE_CHECKING:
@@ -52,14 +51,7 @@ class _RelayFlowCore:
     """Call building shared by ``RelayFlow`` and ``AsyncRelayFlow``."""
 
     _target: RelayTarget
-    _context: RequestContext
     _tokens: ResumeTokens
-
-    def _setup(self, target: RelayTarget, timeout: float | httpx.Timeout) -> None:
-        self._target = target
-        self._tokens = ResumeTokens()
-        # Relay calls are never retried: a POST may already have run (and billed) the flow.
-        self._context = RequestContext(retry=RetryPolicy(max_retries=0), timeout=timeout)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
@@ -68,39 +60,6 @@ class _RelayFlowCore:
     def url(self) -> str:
         """The relay route every call is POSTed to."""
         return self._target.url
-
-    def _execute_call(
-        self,
-        *,
-        message: str | None,
-        messages: Sequence[MessageInput] | None,
-        parameters: Mapping[str, Any] | None,
-        tools: Sequence[Any] | None,
-        tool_choice: Any,
-        tool_handler: Callable[..., Any] | None,
-        max_tool_rounds: int | None,
-        trace: bool,
-        sync_client: bool,
-    ) -> ExecuteCall:
-        if sync_client and tool_handler is not None and is_async_callable(tool_handler):
-            raise TypeError("Sync RelayFlow cannot use async tool_handler. Use AsyncRelayFlow.")
-        return new_execute_call(
-            address=self._target,
-            version=None,
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            block_overrides=None,
-            attachments=None,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            timeout=None,
-            session_id=None,
-            sync_client=sync_client,
-        )
 
 
 class RelayFlow(_RelayFlowCore):
@@ -118,13 +77,15 @@ class RelayFlow(_RelayFlowCore):
         client: httpx.Client | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
-        self._transport = RelaySyncExecuteTransport(url, client=client, timeout=timeout)
-        self._setup(self._transport._target, relay_timeout(timeout))
+        self._relay = RelaySyncExecuteTransport(url, client=client, timeout=timeout)
+        self._target = relay_target(self._relay)
+        self._tokens = ResumeTokens()
+        self._link = relay_link(self._relay, timeout)
 
     @property
     def transport(self) -> RelaySyncExecuteTransport:
         """The transport doing the POSTs (for sending a ready payload yourself)."""
-        return self._transport
+        return self._relay
 
     @overload
     def execute(
@@ -136,7 +97,7 @@ class RelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult: ...
 
@@ -150,7 +111,7 @@ class RelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult | PausedResult: ...
 
@@ -163,7 +124,7 @@ class RelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult | PausedResult:
         """Run the relayed flow; with ``tool_handler`` every tool pause is answered automatically.
@@ -171,19 +132,17 @@ class RelayFlow(_RelayFlowCore):
         Without a handler a pause comes back as a :class:`PausedResult` to answer with
         ``resume_sync()``.
         """
-        call = self._execute_call(
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            sync_client=True,
+        arguments = public_arguments(locals())
+        if tool_handler is not None and is_async_callable(tool_handler):
+            raise TypeError("Sync RelayFlow cannot use async tool_handler. Use AsyncRelayFlow.")
+        call = ExecuteCall.from_args(
+            self._target,
+            client_session_id=None,
+            in_session=False,
+            **arguments,
         )
-        protocol = carrying_resume_tokens(execute_protocol(call, self._context), self._tokens)
-        outcome = run_sync(protocol, self._transport._io)
+        protocol = carrying_resume_tokens(execute_protocol(call, self._link.context), self._tokens)
+        outcome = self._link.run(protocol)
         return self._bind(outcome, call)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
@@ -191,16 +150,16 @@ class RelayFlow(_RelayFlowCore):
 
             def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
                 protocol = carrying_resume_tokens(
-                    resume_protocol(call, paused, tool_results, self._context), self._tokens
+                    resume_protocol(call, paused, tool_results, self._link.context), self._tokens
                 )
-                return self._bind(run_sync(protocol, self._transport._io), call)
+                return self._bind(self._link.run(protocol), call)
 
             outcome._binding = ResumeBinding(is_async=False, resume=resume)
         return outcome
 
     def close(self) -> None:
         """Release the connection pool (an injected ``client`` stays open); idempotent."""
-        self._transport.close()
+        self._relay.close()
 
     def __enter__(self) -> Self:
         return self
@@ -224,13 +183,15 @@ class AsyncRelayFlow(_RelayFlowCore):
         client: httpx.AsyncClient | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
-        self._transport = RelayExecuteTransport(url, client=client, timeout=timeout)
-        self._setup(self._transport._target, relay_timeout(timeout))
+        self._relay = RelayExecuteTransport(url, client=client, timeout=timeout)
+        self._target = relay_target(self._relay)
+        self._tokens = ResumeTokens()
+        self._link = relay_link(self._relay, timeout)
 
     @property
     def transport(self) -> RelayExecuteTransport:
         """The transport doing the POSTs (for sending a ready payload yourself)."""
-        return self._transport
+        return self._relay
 
     @overload
     async def execute(
@@ -242,7 +203,7 @@ class AsyncRelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult: ...
 
@@ -256,7 +217,7 @@ class AsyncRelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult | PausedResult: ...
 
@@ -269,23 +230,19 @@ class AsyncRelayFlow(_RelayFlowCore):
         tools: Sequence[Any] | None = None,
         tool_choice: Any = None,
         tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = 10,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
     ) -> ExecuteResult | PausedResult:
         """Run the relayed flow; see :meth:`RelayFlow.execute`. A pause resumes with ``await resume()``."""
-        call = self._execute_call(
-            message=message,
-            messages=messages,
-            parameters=parameters,
-            tools=tools,
-            tool_choice=tool_choice,
-            tool_handler=tool_handler,
-            max_tool_rounds=max_tool_rounds,
-            trace=trace,
-            sync_client=False,
+        arguments = public_arguments(locals())
+        call = ExecuteCall.from_args(
+            self._target,
+            client_session_id=None,
+            in_session=False,
+            **arguments,
         )
-        protocol = carrying_resume_tokens(execute_protocol(call, self._context), self._tokens)
-        outcome = await run_async(protocol, self._transport._io)
+        protocol = carrying_resume_tokens(execute_protocol(call, self._link.context), self._tokens)
+        outcome = await self._link.run(protocol)
         return self._bind(outcome, call)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
@@ -293,16 +250,16 @@ class AsyncRelayFlow(_RelayFlowCore):
 
             async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
                 protocol = carrying_resume_tokens(
-                    resume_protocol(call, paused, tool_results, self._context), self._tokens
+                    resume_protocol(call, paused, tool_results, self._link.context), self._tokens
                 )
-                return self._bind(await run_async(protocol, self._transport._io), call)
+                return self._bind(await self._link.run(protocol), call)
 
             outcome._binding = ResumeBinding(is_async=True, resume=resume)
         return outcome
 
     async def aclose(self) -> None:
         """Release the connection pool (an injected ``client`` stays open); idempotent."""
-        await self._transport.aclose()
+        await self._relay.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from noukai_sdk._core.effects import Protocol
+from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.errors import APIConnectionError, NoukaiError, RateLimitError, parse_body
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.requesting import RequestContext, send_with_retries
@@ -171,7 +171,7 @@ class FlowRelay:
 
     def forward(
         self, body: ScreenedBody, trace_headers: Mapping[str, str], ctx: RequestContext
-    ) -> Protocol[RelayReply]:
+    ) -> Steps[RelayReply]:
         """POST the screened body to the flow's ``/execute`` and turn the outcome into the reply.
 
         Never sends ``X-Session-Id``; the only inbound headers forwarded are ``trace_headers``.

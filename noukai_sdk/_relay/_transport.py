@@ -12,14 +12,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from typing_extensions import Self
 
 from noukai_sdk._core.config import validate_timeout
 from noukai_sdk._core.constants import DEFAULT_TIMEOUT
 from noukai_sdk._core.effects import run_async, run_sync, send
-from noukai_sdk._core.http_types import HttpRequest
+from noukai_sdk._core.http_types import HttpRequest, Timeout
+from noukai_sdk._core.link import AsyncLink, SyncLink
+from noukai_sdk._core.requesting import RequestContext
+from noukai_sdk._core.retry import RetryPolicy
 from noukai_sdk._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
@@ -201,3 +204,25 @@ class RelayExecuteTransport:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+@overload
+def relay_link(transport: RelaySyncExecuteTransport, timeout: Timeout) -> SyncLink: ...
+@overload
+def relay_link(transport: RelayExecuteTransport, timeout: Timeout) -> AsyncLink: ...
+def relay_link(
+    transport: RelaySyncExecuteTransport | RelayExecuteTransport, timeout: Timeout
+) -> SyncLink | AsyncLink:
+    """The link a relay flow drives the execute protocol with: the transport's keyless I/O.
+
+    Relay calls are never retried: a POST may already have run (and billed) the flow.
+    """
+    context = RequestContext(retry=RetryPolicy(max_retries=0), timeout=relay_timeout(timeout))
+    if isinstance(transport, RelaySyncExecuteTransport):
+        return SyncLink(context, transport._io, None)
+    return AsyncLink(context, transport._io, None)
+
+
+def relay_target(transport: RelaySyncExecuteTransport | RelayExecuteTransport) -> RelayTarget:
+    """Where the transport POSTs: the address execute calls and their resumes are built for."""
+    return transport._target

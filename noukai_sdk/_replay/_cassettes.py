@@ -14,12 +14,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
+from noukai_sdk._client import client_link
 from noukai_sdk._core.errors import NoukaiError, ReplaySessionNotFoundError
 from noukai_sdk._replay._sessions import parse_session, replay_error, validate_session_id
 
 if TYPE_CHECKING:
     from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk._core.effects import Protocol
+    from noukai_sdk._core.effects import Steps
     from noukai_sdk._core.requesting import RequestContext
     from noukai_sdk_generated.models import SessionResponse
 
@@ -60,7 +61,7 @@ def write_cassette(path: PathLike, content: bytes) -> Path:
     return location
 
 
-def record_session(session_id: str, path: PathLike, ctx: RequestContext) -> Protocol[Path]:
+def record_session(session_id: str, path: PathLike, ctx: RequestContext) -> Steps[Path]:
     """Fetch ``session_id`` fresh (no cache) and write it to ``path`` as a cassette."""
     from noukai_sdk._core.paths import session_request
     from noukai_sdk._core.requesting import send_with_retries
@@ -75,16 +76,11 @@ def record_session(session_id: str, path: PathLike, ctx: RequestContext) -> Prot
 
 def export_session(client: Noukai, session_id: str, path: PathLike) -> Path:
     """Write the recorded session ``session_id`` to the cassette file ``path`` (``Noukai``)."""
-    from noukai_sdk._core.effects import run_sync
-    from noukai_sdk._replay._client_access import request_context, sync_io
-
-    return run_sync(record_session(session_id, path, request_context(client)), sync_io(client))
+    link = client_link(client)
+    return link.run(record_session(session_id, path, link.context))
 
 
 async def aexport_session(client: AsyncNoukai, session_id: str, path: PathLike) -> Path:
     """Write the recorded session ``session_id`` to the cassette file ``path`` (``AsyncNoukai``)."""
-    from noukai_sdk._core.effects import run_async
-    from noukai_sdk._replay._client_access import async_io, request_context
-
-    protocol = record_session(session_id, path, request_context(client))
-    return await run_async(protocol, async_io(client))
+    link = client_link(client)
+    return await link.run(record_session(session_id, path, link.context))

@@ -3,67 +3,36 @@
 These are the seams the flow and step-protocol code call when ``active_scope().mode ==
 "replay"``. They are protocols (see :mod:`noukai_sdk._core.effects`) because a per-call
 ``session_id=`` naming another session makes them fetch it (once per client, then cached; matched
-positionally like the scope's own session, W47). No flow endpoint is ever called, no tool
-handler runs, and a failed recording replays as a failure (W45).
+positionally like the scope's own session). No flow endpoint is ever called, no tool
+handler runs, and a failed recording replays as a failure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from noukai_sdk._core.effects import CallUser, Emit, Protocol
-from noukai_sdk._core.scope import Scope
-from noukai_sdk._replay._building import (
+from noukai_sdk._core.effects import Emit, Steps, YieldToLoop
+from noukai_sdk._core.scope import ReplayCall, ReplayedJob, Scope
+from noukai_sdk._replay._matching import RecordedExecution, ReplayState, SessionMatcher, Trigger
+from noukai_sdk._replay._reconstruction import (
+    ReplayPlan,
     build,
     failure_error,
+    plan_replay,
     replayed_events,
     replayed_result,
     replayed_steps,
 )
-from noukai_sdk._replay._matching import RecordedExecution, SessionMatcher, Trigger
-from noukai_sdk._replay._reconstruction import ReplayPlan, plan_replay
-from noukai_sdk._replay._state import ReplayState
 
 if TYPE_CHECKING:
-    from noukai_sdk._core.requesting import RequestContext
     from noukai_sdk._core.results import ExecuteResult
     from noukai_sdk_generated.models import JobStatus
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class ReplayCall:
-    """What a replayed call needs from its caller.
-
-    ``slug`` is the bare slug of the bound flow; ``session_id`` the per-call ``session_id=``
-    argument exactly as given (``None`` when omitted); ``context`` the calling client's request
-    context (used only to fetch an explicitly named session); ``client`` the calling client (its
-    session cache); ``flow_id`` the flow's id when the caller knows it (matches recordings of a
-    deleted flow).
-    """
-
-    slug: str
-    session_id: str | None = None
-    context: RequestContext | None = None
-    client: Any = None
-    flow_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayedJob:
-    """A job recording served in replay: submission facts plus the final status to report."""
-
-    execution_id: str
-    flow_id: str
-    block_count: int
-    session_id: str
-    final_status: JobStatus
-
-
-def replay_execute(scope: Scope, call: ReplayCall) -> Protocol[ExecuteResult]:
+def replay_execute(scope: Scope, call: ReplayCall) -> Steps[ExecuteResult]:
     """``execute()`` in replay: the matched recording's result, or its recorded failure raised."""
     matcher = _state(scope).matcher
     matcher.call_started(call.slug, "execute")
@@ -75,11 +44,11 @@ def replay_execute(scope: Scope, call: ReplayCall) -> Protocol[ExecuteResult]:
     return replayed_result(plan, session_id=session_id)
 
 
-def replay_events(scope: Scope, call: ReplayCall, *, only_steps: bool) -> Protocol[None]:
+def replay_events(scope: Scope, call: ReplayCall, *, only_steps: bool) -> Steps[None]:
     """``events()``/``steps()`` in replay: emit the reconstructed events of the matched recording.
 
     ``events()`` ends with the ``StepFailed`` of a failed recording; ``steps()`` (``only_steps``)
-    yields only ``StepCompleted`` and raises ``FlowExecutionError`` there, like a live run (W41).
+    yields only ``StepCompleted`` and raises ``FlowExecutionError`` there, like a live run.
     Matching happens when the first event is pulled.
     """
     state = _state(scope)
@@ -94,7 +63,7 @@ def replay_events(scope: Scope, call: ReplayCall, *, only_steps: bool) -> Protoc
         state.matcher.call_finished(call.slug, "step")
 
 
-def replay_job(scope: Scope, call: ReplayCall) -> Protocol[ReplayedJob]:
+def replay_job(scope: Scope, call: ReplayCall) -> Steps[ReplayedJob]:
     """``execute_async()`` in replay: a job whose polls and ``wait()`` serve the recording."""
     plan, session_id = yield from _served(scope, call, "job", _plan)
     return ReplayedJob(
@@ -106,19 +75,14 @@ def replay_job(scope: Scope, call: ReplayCall) -> Protocol[ReplayedJob]:
     )
 
 
-def _let_concurrent_calls_start(call: ReplayCall) -> Protocol[None]:
+def _let_concurrent_calls_start(call: ReplayCall) -> Steps[None]:
     """On an asyncio client, give the event loop one turn while this call is marked in flight.
 
     Replay does no I/O, so without this turn ``asyncio.gather(flow.execute(), flow.execute())``
     would run the calls one after the other and the concurrency warning could never fire for
     calls the user code did start concurrently (whose recorded order is not defined).
     """
-    from noukai_sdk._replay._client_access import is_async_client
-
-    if call.client is not None and is_async_client(call.client):
-        import asyncio
-
-        yield CallUser(asyncio.sleep, (0,))
+    yield YieldToLoop()
 
 
 def recorded_job_status(plan: ReplayPlan) -> JobStatus:
@@ -140,7 +104,7 @@ def _served(
     call: ReplayCall,
     trigger: Trigger,
     build: Callable[[RecordedExecution], T],
-) -> Protocol[tuple[T, str]]:
+) -> Steps[tuple[T, str]]:
     """Match the call in the scope's session or in the explicitly named one; build from it."""
     state = _state(scope)
     explicit = call.session_id is not None and call.session_id != scope.session_id
@@ -156,9 +120,8 @@ def _served(
 
 def _explicit_matcher(
     state: ReplayState, session_id: str, call: ReplayCall
-) -> Protocol[SessionMatcher]:
+) -> Steps[SessionMatcher]:
     from noukai_sdk._replay._sessions import (
-        SessionCache,
         cache_for,
         cached_fetch,
         validate_session_id,
@@ -169,12 +132,12 @@ def _explicit_matcher(
         matcher = state.explicit.get(session_id)
     if matcher is not None:
         return matcher
-    if call.context is None:
+    if call.link is None:
         raise TypeError(
             "A replayed call naming another session needs the client's request context."
         )
-    cache = cache_for(call.client) if call.client is not None else (state.cache or SessionCache())
-    session = yield from cached_fetch(session_id, call.context, cache)
+    cache = cache_for(call.link)
+    session = yield from cached_fetch(session_id, call.link.context, cache)
     with state.lock:
         matcher = state.explicit.setdefault(
             session_id, SessionMatcher(session.session_id, session.executions, explicit=True)

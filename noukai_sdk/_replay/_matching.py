@@ -3,10 +3,11 @@
 A call is keyed by (bare flow slug, trigger type) and takes recordings *positionally*: the N-th
 ``execute()`` of slug ``grade-3`` gets the N-th recorded ``execute`` of ``grade-3``. Recordings
 whose flow was deleted (null slug) still match when another recording of the same session, or the
-call itself, tells which slug their ``flowId`` belongs to (the documented fallback, W43). Job
-recordings are matched by ``execute_async()`` and never count as leftovers (W44).
+call itself, tells which slug their ``flowId`` belongs to (the documented fallback). Job
+recordings are matched by ``execute_async()`` and never count as leftovers.
 
 This module is pure: it only needs objects with the attributes of the generated session models.
+:class:`ReplayState` is what a replay scope keeps while it runs: its matchers.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import threading
 import warnings
 from collections import Counter
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from noukai_sdk._core.errors import ReplayMissError, ReplayNoSnapshotsError
+
+if TYPE_CHECKING:
+    from noukai_sdk._replay._sessions import SessionCache
 
 Trigger = Literal["execute", "step", "job"]
 _TRIGGERS: frozenset[str] = frozenset({"execute", "step", "job"})
@@ -116,7 +121,7 @@ class SessionMatcher:
             )
 
     def call_started(self, slug: str, trigger: Trigger) -> None:
-        """Note a call in flight; warn if another call for the same key is still running (W42)."""
+        """Note a call in flight; warn if another call for the same key is still running."""
         with self._lock:
             self._in_flight[(slug, trigger)] += 1
             concurrent = self._in_flight[(slug, trigger)] > 1
@@ -160,3 +165,18 @@ class SessionMatcher:
                 "name. Use a session captured while the flow still existed."
             )
         return message
+
+
+@dataclass(eq=False)
+class ReplayState:
+    """Stored as ``Scope.replay_state`` of a replay scope.
+
+    ``matcher`` serves the scope's own session. ``explicit`` holds a matcher per session named
+    by a per-call ``session_id=`` (fetched once, then matched positionally like the scope's own).
+    ``cache`` is the scope client's session cache, if the scope has a client.
+    """
+
+    matcher: SessionMatcher
+    cache: SessionCache | None = None
+    explicit: dict[str, SessionMatcher] = field(default_factory=lambda: {})
+    lock: threading.Lock = field(default_factory=threading.Lock)

@@ -1,12 +1,12 @@
 """Trace/replay scopes: the context managers and the ``@trace`` decorator.
 
-Entering a scope decides its mode (CONTRACT §12.1): *replay* for a cassette file or an honoured
+Entering a scope decides its mode: *replay* for a cassette file or an honoured
 ``replay_session_id``, else *capture* (a fresh UUID4 sent as ``X-Session-Id``), else *normal*. The
 entry and exit logic is written once as sans-IO protocols (:class:`_ScopeCore`); the sync and async
 managers only drive them. Differences from 0.2.0: a replay id passed without the gate raises
-:class:`ReplayDisabledError` (W49); ``scope_open`` is logged only once entry succeeded, and then
-``scope_close`` always follows (W50); the decorator joins an active scope instead of shadowing it
-(W39) and covers the whole iteration of generator functions (W51).
+:class:`ReplayDisabledError`; ``scope_open`` is logged only once entry succeeded, and then
+``scope_close`` always follows; the decorator joins an active scope instead of shadowing it and
+covers the whole iteration of generator functions.
 
 Scopes live in a context variable: asyncio tasks created inside inherit them, threads do not —
 use ``contextvars.copy_context().run(...)`` to carry a scope into a worker thread.
@@ -19,23 +19,27 @@ import inspect
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, Union, overload
 
-from noukai_sdk._core.effects import Protocol, run_async, run_sync
+from noukai_sdk._client import client_link
+from noukai_sdk._core.effects import Steps, run_async, run_sync
 from noukai_sdk._core.errors import ReplayDisabledError, ReplayLeftoverError
 from noukai_sdk._core.http_types import HttpRequest, HttpResponse
+from noukai_sdk._core.link import AsyncLink, SyncLink
 from noukai_sdk._core.scope import Scope, ScopeMode, active_scope, enter_scope, exit_scope
-from noukai_sdk._replay._gate import GATE_VARIABLE, replay_enabled
+from noukai_sdk._replay._sessions import GATE_VARIABLE, replay_enabled
 
 if TYPE_CHECKING:
     from contextvars import Token
 
     from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._core.effects import AsyncIO, AsyncStream, SyncIO, SyncStream
+    from noukai_sdk._core.link import ClientLink
     from noukai_sdk._replay._cassettes import PathLike
     from noukai_sdk_generated.models import SessionResponse
 
 F = TypeVar("F", bound=Callable[..., Any])
+ScopeClient = Union["Noukai", "AsyncNoukai", None]
 
 
 class _ScopeCore:
@@ -44,7 +48,7 @@ class _ScopeCore:
     def __init__(
         self,
         *,
-        client: Any,
+        client: Noukai | AsyncNoukai | None,
         replay_session_id: str | None,
         capture: bool,
         cassette: PathLike | None,
@@ -54,15 +58,15 @@ class _ScopeCore:
             raise TypeError(
                 "trace_scope(record_to=...) needs client= to fetch the session at exit."
             )
-        self.client = client
+        self.link: ClientLink | None = None if client is None else client_link(client)
         self.replay_session_id = replay_session_id
         self.capture = capture
         self.cassette = cassette
         self.record_to = record_to
 
-    def open(self) -> Protocol[Scope]:
+    def open(self) -> Steps[Scope]:
         """Decide the mode, load the session for replay, log ``scope_open``."""
-        from noukai_sdk._replay._state import ReplayState
+        from noukai_sdk._replay._matching import ReplayState
 
         session: SessionResponse | None = None
         if self.cassette is not None:
@@ -78,17 +82,17 @@ class _ScopeCore:
             mode, session_id = "replay", session.session_id
             state: ReplayState | None = ReplayState(
                 SessionMatcher(session.session_id, session.executions),
-                cache=cache_for(self.client) if self.client is not None else None,
+                cache=cache_for(self.link) if self.link is not None else None,
             )
         elif self.capture:
             mode, session_id, state = "capture", str(uuid.uuid4()), None
         else:
             mode, session_id, state = "normal", None, None
-        scope = Scope(mode=mode, session_id=session_id, replay_state=state, client=self.client)
+        scope = Scope(mode=mode, session_id=session_id, replay_state=state)
         self._log("scope_open", scope)
         return scope
 
-    def close(self, scope: Scope, *, body_failed: bool) -> Protocol[None]:
+    def close(self, scope: Scope, *, body_failed: bool) -> Steps[None]:
         """Check leftovers / record the capture (only after a clean body), log ``scope_close``."""
         try:
             if body_failed:
@@ -97,10 +101,9 @@ class _ScopeCore:
                 _raise_on_leftovers(scope)
             elif self.record_to is not None and scope.session_id is not None:
                 from noukai_sdk._replay._cassettes import record_session
-                from noukai_sdk._replay._client_access import request_context
 
-                ctx = request_context(self.client)
-                yield from record_session(scope.session_id, self.record_to, ctx)
+                assert self.link is not None  # record_to without a client is refused at init
+                yield from record_session(scope.session_id, self.record_to, self.link.context)
         finally:
             self._log("scope_close", scope)
 
@@ -117,8 +120,7 @@ class _ScopeCore:
             )
         return session
 
-    def _fetch(self, session_id: str) -> Protocol[SessionResponse]:
-        from noukai_sdk._replay._client_access import request_context
+    def _fetch(self, session_id: str) -> Steps[SessionResponse]:
         from noukai_sdk._replay._sessions import cache_for, cached_fetch, validate_session_id
 
         if not replay_enabled():
@@ -127,25 +129,22 @@ class _ScopeCore:
                 f"{GATE_VARIABLE}=1 to enable it (never in production)."
             )
         validate_session_id(session_id)
-        if self.client is None:
+        if self.link is None:
             raise TypeError(
                 "trace_scope(replay_session_id=...) needs client= (the Noukai client that "
                 "fetches the recorded session), or cassette= to replay from a file."
             )
-        ctx = request_context(self.client)
-        return (yield from cached_fetch(session_id, ctx, cache_for(self.client)))
+        return (yield from cached_fetch(session_id, self.link.context, cache_for(self.link)))
 
     def _log(self, phase: str, scope: Scope) -> None:
-        if self.client is None:
+        if self.link is None:
             return
-        from noukai_sdk._replay._client_access import request_context
-
         event = {"phase": phase, "mode": scope.mode, "session_id": scope.session_id}
-        request_context(self.client).log.emit(event)
+        self.link.context.log.emit(event)
 
 
 def _raise_on_leftovers(scope: Scope) -> None:
-    from noukai_sdk._replay._state import ReplayState
+    from noukai_sdk._replay._matching import ReplayState
 
     state = scope.replay_state
     assert isinstance(state, ReplayState)
@@ -208,17 +207,15 @@ class SyncScope:
         run_sync(self._core.close(scope, body_failed=body_failed), self._io())
 
     def _io(self) -> SyncIO:
-        from noukai_sdk._replay._client_access import is_async_client, sync_io
-
-        client = self._core.client
-        if client is None:
+        link = self._core.link
+        if link is None:
             return _NoNetwork("this scope has no client")
-        if is_async_client(client):
+        if isinstance(link, AsyncLink):
             return _NoNetwork(
                 "trace_scope_sync() got an AsyncNoukai client; use `async with trace_scope(...)` "
                 "with AsyncNoukai, or pass the sync Noukai client."
             )
-        return sync_io(client)
+        return link.io
 
 
 class AsyncScope:
@@ -250,17 +247,15 @@ class AsyncScope:
         await run_async(self._core.close(scope, body_failed=body_failed), self._io())
 
     def _io(self) -> AsyncIO:
-        from noukai_sdk._replay._client_access import async_io, is_async_client
-
-        client = self._core.client
-        if client is None:
+        link = self._core.link
+        if link is None:
             return _AsyncNoNetwork("this scope has no client")
-        if not is_async_client(client):
+        if isinstance(link, SyncLink):
             return _AsyncNoNetwork(
                 "trace_scope() (async) got the sync Noukai client; use `with "
                 "trace_scope_sync(...)` with Noukai, or pass AsyncNoukai."
             )
-        return async_io(client)
+        return link.io
 
 
 def trace_scope(
@@ -336,35 +331,42 @@ def trace(
     return decorate(func) if func is not None else decorate
 
 
-def _wrap_function(function: Callable[..., Any], client: Any) -> Callable[..., Any]:
+def _capture_core(client: ScopeClient) -> _ScopeCore:
+    """The scope ``@trace`` opens; a client of the wrong kind fails at its first request."""
+    return _ScopeCore(
+        client=client, replay_session_id=None, capture=True, cassette=None, record_to=None
+    )
+
+
+def _wrap_function(function: Callable[..., Any], client: ScopeClient) -> Callable[..., Any]:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if active_scope() is not None:
             return function(*args, **kwargs)
-        with trace_scope_sync(client=client):
+        with SyncScope(_capture_core(client)):
             return function(*args, **kwargs)
 
     return wrapper
 
 
-def _wrap_coroutine(function: Callable[..., Any], client: Any) -> Callable[..., Any]:
+def _wrap_coroutine(function: Callable[..., Any], client: ScopeClient) -> Callable[..., Any]:
     @functools.wraps(function)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         if active_scope() is not None:
             return await function(*args, **kwargs)
-        async with trace_scope(client=client):
+        async with AsyncScope(_capture_core(client)):
             return await function(*args, **kwargs)
 
     return wrapper
 
 
-def _wrap_generator(function: Callable[..., Any], client: Any) -> Callable[..., Any]:
+def _wrap_generator(function: Callable[..., Any], client: ScopeClient) -> Callable[..., Any]:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         inner: Generator[Any, Any, Any] = function(*args, **kwargs)
         if active_scope() is not None:
             return (yield from inner)
-        manager = trace_scope_sync(client=client)
+        manager = SyncScope(_capture_core(client))
         scope = manager.open()
         body_failed = True
         try:
@@ -406,7 +408,7 @@ def _generator_in_scope(scope: Scope, inner: Generator[Any, Any, Any]) -> Genera
             to_throw = error
 
 
-def _wrap_async_generator(function: Callable[..., Any], client: Any) -> Callable[..., Any]:
+def _wrap_async_generator(function: Callable[..., Any], client: ScopeClient) -> Callable[..., Any]:
     @functools.wraps(function)
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
         inner: AsyncGenerator[Any, Any] = function(*args, **kwargs)
@@ -414,7 +416,7 @@ def _wrap_async_generator(function: Callable[..., Any], client: Any) -> Callable
             async for item in _async_generator_in_scope(None, inner):
                 yield item
             return
-        manager = trace_scope(client=client)
+        manager = AsyncScope(_capture_core(client))
         scope = await manager.open()
         body_failed = True
         try:

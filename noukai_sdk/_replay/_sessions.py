@@ -1,18 +1,22 @@
-"""Getting a recorded session: id validation, the retried GET, error mapping, parsing, caching.
+"""Getting a recorded session: the gate, id validation, the retried GET, errors, parsing, caching.
+
+Replay happens only where ``NOUKAI_REPLAY_ENABLED`` switches it on (:func:`replay_enabled`).
 
 ``fetch_session`` is a sans-IO protocol (it yields through ``send_with_retries``), so the sync and
 async scopes share it. Replay-specific statuses become replay errors that keep the HTTP error's
-``code``, ``request_id`` and body (W48); a body that does not fit ``SessionResponse`` becomes a
-:class:`MalformedSessionError`, never a bare pydantic error (W9). Sessions are cached per client
-in a small LRU so that replaying many requests of one session fetches it once (W53).
+``code``, ``request_id`` and body; a body that does not fit ``SessionResponse`` becomes a
+:class:`MalformedSessionError`, never a bare pydantic error. Sessions are cached per client
+in a small LRU so that replaying many requests of one session fetches it once.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from noukai_sdk._core.errors import (
@@ -27,9 +31,21 @@ from noukai_sdk._core.errors import (
 from noukai_sdk._core.paths import session_request
 
 if TYPE_CHECKING:
-    from noukai_sdk._core.effects import Protocol
+    from noukai_sdk._core.effects import Steps
     from noukai_sdk._core.requesting import RequestContext
     from noukai_sdk_generated.models import SessionResponse
+
+# Replay serves recorded model outputs instead of calling the flow, so a production service must
+# never enter it because a request header asked for it: the gate is read at every scope entry.
+GATE_VARIABLE = "NOUKAI_REPLAY_ENABLED"
+_TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
+
+
+def replay_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """True when ``NOUKAI_REPLAY_ENABLED`` is one of ``1``/``true``/``yes``/``on`` (any case)."""
+    value = (os.environ if environ is None else environ).get(GATE_VARIABLE, "")
+    return value.lower() in _TRUE_VALUES
+
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 CACHE_SIZE = 32
@@ -69,7 +85,7 @@ def parse_session(content: bytes | str, *, source: str) -> SessionResponse:
         ) from exc
 
 
-def fetch_session(session_id: str, ctx: RequestContext) -> Protocol[SessionResponse]:
+def fetch_session(session_id: str, ctx: RequestContext) -> Steps[SessionResponse]:
     """``GET /seq/sessions/{id}`` (retried as a GET) mapped to replay errors and parsed."""
     from noukai_sdk._core.requesting import send_with_retries
 
@@ -88,7 +104,7 @@ def fetch_session(session_id: str, ctx: RequestContext) -> Protocol[SessionRespo
 
 
 def replay_error(session_id: str, error: NoukaiError) -> NoukaiError:
-    """The replay error for a failed fetch, keeping code, request id and body (W48)."""
+    """The replay error for a failed fetch, keeping code, request id and body."""
     cls: type[ReplayError]
     if error.status_code == 400:
         cls, message = ReplayInvalidSessionError, f"Invalid session id '{session_id}': {error}"
@@ -150,7 +166,7 @@ def cache_for(client: object) -> SessionCache:
 
 def cached_fetch(
     session_id: str, ctx: RequestContext, cache: SessionCache
-) -> Protocol[SessionResponse]:
+) -> Steps[SessionResponse]:
     """:func:`fetch_session` through ``cache``."""
     validate_session_id(session_id)
     session = cache.get(session_id)

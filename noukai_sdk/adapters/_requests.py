@@ -2,7 +2,7 @@
 
 ``X-Noukai-Replay`` is honoured only when the replay gate is on; otherwise it is ignored silently
 (a production service must never let a header switch it into replay). Replay errors become small
-JSON responses with the statuses of CONTRACT §13.
+JSON responses with the status each replay error maps to.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from noukai_sdk._core.errors import (
     ReplaySessionNotFoundError,
 )
 from noukai_sdk._replay._cassettes import PathLike, cassette_path
-from noukai_sdk._replay._gate import replay_enabled
-from noukai_sdk._replay._sessions import validate_session_id
+from noukai_sdk._replay._sessions import replay_enabled, validate_session_id
 
 REPLAY_HEADER = "X-Noukai-Replay"
 SESSION_HEADER = "X-Noukai-Session"
@@ -65,7 +64,7 @@ def scope_request(header_value: str | None, *, cassette_dir: PathLike | None) ->
 
 
 def error_response(error: ReplayError) -> tuple[int, dict[str, Any]]:
-    """Status and JSON body for a replay error (CONTRACT §13.1's table; others are 500)."""
+    """Status and JSON body for a replay error (the documented status per error; others are 500)."""
     for error_class, status, key in _ERROR_RESPONSES:
         if isinstance(error, error_class):
             return status, {"error": key, "message": error.message}

@@ -5,16 +5,16 @@ pure ASGI middleware, so streaming responses pass through untouched. Every respo
 it, the app's error responses and the replay-error responses included, carries
 ``X-Noukai-Session`` (replacing any value the app set); only the 500 that Starlette's outermost
 error handler sends for an unhandled exception bypasses it (and so has no header). Replay
-errors raised before the response starts become JSON responses (CONTRACT §13.1); one raised after
+errors raised before the response starts become JSON responses; one raised after
 it started (typically leftovers at scope exit) is logged and the response is ended cleanly, never
-with a second ``http.response.start`` (W54).
+with a second ``http.response.start``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from noukai_sdk._core.errors import ReplayError
 from noukai_sdk._core.scope import Scope, enter_scope, exit_scope
@@ -30,6 +30,9 @@ from noukai_sdk.adapters._requests import (
     logger,
     scope_request,
 )
+
+if TYPE_CHECKING:
+    from noukai_sdk._client import AsyncNoukai
 
 ASGIScope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -63,7 +66,7 @@ class NoukaiTraceMiddleware:
         self,
         app: ASGIApp,
         *,
-        client: Any,
+        client: AsyncNoukai,
         exclude_paths: Collection[str] = (),
         cassette_dir: PathLike | None = None,
     ) -> None:

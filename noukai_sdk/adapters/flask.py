@@ -2,7 +2,7 @@
 
 The scope opens in ``before_request`` and closes in ``after_request``, so a leftover check
 failure can still change the response (a JSON 500) instead of escaping from teardown after the
-response was built (W55); teardown only cleans up requests that never reached ``after_request``
+response was built; teardown only cleans up requests that never reached ``after_request``
 and never raises. Replay errors raised by views (misses) get the same JSON responses. Every
 response, error responses included, carries ``X-Noukai-Session`` (overwritten, not appended).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from noukai_sdk._core.errors import ReplayError
 from noukai_sdk._core.scope import Scope, enter_scope, exit_scope
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from flask.wrappers import Response
 
+    from noukai_sdk._client import Noukai
     from noukai_sdk._replay._cassettes import PathLike
 
 _STATE = "_noukai_trace"
@@ -60,7 +61,7 @@ class _RequestScope:
 def init_noukai_trace(
     app: Flask,
     *,
-    client: Any,
+    client: Noukai,
     exclude_paths: Collection[str] = (),
     cassette_dir: PathLike | None = None,
 ) -> None:

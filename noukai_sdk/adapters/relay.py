@@ -19,7 +19,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from noukai_sdk._core.effects import run_async, run_sync
+from noukai_sdk._client import client_link
 from noukai_sdk._core.paths import FlowAddress, Version, version_number
 from noukai_sdk._relay._fields import relay_allow
 from noukai_sdk._relay._hooks import wait_for
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from noukai_sdk._client import AsyncNoukai, Noukai
+
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_MESSAGES",
@@ -67,7 +69,7 @@ __all__ = [
 def mount_flow_relay(
     app: Any,
     *,
-    client: Any,
+    client: AsyncNoukai,
     org: str,
     project: str,
     slug: str,
@@ -132,8 +134,10 @@ def mount_flow_relay(
             relay.admit(body, decision)
         except RelayRefused as refused:
             return respond(refused.reply)
-        protocol = relay.forward(body, trace_context(request.headers), client._context)
-        return respond(await run_async(protocol, client._transport))
+        link = client_link(client)
+        return respond(
+            await link.run(relay.forward(body, trace_context(request.headers), link.context))
+        )
 
     app.add_route(path, relay_endpoint, methods=["POST"])
 
@@ -152,7 +156,7 @@ async def _read_starlette(request: Request, bounds: RelayBounds) -> bytes:
 
 def flow_relay_blueprint(
     *,
-    client: Any,
+    client: Noukai,
     org: str,
     project: str,
     slug: str,
@@ -209,8 +213,8 @@ def flow_relay_blueprint(
             relay.admit(body, decision)
         except RelayRefused as refused:
             return respond(refused.reply)
-        protocol = relay.forward(body, trace_context(request.headers), client._context)
-        return respond(run_sync(protocol, client._transport))
+        link = client_link(client)
+        return respond(link.run(relay.forward(body, trace_context(request.headers), link.context)))
 
     blueprint = Blueprint(blueprint_name(org, project, slug, path), __name__)
     blueprint.add_url_rule(path, endpoint="execute", view_func=relay_view, methods=["POST"])

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from noukai_sdk._client import AsyncNoukai, Noukai
     from noukai_sdk._core.scope import Scope
+    from noukai_sdk.devserver.process import DevServerProcess
 
 MARKER = "noukai_cassette"
 
@@ -57,7 +59,7 @@ def cassette_location(request: pytest.FixtureRequest, marker: pytest.Mark) -> Pa
 
 
 @pytest.fixture(scope="session")
-def noukai_dev_server() -> Iterator[Any]:
+def noukai_dev_server() -> Iterator[DevServerProcess]:
     """A ``noukai dev-server`` process on a free loopback port (``.port``, ``.api_key``)."""
     from noukai_sdk.devserver.process import DevServerProcess
 
@@ -66,7 +68,7 @@ def noukai_dev_server() -> Iterator[Any]:
 
 
 @pytest.fixture
-def noukai_client(noukai_dev_server: Any) -> Iterator[Any]:
+def noukai_client(noukai_dev_server: DevServerProcess) -> Iterator[Noukai]:
     """A ``Noukai`` client bound to :func:`noukai_dev_server`."""
     from noukai_sdk._client import Noukai
 
@@ -75,7 +77,7 @@ def noukai_client(noukai_dev_server: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-async def noukai_async_client(noukai_dev_server: Any) -> AsyncIterator[Any]:
+async def noukai_async_client(noukai_dev_server: DevServerProcess) -> AsyncIterator[AsyncNoukai]:
     """An ``AsyncNoukai`` client bound to :func:`noukai_dev_server`."""
     from noukai_sdk._client import AsyncNoukai
 

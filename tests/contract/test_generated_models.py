@@ -297,7 +297,7 @@ def test_jobs() -> None:
     assert accepted.status == "started"
     done = round_trip(JobStatus, '{"executionId": "e", "status": "completed", "result": [1, 2]}')
     assert done.result == [1, 2]
-    for status in ("cancelled", "queued"):  # unknown statuses are accepted (DESIGN §3)
+    for status in ("cancelled", "queued"):  # unknown statuses are accepted
         assert (
             JobStatus.model_validate_json(f'{{"executionId": "e", "status": "{status}"}}').status
             == status
@@ -601,3 +601,27 @@ def test_constants_come_from_the_spec() -> None:
     )
     assert constants.SESSION_ID_HEADER == "X-Session-Id"
     assert constants.REQUEST_ID_HEADER == "X-Request-ID"
+    assert constants.RETRY_AFTER_HEADER == "Retry-After"
+    assert constants.PRODUCTION_BASE_URL == "https://api.noukai.dev/api/v1"
+    assert constants.DEV_BASE_URL_TEMPLATE == "http://localhost:{port}/api/v1"
+    assert (constants.DEV_HOST, constants.DEV_DEFAULT_PORT) == ("localhost", 8080)
+    assert constants.DEV_BASE_URL_TEMPLATE.format(port=8080) == constants.SERVERS["dev"]
+    assert constants.API_KEY_PREFIX == "nk_"
+
+
+def test_the_handwritten_constants_are_the_generated_ones() -> None:
+    from noukai_sdk._core import constants as handwritten
+
+    for name in (
+        "API_KEY_PREFIX",
+        "API_VERSION",
+        "API_VERSION_HEADER",
+        "DEV_BASE_URL_TEMPLATE",
+        "DEV_DEFAULT_PORT",
+        "DEV_HOST",
+        "PRODUCTION_BASE_URL",
+        "REQUEST_ID_HEADER",
+        "RETRY_AFTER_HEADER",
+        "SESSION_ID_HEADER",
+    ):
+        assert getattr(handwritten, name) is getattr(constants, name), name

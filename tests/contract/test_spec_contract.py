@@ -1,6 +1,6 @@
 """openapi.yaml declares every operation, schema and event of CONTRACT.md, with exact wire names.
 
-The expectations are written out here from CONTRACT §3, §4, §7.2, §12.2 and §19.4 on purpose: a later
+The expectations are written out here from the wire contract on purpose: a later
 edit of the spec cannot silently lose an operation, a field, or change what is required.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 import yaml
@@ -54,8 +55,15 @@ def test_the_spec_is_a_valid_openapi_3_1_document(spec: dict[str, Any]) -> None:
 
 
 def test_servers_are_production_and_dev(spec: dict[str, Any]) -> None:
-    urls = [server["url"] for server in spec["servers"]]
-    assert urls == ["https://api.noukai.dev/api/v1", "http://localhost:8080/api/v1"]
+    servers = [
+        (server["x-noukai-environment"], server["url"], server.get("variables"))
+        for server in spec["servers"]
+    ]
+    assert servers == [
+        ("production", "https://api.noukai.dev/api/v1", None),
+        ("dev", "http://localhost:{port}/api/v1", {"port": ANY}),
+    ]
+    assert spec["servers"][1]["variables"]["port"]["default"] == "8080"
 
 
 def test_every_operation_uses_bearer_auth(spec: dict[str, Any]) -> None:
@@ -63,6 +71,7 @@ def test_every_operation_uses_bearer_auth(spec: dict[str, Any]) -> None:
         "type": "http",
         "scheme": "bearer",
         "description": "An API key starting with `nk_`.",
+        "x-noukai-key-prefix": "nk_",
     }
     assert spec["security"] == [{"bearerAuth": []}]
     for _, _, operation in _operations(spec).values():
@@ -365,7 +374,7 @@ EXPECTED_SCHEMAS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "ErrorBody": (["detail"], ["detail"]),
     "ErrorDetail": (["code", "message"], ["code"]),
-    # SSE events (CONTRACT §7.2, §19.6: runId optional on run_started, stepId on step_paused).
+    # SSE events: runId optional on run_started, stepId on step_paused.
     "RunStarted": (["eventType", "runId", "executionId", "flowId", "stepCount"], []),
     "StepStarted": (["eventType", "stepId", "name", "stepIndex"], ["stepId"]),
     "StepInput": (["eventType", "stepId", "inputData"], ["stepId"]),
@@ -464,7 +473,7 @@ def test_cost_is_decimal_text_and_statuses_are_as_documented(spec: dict[str, Any
     ]
     job_status = _schema(spec, "JobStatus")["properties"]["status"]
     assert job_status["type"] == "string"
-    assert "enum" not in job_status  # unknown statuses are accepted (DESIGN §3, W35-W38)
+    assert "enum" not in job_status  # unknown statuses are accepted
     assert "cancelled" in job_status["examples"]
 
 

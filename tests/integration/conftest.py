@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from noukai_sdk import AsyncNoukai, Noukai
 from noukai_sdk.devserver.process import DevServerProcess as LauncherProcess
 
 READY_MARKER = "NOUKAI_DEV_SERVER_READY"
@@ -135,26 +136,16 @@ def http(dev_server: DevServerProcess) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def client(dev_server: DevServerProcess) -> Iterator[Any]:
+def client(dev_server: DevServerProcess) -> Iterator[Noukai]:
     """``noukai_sdk.Noukai`` bound to the dev server (``env="dev"``, ``dev_port=``)."""
-    import noukai_sdk
-
-    noukai: Any = getattr(noukai_sdk, "Noukai", None)
-    if noukai is None:
-        pytest.skip("noukai_sdk.Noukai is not available yet")
-    with noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk_client:
+    with Noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk_client:
         yield sdk_client
 
 
 @pytest.fixture
-async def async_client(dev_server: DevServerProcess) -> AsyncIterator[Any]:
+async def async_client(dev_server: DevServerProcess) -> AsyncIterator[AsyncNoukai]:
     """``noukai_sdk.AsyncNoukai`` bound to the dev server."""
-    import noukai_sdk
-
-    noukai: Any = getattr(noukai_sdk, "AsyncNoukai", None)
-    if noukai is None:
-        pytest.skip("noukai_sdk.AsyncNoukai is not available yet")
-    async with noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk_client:
+    async with AsyncNoukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk_client:
         yield sdk_client
 
 

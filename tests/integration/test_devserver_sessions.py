@@ -1,4 +1,4 @@
-"""X-Session-Id capture and GET /seq/sessions/{id} (CONTRACT §12.2)."""
+"""X-Session-Id capture and GET /seq/sessions/{id}."""
 
 from __future__ import annotations
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, Literal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
 
 from noukai_sdk import AsyncNoukai, Noukai
+from noukai_sdk._core.clock import Clock, use_clock
 
 BASE = "https://api.noukai.dev/api/v1"
 KEY = "nk_test_0123456789abcdef"
@@ -71,3 +75,35 @@ def paused(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+class SkippingClock(Clock):
+    """Real monotonic time, plus the sleeps it skipped instead of waiting them out."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.skipped += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+        await asyncio.sleep(0)  # still a scheduling point, as a real sleep would be
+
+
+ClockT = TypeVar("ClockT", bound=Clock)
+
+
+@contextmanager
+def clock_in_use(clock: ClockT) -> Iterator[ClockT]:
+    """``clock`` is the SDK's clock inside the block; the previous one comes back after it."""
+    previous = use_clock(clock)
+    try:
+        yield clock
+    finally:
+        use_clock(previous)

@@ -1,4 +1,4 @@
-"""The FastAPI and Flask adapters with the Noukai API mocked by respx (CONTRACT §13, W54-W57)."""
+"""The FastAPI and Flask adapters with the Noukai API mocked by respx."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Black-box checks of edge cases: session-id header safety, 0.2.0 call forms, streams' errors and
-log events, job polling windows. Written from CONTRACT §2, §4, §6, §10, §11, §14 and DESIGN §3.
+log events, job polling windows.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from client_helpers import SkippingClock
 
 from noukai_sdk import (
     AsyncNoukai,
@@ -235,15 +236,9 @@ def test_other_job_poll_errors_propagate(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_get_backoff_doubles_from_half_a_second_capped_at_eight_with_jitter(
-    kind: str, monkeypatch: pytest.MonkeyPatch
+    kind: str, fake_clock: SkippingClock
 ) -> None:
-    slept: list[float] = []
-
-    async def fake_async_sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    monkeypatch.setattr("time.sleep", slept.append)
-    monkeypatch.setattr("asyncio.sleep", fake_async_sleep)
+    slept = fake_clock.sleeps
     events: list[dict[str, Any]] = []
     wire = Wire(httpx.Response(503, json={"detail": "busy"}))
     flow = wire.client(kind, max_retries=6, log_handler=events.append).flow("o/p/s")
@@ -335,9 +330,8 @@ def test_job_wait_arguments_are_checked_before_polling(
     assert len(wire.requests) == 1
 
 
-def test_a_very_large_max_retries_keeps_the_capped_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    slept: list[float] = []
-    monkeypatch.setattr("time.sleep", slept.append)
+def test_a_very_large_max_retries_keeps_the_capped_backoff(fake_clock: SkippingClock) -> None:
+    slept = fake_clock.sleeps
     wire = Wire(httpx.Response(503, json={"detail": "busy"}))
     with pytest.raises(FlowExecutionError):
         wire.client("sync", max_retries=1100).flow("o/p/s").run("e").trace()

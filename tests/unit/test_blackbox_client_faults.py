@@ -1,8 +1,8 @@
 """Fault injection against both clients over real TCP: every outcome is a typed NoukaiError.
 
 A tiny raw socket server plays scripted HTTP/1.1 answers (truncated bodies, invalid JSON, silence,
-garbage), so the whole stack below the public API runs for real. Written from DESIGN §3
-(Retries, Errors) and CONTRACT §4-6.
+garbage), so the whole stack below the public API runs for real. Written from the documented
+retry and error behaviour.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Black-box checks of what both clients put on the wire and how they read answers.
 
-Written from CONTRACT §2-6, §9, §10, §11, §14, §19.3-19.5 and DESIGN §3. Requests are captured
+Written from the wire contract and the documented behaviour. Requests are captured
 with an ``httpx.MockTransport`` inside an injected client, or with respx.
 """
 

@@ -1,4 +1,4 @@
-"""The FastAPI and Flask adapters from the outside (CONTRACT §13 with DESIGN's W54-W57 fixes):
+"""The FastAPI and Flask adapters from the outside (statuses, headers, and errors raised before or after the response starts):
 JSON error bodies, ``X-Noukai-Session``, the gate, and ASGI apps that fail mid-response."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Replay from the outside (CONTRACT §12 with DESIGN §3): errors and their messages, the gate,
+"""Replay from the outside: errors and their messages, the gate,
 matching, reconstruction and scope log events, through the public API with the API mocked."""
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def serve(api: respx.MockRouter, *executions: Any) -> respx.Route:
     )
 
 
-# --- §12.2: session ids and fetch errors --------------------------------------------------------
+# --- session ids and fetch errors --------------------------------------------------------
 
 
 @pytest.mark.parametrize("bad_id", ["not-a-uuid", "11111111-1111-4111-8111-11111111111", "../x"])
@@ -151,7 +151,7 @@ def test_other_fetch_failures_surface_unchanged(api: respx.MockRouter, client: N
         pass
 
 
-# --- §12.1: the gate ----------------------------------------------------------------------------
+# --- the gate ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("value", ["1", "true", "TRUE", "Yes", "ON", "on"])
@@ -188,7 +188,7 @@ def test_without_a_replay_id_a_scope_captures_or_stays_normal(client: Noukai) ->
     assert noukai_sdk.current_session_id() is None
 
 
-# --- §12.6: matching and leftovers ----------------------------------------------------------------
+# --- matching and leftovers ----------------------------------------------------------------
 
 
 def test_a_miss_names_the_call_number_slug_and_counts(
@@ -245,7 +245,7 @@ def test_matching_ignores_org_and_project_and_makes_no_flow_request(
     assert api.calls.call_count == 1
 
 
-# --- §12.7 / §19.9: reconstruction ----------------------------------------------------------------
+# --- reconstruction ----------------------------------------------------------------
 
 
 def test_replayed_outputs_drop_the_rendered_prompt_sidecar_at_the_top_level_only(
@@ -323,7 +323,7 @@ def test_a_recorded_failure_raises_on_execute_with_the_recorded_error(
     assert info.value.execution_id == "exec-1"
 
 
-# --- §14: scope log events ------------------------------------------------------------------------
+# --- scope log events ------------------------------------------------------------------------
 
 
 def test_scopes_log_open_and_close_with_mode_and_session_id(
@@ -361,7 +361,7 @@ def test_both_scope_vocabularies_are_the_same_objects() -> None:
     assert noukai_sdk.trace_scope_sync is noukai_sdk.replay_scope_sync
 
 
-# --- §12.8 with DESIGN's fix: the concurrency warning ----------------------------------------------
+# --- the concurrency warning ----------------------------------------------
 
 
 async def test_concurrent_async_calls_for_one_slug_warn_and_sequential_ones_do_not(

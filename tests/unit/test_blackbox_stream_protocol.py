@@ -1,4 +1,4 @@
-"""``steps()``/``events()`` from the outside (CONTRACT §7, §8, §19.6 with DESIGN's W15-W29 fixes):
+"""``steps()``/``events()`` from the outside (the step protocol, its events and its failure modes):
 event attributes, request bodies on every ``/step`` call, tool pauses and servers that misbehave."""
 
 from __future__ import annotations

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from client_helpers import BASE, Kind, make_client, resolve
+from client_helpers import BASE, Kind, clock_in_use, make_client, resolve
 
 from noukai_sdk import APITimeoutError, AsyncJob, FlowNotFoundError, Job, JobStatus
+from noukai_sdk._core.clock import Clock
 
 SUBMIT = "/seq/o/p/s/jobs"
 POLL = "/seq/o/p/s/jobs/j1"
 ACCEPTED = {"executionId": "j1", "status": "started", "flowId": "f-1", "blockCount": 2}
 
 
-class FakeClock:
+class FakeClock(Clock):
     """Monotonic time that only moves when the SDK sleeps or a simulated request takes time."""
 
     def __init__(self) -> None:
@@ -33,20 +34,15 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += seconds
 
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+        await asyncio.sleep(0)
+
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    real_async_sleep = asyncio.sleep
-
-    async def fake_async_sleep(seconds: float, *args: Any) -> None:
-        fake.sleep(seconds)
-        await real_async_sleep(0)
-
-    monkeypatch.setattr(time, "monotonic", fake.monotonic)
-    monkeypatch.setattr(time, "sleep", fake.sleep)
-    monkeypatch.setattr(asyncio, "sleep", fake_async_sleep)
-    return fake
+def clock() -> Iterator[FakeClock]:
+    with clock_in_use(FakeClock()) as fake:
+        yield fake
 
 
 def submit(kind: Kind, mock: respx.MockRouter, **kwargs: Any) -> Job | AsyncJob:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from client_helpers import BASE, Kind, completed, make_client, resolve
+from client_helpers import BASE, Kind, SkippingClock, completed, make_client, resolve
 
 from noukai_sdk import APIConnectionError, APITimeoutError, FlowExecutionError, RateLimitError
 from noukai_sdk._core.retry import RetryPolicy, parse_retry_after
@@ -22,17 +21,8 @@ TRACE_BODY = {"flowRun": {"id": "e1", "flowId": "f", "status": "completed"}, "st
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-    real_async_sleep = asyncio.sleep
-
-    async def fake_async_sleep(seconds: float, *args: Any) -> None:
-        recorded.append(seconds)
-        await real_async_sleep(0)
-
-    monkeypatch.setattr(time, "sleep", recorded.append)
-    monkeypatch.setattr(asyncio, "sleep", fake_async_sleep)
-    return recorded
+def sleeps(fake_clock: SkippingClock) -> list[float]:
+    return fake_clock.sleeps
 
 
 def trace(kind: Kind, outcomes: list[Any], **client_kwargs: Any) -> tuple[Any, respx.Route]:

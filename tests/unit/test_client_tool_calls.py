@@ -46,7 +46,7 @@ FULL_CALL: dict[str, Any] = {
     "trace": True,
     "version": 2,
 }
-# CONTRACT §9.2's verified resume body, as sent (compact separators).
+# The resume body the server is known to accept, as sent (compact separators).
 RESUME_BODY = (
     b'{"parameters":{"p":1},"blockOverrides":{"b":{}},"attachments":[{"url":"u"}],"tools":[{"t":1}],'
     b'"toolChoice":{"type":"function","function":{"name":"x"}},"executionId":"e","pausedAtStep":"s1",'

@@ -9,9 +9,9 @@ import pytest
 from noukai_sdk._core.effects import (
     CallUser,
     Emit,
-    Protocol,
     SendRequest,
     Sleep,
+    Steps,
     iterate_async,
     iterate_sync,
     run_async,
@@ -46,7 +46,7 @@ class FakeAsyncIO:
         raise NotImplementedError
 
 
-def retry_once() -> Protocol[bytes]:
+def retry_once() -> Steps[bytes]:
     request = HttpRequest("GET", "/x")
     try:
         response: HttpResponse = yield SendRequest(request)
@@ -57,7 +57,7 @@ def retry_once() -> Protocol[bytes]:
     return doubled  # type: ignore[no-any-return]
 
 
-def counting() -> Protocol[None]:
+def counting() -> Steps[None]:
     for i in range(3):
         yield Emit(i)
 
@@ -77,7 +77,7 @@ async def test_async_driver_awaits_awaitable_user_results() -> None:
     async def handler(x: int) -> int:
         return x + 1
 
-    def proto() -> Protocol[int]:
+    def proto() -> Steps[int]:
         return (yield CallUser(handler, (1,)))  # type: ignore[no-any-return]
 
     assert await run_async(proto(), FakeAsyncIO()) == 2

@@ -1,4 +1,4 @@
-"""Matching calls to recordings: positional per (slug, trigger), flowId fallback, leftovers (W42-W44)."""
+"""Matching calls to recordings: positional per (slug, trigger), flowId fallback, leftovers."""
 
 from __future__ import annotations
 

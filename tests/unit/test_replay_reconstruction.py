@@ -1,4 +1,4 @@
-"""Rebuilding results and events from recordings (CONTRACT §12.7, §19.9.2, W41, W45)."""
+"""Rebuilding results and events from recordings."""
 
 from __future__ import annotations
 
@@ -13,8 +13,13 @@ from noukai_sdk._core.events import (
     StepFailed,
     StepStarted,
 )
-from noukai_sdk._replay._building import replayed_events, replayed_result, replayed_steps
-from noukai_sdk._replay._reconstruction import plan_replay, strip_rendered_prompt
+from noukai_sdk._replay._reconstruction import (
+    plan_replay,
+    replayed_events,
+    replayed_result,
+    replayed_steps,
+    strip_rendered_prompt,
+)
 
 
 def test_the_rendered_prompt_sidecar_is_dropped_at_the_top_level_only() -> None:

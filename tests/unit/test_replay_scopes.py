@@ -1,4 +1,4 @@
-"""Capture and replay scopes through the client, with the API mocked by respx (CONTRACT §12)."""
+"""Capture and replay scopes through the client, with the API mocked by respx."""
 
 from __future__ import annotations
 

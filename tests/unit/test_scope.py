@@ -1,4 +1,4 @@
-"""Session-id precedence and the active-scope context variable (CONTRACT §12.4, W40)."""
+"""Session-id precedence and the active-scope context variable."""
 
 from __future__ import annotations
 

@@ -203,7 +203,7 @@ def test_steps_yields_only_step_completions(mode: Mode) -> None:
 
 
 def test_contract_request_bodies_byte_for_byte() -> None:
-    # CONTRACT §3.5: the first call, the call after a step_paused, and the tool resume.
+    # The three /step bodies: the first call, the call after a step_paused, and the tool resume.
     expected = [
         '{"stepIndex": 0, "accumulatedOutputs": {}, "message": "hi", "parameters": {"k": 1}, "attachments": [{"url": "u"}], "inputOverrides": {"i": 1}, "blockOverrides": {"b": {"x": 1}}, "runRemaining": false, "tools": [{"t": 1}], "toolChoice": "auto", "iterationsUsed": 0, "trace": true}',
         '{"executionId": "e", "stepIndex": 1, "accumulatedOutputs": {"s0": 1}, "parameters": {}, "inputOverrides": {"i": 1}, "blockOverrides": {"b": {"x": 1}}, "runRemaining": false, "tools": [{"t": 1}], "toolChoice": "auto", "iterationsUsed": 0, "trace": true}',
