@@ -7,6 +7,7 @@ performs no network I/O.
 
 from __future__ import annotations
 
+import weakref
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
@@ -172,6 +173,7 @@ class Noukai(_ClientCore):
             http_client=http_client,
         )
         self._link = SyncLink(self._context, self._transport, self._session_id)
+        _LINK_OF_TRANSPORT[self._transport] = self._link
 
     def flow(
         self, slug: str | None = None, *, org: str | None = None, project: str | None = None
@@ -248,6 +250,7 @@ class AsyncNoukai(_ClientCore):
             http_client=http_client,
         )
         self._link = AsyncLink(self._context, self._transport, self._session_id)
+        _LINK_OF_TRANSPORT[self._transport] = self._link
 
     def flow(
         self, slug: str | None = None, *, org: str | None = None, project: str | None = None
@@ -284,3 +287,16 @@ def client_link(client: AsyncNoukai) -> AsyncLink: ...
 def client_link(client: Noukai | AsyncNoukai) -> SyncLink | AsyncLink:
     """What features (replay, the relay adapters, cassettes) use of ``client``."""
     return client._link
+
+
+_LINK_OF_TRANSPORT: weakref.WeakKeyDictionary[object, SyncLink | AsyncLink] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def link_of_transport(transport: object) -> SyncLink | AsyncLink | None:
+    """The link of the client that owns ``transport`` (for the 0.2.0 ``transport=`` scope form)."""
+    try:
+        return _LINK_OF_TRANSPORT.get(transport)
+    except TypeError:  # not weak-referenceable, so not one of ours
+        return None

@@ -150,6 +150,11 @@ class ReplayDisabledError(ReplayError):
 class ReplayInvalidSessionError(ReplayError):
     """The session id or the fetched session payload is malformed."""
 
+    def __init__(self, message: str, *, raw_body: bytes = b"", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.raw_body = raw_body
+        """The payload that did not fit, when a fetched session or cassette was malformed."""
+
 
 class ReplayForbiddenError(ReplayError):
     """The key may not read the recorded session."""

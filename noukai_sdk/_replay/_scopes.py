@@ -53,12 +53,14 @@ class _ScopeCore:
         capture: bool,
         cassette: PathLike | None,
         record_to: PathLike | None,
+        transport: object = None,
     ) -> None:
-        if record_to is not None and client is None:
+        link = _link_from_transport(transport) if client is None and transport is not None else None
+        if record_to is not None and client is None and link is None:
             raise TypeError(
                 "trace_scope(record_to=...) needs client= to fetch the session at exit."
             )
-        self.link: ClientLink | None = None if client is None else client_link(client)
+        self.link: ClientLink | None = link if client is None else client_link(client)
         self.replay_session_id = replay_session_id
         self.capture = capture
         self.cassette = cassette
@@ -265,6 +267,7 @@ def trace_scope(
     capture: bool = True,
     cassette: PathLike | None = None,
     record_to: PathLike | None = None,
+    transport: object = None,
 ) -> AsyncScope:
     """An async scope: replay ``replay_session_id`` or a ``cassette`` file, else capture.
 
@@ -272,6 +275,8 @@ def trace_scope(
     ``scope_close`` log events and, with ``record_to``, fetches the captured session at exit
     and writes it as a cassette file. A ``replay_session_id`` requires ``NOUKAI_REPLAY_ENABLED``
     (else :class:`ReplayDisabledError`); a ``cassette`` is a local file and needs no gate.
+    ``transport=client._transport`` (the form the 0.2.0 and 0.5.x READMEs show) still works, with
+    a ``DeprecationWarning``: it means ``client=``.
     """
     return AsyncScope(
         _ScopeCore(
@@ -280,6 +285,7 @@ def trace_scope(
             capture=capture,
             cassette=cassette,
             record_to=record_to,
+            transport=transport,
         )
     )
 
@@ -291,6 +297,7 @@ def trace_scope_sync(
     capture: bool = True,
     cassette: PathLike | None = None,
     record_to: PathLike | None = None,
+    transport: object = None,
 ) -> SyncScope:
     """The blocking twin of :func:`trace_scope` (``client`` is a ``Noukai``)."""
     return SyncScope(
@@ -300,6 +307,7 @@ def trace_scope_sync(
             capture=capture,
             cassette=cassette,
             record_to=record_to,
+            transport=transport,
         )
     )
 
@@ -329,6 +337,26 @@ def trace(
         return _wrap_function(function, client)  # type: ignore[return-value]
 
     return decorate(func) if func is not None else decorate
+
+
+def _link_from_transport(transport: object) -> ClientLink:
+    """The client link behind a 0.2.0-style ``transport=client._transport`` argument."""
+    import warnings
+
+    from noukai_sdk._client import link_of_transport
+
+    link = link_of_transport(transport)
+    if link is None:
+        raise TypeError(
+            f"transport= must be the transport of a Noukai or AsyncNoukai client, got "
+            f"{type(transport).__name__}; pass client=<your client> instead."
+        )
+    warnings.warn(
+        "trace_scope(transport=client._transport) is deprecated; pass client=<your client>.",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    return link
 
 
 def _capture_core(client: ScopeClient) -> _ScopeCore:

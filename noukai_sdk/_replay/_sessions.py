@@ -5,8 +5,8 @@ Replay happens only where ``NOUKAI_REPLAY_ENABLED`` switches it on (:func:`repla
 ``fetch_session`` is a sans-IO protocol (it yields through ``send_with_retries``), so the sync and
 async scopes share it. Replay-specific statuses become replay errors that keep the HTTP error's
 ``code``, ``request_id`` and body; a body that does not fit ``SessionResponse`` becomes a
-:class:`MalformedSessionError`, never a bare pydantic error. Sessions are cached per client
-in a small LRU so that replaying many requests of one session fetches it once.
+:class:`ReplayInvalidSessionError` (the documented class, carrying the raw payload), never a bare
+pydantic error. Sessions are cached per client in a small LRU so that replaying many requests of one session fetches it once.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from noukai_sdk._core.errors import (
-    APIResponseValidationError,
     NoukaiError,
     ReplayError,
     ReplayForbiddenError,
@@ -51,10 +50,6 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 CACHE_SIZE = 32
 
 
-class MalformedSessionError(ReplayInvalidSessionError, APIResponseValidationError):
-    """A session payload (HTTP body or cassette file) that does not fit ``SessionResponse``."""
-
-
 def validate_session_id(session_id: object) -> str:
     """Return ``session_id`` if it is a canonical UUID, else raise (no request is made)."""
     if isinstance(session_id, str) and _UUID.fullmatch(session_id):
@@ -79,7 +74,7 @@ def parse_session(content: bytes | str, *, source: str) -> SessionResponse:
         where = ".".join(str(part) for part in problem[0]["loc"]) if problem else ""
         what = problem[0]["msg"] if problem else "invalid"
         raw = content.encode() if isinstance(content, str) else content
-        raise MalformedSessionError(
+        raise ReplayInvalidSessionError(
             f"{source} is not a valid session: {where or 'body'}: {what}",
             raw_body=raw,
         ) from exc
@@ -96,7 +91,7 @@ def fetch_session(session_id: str, ctx: RequestContext) -> Steps[SessionResponse
         raise replay_error(session_id, error) from error
     try:
         session = parse_session(response.content, source=f"The session '{session_id}' response")
-    except MalformedSessionError as error:
+    except ReplayInvalidSessionError as error:
         error.status_code = response.status_code
         error.request_id = response.request_id
         raise

@@ -15,7 +15,6 @@ import respx
 from test_replay_helpers import OTHER_SESSION_ID, SESSION_ID, execution, session, step, wire_bytes
 
 from noukai_sdk import (
-    APIResponseValidationError,
     AsyncNoukai,
     FlowExecutionError,
     Noukai,
@@ -178,7 +177,8 @@ def test_a_malformed_session_body_is_a_typed_error(api: respx.MockRouter, client
     api.get(SESSION_PATH).mock(return_value=httpx.Response(200, json={"executions": "nope"}))
     with pytest.raises(ReplayInvalidSessionError) as info:
         enter_and_leave(client=client, replay_session_id=SESSION_ID)
-    assert isinstance(info.value, APIResponseValidationError)
+    assert type(info.value) is ReplayInvalidSessionError  # the documented class, not a subclass
+    assert info.value.raw_body == b'{"executions":"nope"}'
     assert "not a valid session" in str(info.value)
 
 
