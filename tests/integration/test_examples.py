@@ -111,15 +111,18 @@ def environment_with_only(extras: set[str], sitecustomize_dir: Path) -> dict[str
     return env
 
 
+def run_python(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """This interpreter run on ``args`` to completion, its output captured."""
+    return subprocess.run(
+        [sys.executable, *args], env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_example_runs_with_its_declared_extras(script: str, sitecustomize_dir: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / script)],
+    done = run_python(
+        str(EXAMPLES / script),
         env=environment_with_only(declared_extras(script), sitecustomize_dir),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip(), "an example prints what it did"
@@ -127,13 +130,8 @@ def test_example_runs_with_its_declared_extras(script: str, sitecustomize_dir: P
 
 def test_an_undeclared_extra_is_really_absent(sitecustomize_dir: Path) -> None:
     """The stand-in for a smaller install works, or the test above would prove nothing."""
-    done = subprocess.run(
-        [sys.executable, "-c", "import fastapi"],
-        env=environment_with_only({"devserver"}, sitecustomize_dir),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_python(
+        "-c", "import fastapi", env=environment_with_only({"devserver"}, sitecustomize_dir)
     )
     assert done.returncode != 0
     assert "No module named 'fastapi'" in done.stderr

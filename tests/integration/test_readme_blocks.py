@@ -95,6 +95,21 @@ RUNNABLE = [block for block in PYTHON_BLOCKS if not block.fragment]
 FRAGMENTS = [block for block in PYTHON_BLOCKS if block.fragment]
 
 
+def run_python(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter run on ``args`` to completion, as a user's shell would start it."""
+    return subprocess.run(
+        [sys.executable, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def _where(block: Block) -> str:
     return f"README.md line {block.line} ({block.section})"
 
@@ -105,15 +120,7 @@ def test_readme_block_runs(
 ) -> None:
     script = tmp_path / "snippet.py"
     script.write_text(block.code, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=readme_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(str(script), env=readme_env, cwd=tmp_path)
     if done.returncode != 0:
         pytest.fail(f"{_where(block)} failed:\n{done.stderr[-3000:]}", pytrace=False)
 
@@ -164,14 +171,7 @@ def test_quick_start_output_is_what_the_readme_shows() -> None:
     assert run is not None, command
     assert "'.[devserver]'" in command, "the quick start installs the dev server extra"
     arguments = re.findall(r'"([^"]*)"', run.group(2))
-    done = subprocess.run(
-        [sys.executable, str(ROOT / run.group(1)), *arguments],
-        env=_base_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(str(ROOT / run.group(1)), *arguments, env=_base_env())
     assert done.returncode == 0, done.stderr[-3000:]
     printed = done.stdout.splitlines()
     expected = shown.strip().splitlines()
@@ -188,16 +188,9 @@ def test_dev_server_section_cli_run_works(dev_server: DevServerProcess) -> None:
     command = line.split("#", 1)[0].split()
     env = {k: v for k, v in _base_env().items() if k != "NOUKAI_API_KEY"}
     env["NOUKAI_DEV_PORT"] = str(dev_server.port)
-    done = subprocess.run(
-        [sys.executable, "-m", "noukai_sdk.cli", *[a.strip('"') for a in command[1:]]],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python("-m", "noukai_sdk.cli", *[a.strip('"') for a in command[1:]], env=env)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "hi" in done.stdout
+    assert "You said: hi" in done.stdout
 
 
 def _base_env() -> dict[str, str]:
