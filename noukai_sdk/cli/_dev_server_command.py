@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +67,18 @@ def add_parser(commands: Any) -> None:
         type=int,
         default=DEFAULT_JOB_PICKUP_MS,
         metavar="MS",
-        help=f"how long an idle job worker takes to pick up a new job (default: {DEFAULT_JOB_PICKUP_MS})",
+        help=f"how long a new job waits before the worker takes it (default: {DEFAULT_JOB_PICKUP_MS})",
     )
     parser.add_argument(
         "--no-access-log",
         dest="access_log",
         action="store_false",
         help="do not write the JSON access log (one line per request) to stderr",
+    )
+    parser.add_argument(
+        "--stop-with-stdin",
+        action="store_true",
+        help="stop when standard input closes (run from a supervisor's pipe, it stops with it)",
     )
     parser.set_defaults(handler=run)
 
@@ -82,12 +90,15 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"noukai dev-server: --latency must be >= 0, got {args.latency}")
     if args.job_pickup < 0:
         raise SystemExit(f"noukai dev-server: --job-pickup must be >= 0, got {args.job_pickup}")
-    try:
-        from noukai_sdk.devserver import ServerConfig, serve
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise SystemExit(
-            f"noukai dev-server needs the 'devserver' extra: pip install 'noukai-sdk[devserver]' ({exc})"
-        ) from exc
+    missing = _missing_extra_module()
+    if missing is not None:
+        sys.stderr.write(
+            f"noukai dev-server needs the 'devserver' extra ({missing} is not installed): "
+            "pip install 'noukai-sdk[devserver]'\n"
+        )
+        return 2
+    from noukai_sdk.devserver import ServerConfig, serve
+
     config = ServerConfig(
         host=args.host,
         port=args.port,
@@ -97,5 +108,31 @@ def run(args: argparse.Namespace) -> int:
         latency_ms=args.latency,
         job_pickup_ms=args.job_pickup,
         access_log=args.access_log,
+        stop_with_stdin=args.stop_with_stdin,
     )
-    return serve(config)
+    # Until the server installs its own handlers (once it is listening), a stop is quiet too.
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return serve(config)
+    except _Terminated:
+        return 128 + signal.SIGTERM
+    except KeyboardInterrupt:
+        return 130
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived while the server was still starting."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _missing_extra_module() -> str | None:
+    """The first module of the ``devserver`` extra that cannot be imported, if any."""
+    for module in ("starlette", "uvicorn", "yaml"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return "PyYAML" if module == "yaml" else module
+    return None

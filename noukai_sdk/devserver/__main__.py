@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from noukai_sdk.cli import main
-
 if __name__ == "__main__":
-    sys.exit(main(["dev-server", *sys.argv[1:]]))
+    try:
+        from noukai_sdk.cli import main
+
+        sys.exit(main(["dev-server", *sys.argv[1:]]))
+    except KeyboardInterrupt:  # Ctrl-C while still importing: a quiet stop, as later on
+        sys.exit(130)

@@ -11,10 +11,14 @@ The keys file (``--keys``) is YAML::
 
 Without a keys file the server knows two keys: ``nk_dev_local`` with the values above, and
 ``nk_dev_no_credits``, the same with a zero balance (for trying the 402 path).
+
+Keys are known, looked up and stored only as their SHA-256 digest (:func:`key_hash`): the database
+and the run state never hold a key in clear.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections import deque
@@ -32,11 +36,16 @@ _RATE_WINDOW_SECONDS = 60.0
 _WWW_AUTHENTICATE = 'Bearer realm="noukai"'
 
 
+def key_hash(key: str) -> str:
+    """The SHA-256 hex digest of an API key: how the server identifies, stores and finds it."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class KeySpec:
-    """One API key and its allowances."""
+    """One API key (by its :func:`key_hash`) and its allowances."""
 
-    key: str
+    key_hash: str
     projects: tuple[str, ...] = ("*",)
     credits_usd: Decimal = Decimal("1000")
     max_concurrency: int = 16
@@ -56,16 +65,18 @@ class Accounts:
     """Checks requests against the known keys, in the contract's order (401, 403, then 429)."""
 
     def __init__(self, keys: Mapping[str, KeySpec]) -> None:
+        """``keys`` maps each key's :func:`key_hash` to its allowances."""
         self._keys = dict(keys)
         self._usage: dict[str, _Usage] = {}
 
     @classmethod
     def from_file(cls, path: Path | None) -> Accounts:
         if path is None:
+            default, no_credits = key_hash(DEFAULT_API_KEY), key_hash(NO_CREDITS_API_KEY)
             return cls(
                 {
-                    DEFAULT_API_KEY: KeySpec(DEFAULT_API_KEY),
-                    NO_CREDITS_API_KEY: KeySpec(NO_CREDITS_API_KEY, credits_usd=Decimal(0)),
+                    default: KeySpec(default),
+                    no_credits: KeySpec(no_credits, credits_usd=Decimal(0)),
                 }
             )
         import yaml
@@ -80,8 +91,9 @@ class Accounts:
         keys: dict[str, KeySpec] = {}
         for key, raw in cast(dict[str, Any], entries).items():
             settings: dict[str, Any] = cast(dict[str, Any], raw) if isinstance(raw, dict) else {}
-            keys[str(key)] = KeySpec(
-                key=str(key),
+            digest = key_hash(str(key))
+            keys[digest] = KeySpec(
+                key_hash=digest,
                 projects=tuple(str(p) for p in settings.get("projects", ["*"])),
                 credits_usd=Decimal(str(settings.get("credits_usd", "1000"))),
                 max_concurrency=int(settings.get("max_concurrency", 16)),
@@ -99,7 +111,7 @@ class Accounts:
                 "Missing API key: send `Authorization: Bearer nk_...`.",
                 {"WWW-Authenticate": _WWW_AUTHENTICATE},
             )
-        spec = self._keys.get(token.strip())
+        spec = self._keys.get(key_hash(token.strip()))
         if spec is None:
             raise ApiError(
                 401,
@@ -109,8 +121,9 @@ class Accounts:
             )
         return spec
 
-    def find(self, key: str) -> KeySpec | None:
-        return self._keys.get(key)
+    def find(self, digest: str) -> KeySpec | None:
+        """The key whose :func:`key_hash` is ``digest``."""
+        return self._keys.get(digest)
 
     @staticmethod
     def authorize(spec: KeySpec, project_key: str) -> None:
@@ -121,7 +134,7 @@ class Accounts:
 
     def acquire(self, spec: KeySpec) -> None:
         """Take one of the key's concurrency slots and count the request, else 429."""
-        usage = self._usage.setdefault(spec.key, _Usage())
+        usage = self._usage.setdefault(spec.key_hash, _Usage())
         now = time.monotonic()
         while usage.recent and usage.recent[0] <= now - _RATE_WINDOW_SECONDS:
             usage.recent.popleft()
@@ -144,4 +157,4 @@ class Accounts:
         usage.in_flight += 1
 
     def release(self, spec: KeySpec) -> None:
-        self._usage[spec.key].in_flight -= 1
+        self._usage[spec.key_hash].in_flight -= 1

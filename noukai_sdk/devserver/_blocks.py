@@ -105,6 +105,12 @@ def structured_output(block: BlockSpec, context: TemplateContext) -> dict[str, A
     return {name: render_value(template, context) for name, template in block.fields.items()}
 
 
+def output_text(output: Any) -> str:
+    """The text a streaming block sends for ``output``: itself, or a JSON value's JSON text
+    (which the joined deltas then parse back to exactly ``output``)."""
+    return output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+
+
 def stream_chunks(text: str) -> list[str]:
     """The deltas a ``stream`` block emits: one per word, keeping the separating spaces."""
     words = text.split(" ")

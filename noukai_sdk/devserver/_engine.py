@@ -184,7 +184,7 @@ def _run_block(
     usage = Usage(0, 0)
     try:
         for loop_index in loop_indexes:
-            if block.kind != "stream":
+            if not block.streams:
                 yield Wait(latency)
             context = TemplateContext(
                 message=run.message,
@@ -206,8 +206,8 @@ def _run_block(
                 )
                 run.tool = None
             output, prompt = _block_output(block, template, context)
-            if block.kind == "stream" and isinstance(output, str):
-                chunks = _blocks.stream_chunks(output)
+            if block.streams:
+                chunks = _blocks.stream_chunks(_blocks.output_text(output))
                 for chunk in chunks:
                     yield Wait(latency / len(chunks))
                     yield Event(
@@ -270,7 +270,7 @@ def _run_block(
                 "output": output,
             },
         )
-    if block.kind != "stream":
+    if not block.streams:
         yield Event("step_output", {"step_id": block.id, "output_data": output})
     _charge(run, usage)
     run.accumulated_outputs[block.id] = output

@@ -43,9 +43,16 @@ class BlockSpec:
     argument: str = "query"
     choices: tuple[str, ...] = ()
     fields: Mapping[str, str] = field(default_factory=lambda: {})
+    stream: bool = False
     code: str = "FLOW_EXECUTION_ERROR"
     message: str = "The block failed."
     http_status: int | None = None
+
+    @property
+    def streams(self) -> bool:
+        """Whether the block sends its output as ``{"delta": ...}`` text chunks while it runs
+        (a ``stream`` block its text, a ``structured`` block with ``stream: true`` its JSON)."""
+        return self.kind == "stream" or self.stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +178,13 @@ def _block(value: object, where: str) -> BlockSpec:
         raise FlowSpecError(f"{where}: id must be a non-empty string without '/'")
     if kind == "tool" and not isinstance(spec.get("tool"), str):
         raise FlowSpecError(f"{where}: a tool block needs `tool: <function name>`")
+    stream = spec.get("stream", False)
+    if not isinstance(stream, bool):
+        raise FlowSpecError(f"{where}: stream must be true or false")
+    if stream and kind != "structured":
+        raise FlowSpecError(
+            f"{where}: `stream: true` is for structured blocks (a text block streams as type: stream)"
+        )
     latency = spec.get("latency_ms")
     return BlockSpec(
         id=block_id,
@@ -185,6 +199,7 @@ def _block(value: object, where: str) -> BlockSpec:
         argument=str(spec.get("argument", "query")),
         choices=tuple(str(c) for c in _list(spec.get("choices", []), f"{where}: choices")),
         fields={str(k): str(v) for k, v in _mapping(spec.get("fields", {}), where).items()},
+        stream=stream,
         code=str(spec.get("code", "FLOW_EXECUTION_ERROR")),
         message=str(spec.get("message", "The block failed.")),
         http_status=None if spec.get("http_status") is None else int(spec["http_status"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -110,6 +111,9 @@ async def submit_job(request: Request) -> Response:
         run = _fresh_run(request, access, body, trigger="job")
         server.store.save_run(run)
         server.store.enqueue_job(run.execution_id)
+        server.job_pickup_at[run.execution_id] = (
+            asyncio.get_running_loop().time() + server.config.job_pickup_ms / 1000
+        )
         server.jobs_waiting.set()
         accepted = _wire.dump(
             "JobAccepted",
@@ -128,7 +132,7 @@ def _fresh_run(request: Request, access: FlowAccess, body: Any, *, trigger: Trig
         access.flow,
         version=access.version,
         trigger=trigger,
-        api_key=access.key.key,
+        key_hash=access.key.key_hash,
         session_id=request.headers.get(_SESSION_HEADER) or None,
     )
     run.message = body.message if body.message is not None else _message_from_turns(body)

@@ -32,7 +32,7 @@ async def get_session(request: Request) -> Response:
             runs += server.store.session_runs(session_id.lower())
         if not runs:
             raise ApiError(404, "NOT_FOUND", f"No session found for id '{session_id}'.")
-        if any(run.api_key != key.key for run in runs):
+        if any(run.key_hash != key.key_hash for run in runs):
             raise ApiError(403, "FORBIDDEN", f"This API key may not read session '{session_id}'.")
         return json_response(
             _wire.dump(

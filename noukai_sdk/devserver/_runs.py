@@ -37,7 +37,7 @@ class RunState:
     flow_id: str
     version: int
     trigger: Trigger
-    api_key: str
+    key_hash: str
     message: str = ""
     parameters: dict[str, Any] = field(default_factory=lambda: {})
     block_overrides: dict[str, Any] = field(default_factory=lambda: {})
@@ -86,7 +86,7 @@ def shallow_dict(instance: Any) -> dict[str, Any]:
 
 
 def new_run(
-    flow: FlowSpec, *, version: int, trigger: Trigger, api_key: str, session_id: str | None
+    flow: FlowSpec, *, version: int, trigger: Trigger, key_hash: str, session_id: str | None
 ) -> RunState:
     return RunState(
         execution_id=f"exec_{uuid.uuid4().hex}",
@@ -95,7 +95,7 @@ def new_run(
         flow_id=flow.flow_id,
         version=version,
         trigger=trigger,
-        api_key=api_key,
+        key_hash=key_hash,
         session_id=session_id,
         capture=flow.capture,
     )

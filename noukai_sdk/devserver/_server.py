@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, cast
 
-from noukai_sdk.devserver._config import API_PREFIX, READY_MARKER, ServerConfig
+from noukai_sdk.devserver._accounts import DEFAULT_API_KEY
+from noukai_sdk.devserver._config import API_PREFIX, READY_MARKER, ServerConfig, is_loopback
 
 # uvicorn waits this long for open requests after a stop; runs still inside a block this long
 # before the end are interrupted, which leaves time to answer them (503, or the stream's end).
@@ -21,6 +24,14 @@ _ANSWER_SECONDS = 0.5
 
 def serve(config: ServerConfig) -> int:
     """Serve until SIGINT/SIGTERM; returns the process exit status."""
+    if config.keys_file is None and not is_loopback(config.host):
+        # Everyone knows the default key: beyond loopback it would let anyone on the network in.
+        sys.stderr.write(
+            f"noukai dev-server: refusing to listen on {config.host or 'every interface'} with "
+            f"the well-known default key {DEFAULT_API_KEY}; pass --keys FILE with keys of your "
+            "own to serve beyond loopback\n"
+        )
+        return 2
     if config.access_log:
         _log_access_to_stderr()
     return asyncio.run(_serve(config))
@@ -61,21 +72,36 @@ async def _serve(config: ServerConfig) -> int:
         )
     )
     devserver = cast(Any, app).state.devserver
-    _stop_on_signals(
+    stop = _stop_on_signals(
         server,
         on_stop=lambda: devserver.begin_shutdown(grace_seconds=_GRACE_SECONDS - _ANSWER_SECONDS),
     )
+    if config.stop_with_stdin:
+        _stop_when_stdin_closes(server, stop)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
     if server.started:
         host = f"[{config.host}]" if ":" in config.host else config.host
-        print(f"{READY_MARKER} http://{host}:{port}{API_PREFIX}", flush=True)
+        base_url = f"http://{host}:{port}{API_PREFIX}"
+        print(f"{READY_MARKER} {base_url}", flush=True)
+        if sys.stdout.isatty():
+            print(_welcome(base_url, config), flush=True)
     await serving
     return 0 if server.started else 1
 
 
-def _stop_on_signals(server: Any, *, on_stop: Callable[[], None]) -> None:
+def _welcome(base_url: str, config: ServerConfig) -> str:
+    """The line a person at a terminal reads (tools read the ready line above it)."""
+    keys = (
+        f"API key {DEFAULT_API_KEY}"
+        if config.keys_file is None
+        else f"API keys from {config.keys_file}"
+    )
+    return f"Noukai dev server running at {base_url} with {keys} (Ctrl-C to stop)"
+
+
+def _stop_on_signals(server: Any, *, on_stop: Callable[[], None]) -> Callable[[], None]:
     """SIGINT/SIGTERM stop the server gracefully (a second one forces it) and exit with 0.
 
     uvicorn's own handlers re-raise the signal after shutting down, which makes a clean stop look
@@ -94,6 +120,29 @@ def _stop_on_signals(server: Any, *, on_stop: Callable[[], None]) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop)
+    return stop
+
+
+def _stop_when_stdin_closes(server: Any, stop: Callable[[], None]) -> None:
+    """Stop gracefully once stdin reaches its end: a parent holding the other end of the pipe
+    closes it when it exits, however it exits (even killed), so the server never outlives it."""
+    loop = asyncio.get_running_loop()
+
+    def stop_unless_stopping() -> None:
+        if not server.should_exit:
+            stop()
+
+    def watch() -> None:
+        # The bare descriptor, not sys.stdin: a daemon thread blocked inside a buffered reader
+        # would abort the interpreter's shutdown.
+        with contextlib.suppress(OSError, ValueError):
+            descriptor = sys.stdin.fileno()
+            while os.read(descriptor, 65536):
+                pass
+        with contextlib.suppress(RuntimeError):  # the loop may be gone already
+            loop.call_soon_threadsafe(stop_unless_stopping)
+
+    threading.Thread(target=watch, name="noukai-dev-server-stdin", daemon=True).start()
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -59,6 +59,8 @@ class DevServer:
         self.store = Store(config.db)
         self._changed = asyncio.Condition()
         self.jobs_waiting = asyncio.Event()
+        # When each job submitted by this process may be picked up (event-loop time).
+        self.job_pickup_at: dict[str, float] = {}
         self._busy: set[str] = set()
         self.draining = False
         self._stopping = asyncio.Event()
@@ -109,7 +111,7 @@ class DevServer:
         resolved = flow.resolve_version(version)
         if resolved is None:
             raise ApiError(404, "FLOW_NOT_FOUND", f"Flow '{flow.key}' has no version {version}.")
-        if charge and self.store.balance(key.key, initial=key.credits_usd) <= 0:
+        if charge and self.store.balance(key.key_hash, initial=key.credits_usd) <= 0:
             raise ApiError(402, "INSUFFICIENT_CREDITS", "This API key has no credits left.")
         return FlowAccess(key, flow, resolved)
 
@@ -181,10 +183,10 @@ class DevServer:
             if outcome.reason is None and not run.is_terminal:
                 self._interrupted(run)
             self.store.save_run(run)
-            key = self.accounts.find(run.api_key)
+            key = self.accounts.find(run.key_hash)
             spent = Decimal(run.cost_usd) - cost_before
             if spent and key is not None:
-                self.store.charge(key.key, spent, initial=key.credits_usd)
+                self.store.charge(key.key_hash, spent, initial=key.credits_usd)
             await self._notify()
 
     def _interrupted(self, run: RunState) -> None:

@@ -1,7 +1,9 @@
 """SQLite persistence: runs, step traces, events, the job queue and credit balances.
 
 One connection, used only from the server's event-loop thread (every statement is short). A file
-database runs in WAL mode so it survives restarts; ``:memory:`` is for throw-away servers.
+database runs in WAL mode so it survives restarts; ``:memory:`` is for throw-away servers. API keys
+appear only as their SHA-256 digest; a database written by an older dev server, which kept them in
+clear, is rewritten that way when it is opened.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from noukai_sdk.devserver._accounts import key_hash
 from noukai_sdk.devserver._engine import Event, StepRecord
 from noukai_sdk.devserver._runs import RunState, shallow_dict
 
@@ -46,8 +49,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     execution_id TEXT UNIQUE NOT NULL,
     status TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS credits (
-    api_key TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS key_balances (
+    key_hash TEXT PRIMARY KEY,
     balance_usd TEXT NOT NULL
 );
 """
@@ -63,6 +66,34 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._forget_clear_keys()
+
+    def _forget_clear_keys(self) -> None:
+        """Replace the clear API keys an older dev server stored (its ``credits`` table and the
+        ``api_key`` of each run) by their digests, then rebuild the file so no old page keeps them."""
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        old_runs = self._db.execute(
+            "SELECT seq, state FROM runs WHERE state LIKE '%\"api_key\":%'"
+        ).fetchall()
+        if "credits" not in tables and not old_runs:
+            return
+        with self._transaction():
+            if "credits" in tables:
+                balances = self._db.execute("SELECT api_key, balance_usd FROM credits").fetchall()
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO key_balances (key_hash, balance_usd) VALUES (?, ?)",
+                    [(key_hash(str(key)), str(balance)) for key, balance in balances],
+                )
+                self._db.execute("DROP TABLE credits")
+            for seq, text in old_runs:
+                state = json.loads(text)
+                if "api_key" in state:
+                    state["key_hash"] = key_hash(str(state.pop("api_key")))
+                    self._db.execute(
+                        "UPDATE runs SET state = ? WHERE seq = ?", (json.dumps(state), seq)
+                    )
+        self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         self._db.close()
@@ -178,15 +209,12 @@ class Store:
             "INSERT INTO jobs (execution_id, status) VALUES (?, 'pending')", (execution_id,)
         )
 
-    def next_pending_job(self) -> str | None:
-        """Claim the oldest pending job (marks it running) and return its execution id."""
+    def oldest_pending_job(self) -> str | None:
+        """The execution id of the job that has waited longest in the queue, if any."""
         row = self._db.execute(
             "SELECT execution_id FROM jobs WHERE status = 'pending' ORDER BY seq LIMIT 1"
         ).fetchone()
-        if row is None:
-            return None
-        self.set_job_status(str(row[0]), "running")
-        return str(row[0])
+        return None if row is None else str(row[0])
 
     def set_job_status(self, execution_id: str, status: str) -> None:
         self._db.execute(
@@ -205,18 +233,20 @@ class Store:
 
     # credits ---------------------------------------------------------------------------------
 
-    def balance(self, api_key: str, *, initial: Decimal) -> Decimal:
+    def balance(self, digest: str, *, initial: Decimal) -> Decimal:
+        """The balance of the key whose :func:`key_hash` is ``digest`` (``initial`` at first)."""
         self._db.execute(
-            "INSERT OR IGNORE INTO credits (api_key, balance_usd) VALUES (?, ?)",
-            (api_key, str(initial)),
+            "INSERT OR IGNORE INTO key_balances (key_hash, balance_usd) VALUES (?, ?)",
+            (digest, str(initial)),
         )
         row = self._db.execute(
-            "SELECT balance_usd FROM credits WHERE api_key = ?", (api_key,)
+            "SELECT balance_usd FROM key_balances WHERE key_hash = ?", (digest,)
         ).fetchone()
         return Decimal(row[0])
 
-    def charge(self, api_key: str, amount: Decimal, *, initial: Decimal) -> None:
-        balance = self.balance(api_key, initial=initial)
+    def charge(self, digest: str, amount: Decimal, *, initial: Decimal) -> None:
+        balance = self.balance(digest, initial=initial)
         self._db.execute(
-            "UPDATE credits SET balance_usd = ? WHERE api_key = ?", (str(balance - amount), api_key)
+            "UPDATE key_balances SET balance_usd = ? WHERE key_hash = ?",
+            (str(balance - amount), digest),
         )

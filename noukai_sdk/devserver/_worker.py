@@ -17,20 +17,24 @@ async def run_jobs(server: DevServer) -> None:
     """Process the queue until the server drains (or the task is cancelled); survives a failing
     job.
 
-    An idle worker notices a new job only after the configured pickup delay, so a client polling
-    right after submitting sees ``pending`` (0.2.0's own suite relies on that), whatever the
-    block latency.
+    A job is picked up no sooner than the configured pickup delay after its submission, so a
+    client polling right after submitting sees ``pending`` (0.2.0's own suite relies on that),
+    whatever the block latency and however busy the worker was.
     """
-    pickup_seconds = server.config.job_pickup_ms / 1000
+    loop = asyncio.get_running_loop()
     while not server.draining:
-        execution_id = server.store.next_pending_job()
+        execution_id = server.store.oldest_pending_job()
         if execution_id is None:
             server.jobs_waiting.clear()
             with suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.jobs_waiting.wait(), timeout=1.0)
-            if server.jobs_waiting.is_set() and pickup_seconds > 0:
-                await asyncio.sleep(pickup_seconds)
             continue
+        wait = server.job_pickup_at.get(execution_id, 0.0) - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+            continue
+        server.job_pickup_at.pop(execution_id, None)
+        server.store.set_job_status(execution_id, "running")
         try:
             await _run_job(server, execution_id)
         except asyncio.CancelledError:

@@ -11,14 +11,16 @@ one stdout line; :class:`DevServerProcess` waits for that line, so a started ser
 from __future__ import annotations
 
 import queue
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, NoReturn
 
 from noukai_sdk.devserver._config import READY_MARKER
 
@@ -26,11 +28,18 @@ DEFAULT_API_KEY = "nk_dev_local"
 
 
 class DevServerError(RuntimeError):
-    """The dev server process did not become ready (its stderr is in the message)."""
+    """The dev server process did not become ready (the end of its stderr is in the message)."""
+
+
+_STDERR_LINES = 20
 
 
 class DevServerProcess:
-    """A ``noukai dev-server`` child process on loopback; a context manager that stops it."""
+    """A ``noukai dev-server`` child process on loopback; a context manager that stops it.
+
+    Its stderr (and, without ``db=``, its database) lives in a temporary directory that
+    :meth:`stop` removes; :meth:`stderr` still answers afterwards, and :meth:`restart` keeps it.
+    """
 
     def __init__(
         self,
@@ -44,10 +53,8 @@ class DevServerProcess:
         api_key: str = DEFAULT_API_KEY,
         startup_timeout: float = 30.0,
     ) -> None:
-        self._workdir = Path(tempfile.mkdtemp(prefix="noukai-dev-server-"))
+        self._own_db = db is None
         self.db = Path(db) if db is not None and str(db) != ":memory:" else db
-        if self.db is None:
-            self.db = self._workdir / "dev.sqlite3"
         self.flow_dirs = tuple(Path(d) for d in flow_dirs)
         self.keys_file = Path(keys_file) if keys_file is not None else None
         self.latency_ms = latency_ms
@@ -57,48 +64,57 @@ class DevServerProcess:
         self.port = port
         self.base_url = ""
         self._process: subprocess.Popen[str] | None = None
-        self._stderr_path = self._workdir / "server.stderr"
+        self._workdir: Path | None = None
+        self._last_stderr = ""
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> DevServerProcess:
-        """Start the process and wait until it accepts connections."""
+        """Start the process and wait until it accepts connections.
+
+        Raises :class:`DevServerError` at once when the process exits before it is ready, or
+        after ``startup_timeout`` seconds without the ready line.
+        """
         if self._process is not None:
             return self
-        lines: queue.Queue[str] = queue.Queue()
-        with self._stderr_path.open("a") as stderr:
+        workdir = self._ensure_workdir()
+        lines: queue.Queue[str | None] = queue.Queue()
+        with (workdir / "server.stderr").open("a") as stderr:
+            # The child stops when this pipe closes: it never outlives this process, even killed.
             process = subprocess.Popen(
-                self._command(), stdout=subprocess.PIPE, stderr=stderr, text=True
+                self._command(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
             )
         self._process = process
         assert process.stdout is not None
         threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
-        try:
-            while not (line := lines.get(timeout=self.startup_timeout)).startswith(READY_MARKER):
-                pass
-        except queue.Empty:
-            self.stop()
-            raise DevServerError(f"dev server did not become ready:\n{self.stderr()}") from None
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                self._fail(f"did not become ready within {self.startup_timeout:g} s")
+            if line is None:
+                self._fail(f"exited with status {process.wait()} before it was ready")
+            if line.startswith(READY_MARKER):
+                break
         self.base_url = line.split()[1]
         self.port = int(self.base_url.rsplit(":", 1)[1].split("/", 1)[0])
         return self
 
     def stop(self, *, sig: int = signal.SIGTERM) -> int | None:
-        """Stop the process (SIGTERM by default) and return its exit status."""
-        process, self._process = self._process, None
-        if process is None:
-            return None
-        if process.poll() is None:
-            process.send_signal(sig)
-        try:
-            return process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            return process.wait()
+        """Stop the process (SIGTERM by default), remove the temporary directory, and return the
+        process's exit status (``None`` when it was not running)."""
+        status = self._stop_process(sig)
+        self._remove_workdir()
+        return status
 
     def restart(self) -> int | None:
         """Stop and start again on the same port and database; returns the old exit status."""
-        status = self.stop()
+        status = self._stop_process(signal.SIGTERM)
         self.start()
         return status
 
@@ -107,7 +123,9 @@ class DevServerProcess:
         return self._process is not None and self._process.poll() is None
 
     def stderr(self) -> str:
-        return self._stderr_path.read_text() if self._stderr_path.exists() else ""
+        """What the process wrote to stderr (also after :meth:`stop`)."""
+        path = None if self._workdir is None else self._workdir / "server.stderr"
+        return path.read_text() if path is not None and path.exists() else self._last_stderr
 
     def __enter__(self) -> DevServerProcess:
         return self.start()
@@ -122,8 +140,44 @@ class DevServerProcess:
 
     # -- helpers ---------------------------------------------------------------------------
 
+    def _ensure_workdir(self) -> Path:
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="noukai-dev-server-"))
+            if self._own_db:
+                self.db = self._workdir / "dev.sqlite3"
+        return self._workdir
+
+    def _remove_workdir(self) -> None:
+        if self._workdir is None:
+            return
+        self._last_stderr = self.stderr()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+        self._workdir = None
+
+    def _stop_process(self, sig: int) -> int | None:
+        process, self._process = self._process, None
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(sig)
+        try:
+            return process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+        finally:
+            if process.stdin is not None:
+                process.stdin.close()
+
+    def _fail(self, reason: str) -> NoReturn:
+        self._stop_process(signal.SIGKILL)
+        self._remove_workdir()
+        tail = "\n".join(self._last_stderr.splitlines()[-_STDERR_LINES:])
+        raise DevServerError(f"dev server {reason}:\n{tail}" if tail else f"dev server {reason}")
+
     def _command(self) -> list[str]:
-        command = [sys.executable, "-m", "noukai_sdk.devserver", "--port", str(self.port)]
+        command = [sys.executable, "-m", "noukai_sdk.devserver", "--stop-with-stdin"]
+        command += ["--port", str(self.port)]
         command += ["--db", str(self.db)]
         for flow_dir in self.flow_dirs:
             command += ["--flows", str(flow_dir)]
@@ -136,6 +190,7 @@ class DevServerProcess:
         return command
 
 
-def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
+def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     for line in stream:
         lines.put(line.strip())
+    lines.put(None)  # end of stdout: the process has exited
