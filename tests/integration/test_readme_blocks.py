@@ -210,3 +210,32 @@ def readme_env(dev_server: DevServerProcess) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
     )
     return env
+
+
+def test_readme_installs_name_real_extras() -> None:
+    """Every ``pip install …[extras]`` of the README names extras pyproject defines."""
+    from importlib import metadata
+
+    defined = set(metadata.metadata("noukai-sdk").get_all("Provides-Extra") or [])
+    named = re.findall(r"pip install[^\n`]*?(?:noukai-sdk|\.)\[([\w,-]+)\]", README.read_text())
+    assert named, "the README shows how to install extras"
+    for extras in named:
+        assert set(extras.split(",")) <= defined, extras
+
+
+def test_readme_nox_sessions_exist() -> None:
+    """Every ``nox -s NAME`` of the README names a session of noxfile.py."""
+    import ast
+
+    tree = ast.parse((ROOT / "noxfile.py").read_text())
+    sessions = {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and any("session" in ast.unparse(decorator) for decorator in node.decorator_list)
+    }
+    named = re.findall(r"nox -s ([^`\n]*)", README.read_text())
+    assert named, "the README shows nox sessions"
+    for names in named:
+        for name in names.partition(" -- ")[0].split():
+            assert re.sub(r"-3\.\d+$", "", name) in sessions, name
