@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import subprocess
@@ -30,20 +29,13 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from loopback_server import EXECUTE_RESULT
 
 from noukai_sdk import AsyncNoukai, Noukai
 
 API_KEY = "nk_bench_key"
 URL = "http://localhost:8080/api/v1/seq/acme/bench/hello/execute"
-RESULT = json.dumps(
-    {
-        "status": "completed",
-        "result": {"answer": "x" * 200, "items": list(range(20))},
-        "flowId": "f-bench",
-        "blockCount": 3,
-        "executionId": "exec-bench",
-    }
-).encode()
+RESULT = EXECUTE_RESULT
 
 
 def _answer(request: httpx.Request) -> httpx.Response:

@@ -21,7 +21,7 @@ import gc
 import json
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -79,11 +79,16 @@ def chunked(body: bytes, size: int) -> list[bytes]:
 # --- contenders ------------------------------------------------------------------------------------
 
 
-def floor(chunks: list[bytes]) -> int:
-    buffer = b""
-    count = 0
-    for chunk in chunks:
-        buffer += chunk
+class Floor:
+    """The floor parser, fed one chunk at a time (so a network stream can drive it too)."""
+
+    def __init__(self) -> None:
+        self.buffer = b""
+
+    def feed(self, chunk: bytes) -> int:
+        """Parse the events ``chunk`` completes; returns how many."""
+        count = 0
+        buffer = self.buffer + chunk
         while (end := buffer.find(b"\n\n")) >= 0:
             block, buffer = buffer[:end], buffer[end + 2 :]
             name, data = "", list[bytes]()
@@ -95,7 +100,13 @@ def floor(chunks: list[bytes]) -> int:
             if data:
                 parsed: tuple[str, Any] = (name, json.loads(b"\n".join(data)))
                 count += len(parsed) // 2
-    return count
+        self.buffer = buffer
+        return count
+
+
+def floor(chunks: Iterable[bytes]) -> int:
+    parser = Floor()
+    return sum(parser.feed(chunk) for chunk in chunks)
 
 
 def noukai(chunks: list[bytes]) -> int:

@@ -18,6 +18,7 @@ from noukai_sdk._core.errors import (
     FlowNotFoundError,
     InsufficientCreditsError,
     NoukaiError,
+    OutputValidationError,
     PermissionDeniedError,
     RateLimitError,
     ReplayDisabledError,
@@ -51,7 +52,8 @@ if TYPE_CHECKING:
         StreamEvent,
         ToolCallsRequired,
     )
-    from noukai_sdk._core.results import ExecuteResult, JobAccepted, PausedResult
+    from noukai_sdk._core.results import ExecuteResult, JobAccepted, JobStatus, PausedResult, Trace
+    from noukai_sdk._core.usage import Usage
     from noukai_sdk._flows import AsyncFlow, Flow
     from noukai_sdk._jobs import AsyncJob, Job
     from noukai_sdk._relay import (
@@ -71,15 +73,14 @@ if TYPE_CHECKING:
     from noukai_sdk._runs import AsyncRun, Run
     from noukai_sdk_generated.models import (
         ChatMessage,
-        JobStatus,
         RunSummary,
         StepAttempts,
         StepTrace,
         TokenBreakdown,
-        Trace,
     )
 
 _LAZY: dict[str, str] = {
+    "Usage": "noukai_sdk._core.usage",
     "Flow": "noukai_sdk._flows",
     "AsyncFlow": "noukai_sdk._flows",
     "Job": "noukai_sdk._jobs",
@@ -87,16 +88,17 @@ _LAZY: dict[str, str] = {
     "Run": "noukai_sdk._runs",
     "AsyncRun": "noukai_sdk._runs",
     **dict.fromkeys(("BatchError", "BatchItem", "BatchResult"), "noukai_sdk._core.batch"),
-    **dict.fromkeys(("ExecuteResult", "JobAccepted", "PausedResult"), "noukai_sdk._core.results"),
+    **dict.fromkeys(
+        ("ExecuteResult", "JobAccepted", "JobStatus", "PausedResult", "Trace"),
+        "noukai_sdk._core.results",
+    ),
     **dict.fromkeys(
         (
             "ChatMessage",
-            "JobStatus",
             "RunSummary",
             "StepAttempts",
             "StepTrace",
             "TokenBreakdown",
-            "Trace",
         ),
         "noukai_sdk_generated.models",
     ),
@@ -169,6 +171,7 @@ __all__ = [
     "LoopCompleted",
     "Noukai",
     "NoukaiError",
+    "OutputValidationError",
     "PausedResult",
     "PermissionDeniedError",
     "RateLimitError",
@@ -202,6 +205,7 @@ __all__ = [
     "ToolCallLimitError",
     "ToolCallsRequired",
     "Trace",
+    "Usage",
     "__version__",
     "current_session_id",
     "replay",

@@ -23,7 +23,9 @@ from noukai_sdk._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
 
+    from noukai_sdk._core.http_types import TimeoutValue
     from noukai_sdk._flows import AsyncFlow, Flow
     from noukai_sdk._otel import OtelSettings
 
@@ -43,8 +45,9 @@ class _ClientCore:
         org: str | None,
         project: str | None,
         session_id: str | None,
-        timeout: float | httpx.Timeout | None,
+        timeout: TimeoutValue | None,
         max_retries: int | None,
+        max_concurrency: int | None,
         log_handler: LogHandler | None,
         log_payloads: bool,
         dev_port: int | None,
@@ -56,7 +59,12 @@ class _ClientCore:
         if (org is None) != (project is None):
             raise ValueError("`org` and `project` must be provided together, or both omitted.")
         self._config = resolve_config(
-            api_key=api_key, env=env, dev_port=dev_port, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            env=env,
+            dev_port=dev_port,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_concurrency=max_concurrency,
         )
         self._default_org = org
         self._default_project = project
@@ -100,12 +108,17 @@ class _ClientCore:
         return self._config.base_url
 
     @property
-    def timeout(self) -> float | httpx.Timeout:
+    def timeout(self) -> TimeoutValue:
         return self._config.timeout
 
     @property
     def max_retries(self) -> int:
         return self._config.max_retries
+
+    @property
+    def max_concurrency(self) -> int:
+        """How many requests and open streams this client runs at once (the rest wait their turn)."""
+        return self._config.max_concurrency
 
     def _address(self, slug: str | None, org: str | None, project: str | None) -> FlowAddress:
         return parse_flow_address(
@@ -122,9 +135,11 @@ class Noukai(_ClientCore):
 
     ``api_key`` defaults to ``NOUKAI_API_KEY``; ``env="dev"`` (or ``NOUKAI_ENV=dev``) targets the
     local dev server at ``http://localhost:8080/api/v1`` (port override: ``dev_port=`` or
-    ``NOUKAI_DEV_PORT``). ``http_client`` lets you supply a configured ``httpx.Client`` (proxies,
-    TLS, limits); requests still go only to the Noukai base URL, and the client you pass is not
-    closed by :meth:`close`. ``otel=True`` wraps every ``execute``/``execute_async`` in an
+    ``NOUKAI_DEV_PORT``). ``http_client`` lets you supply a configured ``httpx.Client`` or
+    ``httpx2.Client`` (proxies, TLS, limits; an httpx2 client, or an ``httpx2.Timeout`` as
+    ``timeout=``, runs the client on httpx2); requests still go only to the Noukai base URL, and
+    the client you pass is not closed by :meth:`close`. ``max_concurrency`` (default 64) caps the
+    requests and open streams in flight; more wait for a free slot within their timeout. ``otel=True`` wraps every ``execute``/``execute_async`` in an
     OpenTelemetry span (``tracer=`` to choose the tracer); ``otel_steps`` adds a child span per
     block and ``otel_step_payloads`` puts bounded step inputs/outputs on them (may contain PII).
     """
@@ -139,11 +154,12 @@ class Noukai(_ClientCore):
         org: str | None = None,
         project: str | None = None,
         session_id: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: TimeoutValue | None = None,
         max_retries: int | None = None,
+        max_concurrency: int | None = None,
         log_handler: LogHandler | None = None,
         log_payloads: bool = False,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.Client | httpx2.Client | None = None,
         dev_port: int | None = None,
         otel: bool = False,
         tracer: Any = None,
@@ -158,6 +174,7 @@ class Noukai(_ClientCore):
             session_id=session_id,
             timeout=timeout,
             max_retries=max_retries,
+            max_concurrency=max_concurrency,
             log_handler=log_handler,
             log_payloads=log_payloads,
             dev_port=dev_port,
@@ -171,6 +188,7 @@ class Noukai(_ClientCore):
             api_key=self._config.api_key,
             timeout=self._config.timeout,
             http_client=http_client,
+            max_concurrency=self._config.max_concurrency,
         )
         self._link = SyncLink(self._context, self._transport, self._session_id)
         _LINK_OF_TRANSPORT[self._transport] = self._link
@@ -204,7 +222,7 @@ class Noukai(_ClientCore):
 
 
 class AsyncNoukai(_ClientCore):
-    """The asyncio Noukai client; same arguments as :class:`Noukai` (``http_client``: ``httpx.AsyncClient``)."""
+    """The asyncio Noukai client; same arguments as :class:`Noukai` (``http_client``: ``httpx.AsyncClient`` or ``httpx2.AsyncClient``)."""
 
     _link: AsyncLink
 
@@ -216,11 +234,12 @@ class AsyncNoukai(_ClientCore):
         org: str | None = None,
         project: str | None = None,
         session_id: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: TimeoutValue | None = None,
         max_retries: int | None = None,
+        max_concurrency: int | None = None,
         log_handler: LogHandler | None = None,
         log_payloads: bool = False,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
         dev_port: int | None = None,
         otel: bool = False,
         tracer: Any = None,
@@ -235,6 +254,7 @@ class AsyncNoukai(_ClientCore):
             session_id=session_id,
             timeout=timeout,
             max_retries=max_retries,
+            max_concurrency=max_concurrency,
             log_handler=log_handler,
             log_payloads=log_payloads,
             dev_port=dev_port,
@@ -248,6 +268,7 @@ class AsyncNoukai(_ClientCore):
             api_key=self._config.api_key,
             timeout=self._config.timeout,
             http_client=http_client,
+            max_concurrency=self._config.max_concurrency,
         )
         self._link = AsyncLink(self._context, self._transport, self._session_id)
         _LINK_OF_TRANSPORT[self._transport] = self._link

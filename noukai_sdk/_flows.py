@@ -35,6 +35,7 @@ from noukai_sdk._core.execute import (
     ToolHandler,
     execute_protocol,
     public_arguments,
+    replayed_outcome,
     resume_protocol,
 )
 from noukai_sdk._core.http_types import Timeout
@@ -55,11 +56,14 @@ from noukai_sdk._runs import AsyncRun, Run
 from noukai_sdk._streams import AsyncEventStream, EventStream
 
 if TYPE_CHECKING:
+    from typing_extensions import TypedDict, Unpack
+
     from noukai_sdk._batch import ItemCallback, ProgressCallback
     from noukai_sdk._core.events import StepCompleted, StreamEvent
     from noukai_sdk._core.step_protocol import StepCall
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+OutT = TypeVar("OutT")
 StepsT = TypeVar("StepsT")
 EventsT = TypeVar("EventsT")
 
@@ -204,6 +208,22 @@ if TYPE_CHECKING:
     _AsyncFlowBase = _FlowCore[
         AsyncToolHandler, AsyncEventStream[StepCompleted], AsyncEventStream[StreamEvent]
     ]
+
+    class ExecuteOptions(TypedDict, total=False):
+        """The keyword arguments of ``execute()`` that do not change its return type."""
+
+        messages: Sequence[MessageInput] | None
+        parameters: Mapping[str, Any] | None
+        block_overrides: Mapping[str, Any] | None
+        attachments: Sequence[Any] | None
+        tools: Sequence[Any] | None
+        tool_choice: Any
+        max_tool_rounds: int | None
+        trace: bool
+        version: Version
+        timeout: Timeout
+        session_id: str | None
+        usage: bool
 else:  # the event classes are imported lazily; at run time the bases need no parameters
     _SyncFlowBase = _AsyncFlowBase = _FlowCore
 
@@ -221,18 +241,19 @@ class Flow(_SyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
+        output_type: type[OutT],
+        **options: Unpack[ExecuteOptions],
+    ) -> ExecuteResult[OutT]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: ToolHandler,
+        output_type: None = None,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult: ...
 
     @overload
@@ -240,19 +261,40 @@ class Flow(_SyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
+        output_type: type[OutT],
+        **options: Unpack[ExecuteOptions],
+    ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: None = None,
+        output_type: None = None,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult | PausedResult: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: ToolHandler,
+        output_type: object,
+        **options: Unpack[ExecuteOptions],
+    ) -> ExecuteResult[Any]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: None = None,
+        output_type: object,
+        **options: Unpack[ExecuteOptions],
+    ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     def execute(
         self,
@@ -270,12 +312,17 @@ class Flow(_SyncFlowBase):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
-    ) -> ExecuteResult | PausedResult:
+        output_type: Any = None,
+        usage: bool = False,
+    ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the flow and wait for its result (``POST …/execute``).
 
         With ``tool_handler`` every tool pause is answered automatically (at most
         ``max_tool_rounds`` times) and the final :class:`ExecuteResult` is returned; without it a
         pause is returned as a :class:`PausedResult` to answer with ``resume_sync()``.
+        With ``output_type`` a completed output is validated into ``result.parsed`` (a mismatch
+        raises ``OutputValidationError``); ``usage=True`` fetches the run trace once after a
+        completed run to fill ``result.usage``.
         """
         arguments = public_arguments(locals())
         self._check_handler(tool_handler)
@@ -288,7 +335,7 @@ class Flow(_SyncFlowBase):
         if scope is not None:
             from noukai_sdk._replay import replay_execute
 
-            replayed = replay_execute(scope, self._replay_call(session_id))
+            replayed = replayed_outcome(call, replay_execute(scope, self._replay_call(session_id)))
             return self._link.run(replayed)
         outcome = self._link.run(execute_protocol(call, self._link.context))
         return self._bind(outcome, call)
@@ -413,7 +460,7 @@ class Flow(_SyncFlowBase):
         return run_batch_blocking(plan, call)
 
     def _run_execute(self, arguments: dict[str, Any]) -> Any:
-        return self.execute(**arguments)
+        return cast(Any, self.execute(**arguments))
 
     def _run_job(self, arguments: dict[str, Any]) -> Any:
         from noukai_sdk._batch import split_job_arguments
@@ -435,18 +482,19 @@ class AsyncFlow(_AsyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
+        output_type: type[OutT],
+        **options: Unpack[ExecuteOptions],
+    ) -> ExecuteResult[OutT]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: AsyncToolHandler,
+        output_type: None = None,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult: ...
 
     @overload
@@ -454,19 +502,40 @@ class AsyncFlow(_AsyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
+        output_type: type[OutT],
+        **options: Unpack[ExecuteOptions],
+    ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: None = None,
+        output_type: None = None,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult | PausedResult: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: AsyncToolHandler,
+        output_type: object,
+        **options: Unpack[ExecuteOptions],
+    ) -> ExecuteResult[Any]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: None = None,
+        output_type: object,
+        **options: Unpack[ExecuteOptions],
+    ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     async def execute(
         self,
@@ -484,7 +553,9 @@ class AsyncFlow(_AsyncFlowBase):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
-    ) -> ExecuteResult | PausedResult:
+        output_type: Any = None,
+        usage: bool = False,
+    ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the flow and wait for its result; see :meth:`Flow.execute`. Handlers may be async."""
         arguments = public_arguments(locals())
         self._check_handler(tool_handler)
@@ -497,7 +568,7 @@ class AsyncFlow(_AsyncFlowBase):
         if scope is not None:
             from noukai_sdk._replay import replay_execute
 
-            replayed = replay_execute(scope, self._replay_call(session_id))
+            replayed = replayed_outcome(call, replay_execute(scope, self._replay_call(session_id)))
             return await self._link.run(replayed)
         protocol = execute_protocol(call, self._link.context)
         return self._bind(await self._link.run(protocol), call)
@@ -619,7 +690,7 @@ class AsyncFlow(_AsyncFlowBase):
         return collect_batch(plan, call)
 
     async def _run_execute(self, arguments: dict[str, Any]) -> Any:
-        return await self.execute(**arguments)
+        return cast(Any, await self.execute(**arguments))
 
     async def _run_job(self, arguments: dict[str, Any]) -> Any:
         from noukai_sdk._batch import split_job_arguments

@@ -5,7 +5,7 @@ Both handles drive the same protocols from :mod:`noukai_sdk._core.jobs`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from noukai_sdk._core.clock import monotonic
 from noukai_sdk._core.config import check_timeout
@@ -16,17 +16,20 @@ from noukai_sdk._core.jobs import (
     JobRef,
     answered,
     check_wait_args,
+    parsed_status,
     poll_protocol,
     wait_protocol,
 )
 from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
+from noukai_sdk._core.output import check_output_type
 from noukai_sdk._core.paths import FlowAddress
-from noukai_sdk._core.results import JobAccepted
+from noukai_sdk._core.results import JobAccepted, JobStatus
 from noukai_sdk._core.scope import ReplayedJob
-from noukai_sdk_generated.models import JobStatus
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+OutT = TypeVar("OutT")
 
 
 class _JobCore:
@@ -89,19 +92,25 @@ class _JobCore:
     def accepted(self) -> JobAccepted:
         return self._accepted
 
-    def _poll_protocol(self, timeout: Timeout) -> Steps[JobStatus]:
+    def _poll_protocol(self, timeout: Timeout, output_type: Any) -> Steps[JobStatus[Any]]:
+        check_output_type(output_type)
         if self._replayed is not None:
-            return answered(self._replayed)
+            return parsed_status(answered(self._replayed), output_type)
         checked = check_timeout(timeout)
-        return poll_protocol(self._ref, self._link.context, timeout=checked)
+        polled = poll_protocol(self._ref, self._link.context, timeout=checked)
+        return parsed_status(polled, output_type)
 
-    def _wait_protocol(self, timeout: float, poll_interval: float) -> Steps[JobStatus]:
+    def _wait_protocol(
+        self, timeout: float, poll_interval: float, output_type: Any
+    ) -> Steps[JobStatus[Any]]:
         timeout, poll_interval = check_wait_args(timeout, poll_interval)
+        check_output_type(output_type)
         if self._replayed is not None:
-            return answered(self._replayed)
-        return wait_protocol(
+            return parsed_status(answered(self._replayed), output_type)
+        waited = wait_protocol(
             self._ref, self._link.context, timeout=timeout, poll_interval=poll_interval
         )
+        return parsed_status(waited, output_type)
 
 
 class Job(_JobCore):
@@ -111,18 +120,60 @@ class Job(_JobCore):
 
     _link: SyncLink
 
-    def poll(self, timeout: Timeout = None) -> JobStatus:
-        """Fetch the job's current status once."""
-        return self._link.run(self._poll_protocol(timeout))
+    @overload
+    def poll(self, timeout: Timeout = None, *, output_type: type[OutT]) -> JobStatus[OutT]: ...
+
+    @overload
+    def poll(self, timeout: Timeout = None, *, output_type: None = None) -> JobStatus: ...
+
+    @overload
+    def poll(self, timeout: Timeout = None, *, output_type: object) -> JobStatus[Any]: ...
+
+    def poll(self, timeout: Timeout = None, *, output_type: Any = None) -> JobStatus[Any]:
+        """Fetch the job's current status once; a completed result is validated as ``output_type``."""
+        return self._link.run(self._poll_protocol(timeout, output_type))
+
+    @overload
+    def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: type[OutT],
+    ) -> JobStatus[OutT]: ...
+
+    @overload
+    def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: None = None,
+    ) -> JobStatus: ...
+
+    @overload
+    def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: object,
+    ) -> JobStatus[Any]: ...
 
     def wait(
-        self, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
-    ) -> JobStatus:
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: Any = None,
+    ) -> JobStatus[Any]:
         """Poll until the job is completed, failed or cancelled; ``APITimeoutError`` after ``timeout`` s.
 
-        A failed job is returned (check ``status`` and ``error``), not raised.
+        A failed job is returned (check ``status`` and ``error``), not raised. With
+        ``output_type`` a completed result is validated into ``status.parsed`` (a mismatch raises
+        ``OutputValidationError``).
         """
-        return self._link.run(self._wait_protocol(timeout, poll_interval))
+        return self._link.run(self._wait_protocol(timeout, poll_interval, output_type))
 
 
 class AsyncJob(_JobCore):
@@ -132,12 +183,54 @@ class AsyncJob(_JobCore):
 
     _link: AsyncLink
 
-    async def poll(self, timeout: Timeout = None) -> JobStatus:
-        """Fetch the job's current status once."""
-        return await self._link.run(self._poll_protocol(timeout))
+    @overload
+    async def poll(
+        self, timeout: Timeout = None, *, output_type: type[OutT]
+    ) -> JobStatus[OutT]: ...
+
+    @overload
+    async def poll(self, timeout: Timeout = None, *, output_type: None = None) -> JobStatus: ...
+
+    @overload
+    async def poll(self, timeout: Timeout = None, *, output_type: object) -> JobStatus[Any]: ...
+
+    async def poll(self, timeout: Timeout = None, *, output_type: Any = None) -> JobStatus[Any]:
+        """Fetch the job's current status once; see :meth:`Job.poll`."""
+        return await self._link.run(self._poll_protocol(timeout, output_type))
+
+    @overload
+    async def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: type[OutT],
+    ) -> JobStatus[OutT]: ...
+
+    @overload
+    async def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: None = None,
+    ) -> JobStatus: ...
+
+    @overload
+    async def wait(
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: object,
+    ) -> JobStatus[Any]: ...
 
     async def wait(
-        self, timeout: float = JOB_WAIT_TIMEOUT, poll_interval: float = JOB_POLL_INTERVAL
-    ) -> JobStatus:
+        self,
+        timeout: float = JOB_WAIT_TIMEOUT,
+        poll_interval: float = JOB_POLL_INTERVAL,
+        *,
+        output_type: Any = None,
+    ) -> JobStatus[Any]:
         """Poll until the job is completed, failed or cancelled; see :meth:`Job.wait`."""
-        return await self._link.run(self._wait_protocol(timeout, poll_interval))
+        return await self._link.run(self._wait_protocol(timeout, poll_interval, output_type))

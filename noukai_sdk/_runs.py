@@ -11,10 +11,11 @@ from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
 from noukai_sdk._core.paths import Attempt, FlowAddress, validate_segment
 from noukai_sdk._core.runs import step_trace_protocol, trace_protocol
 from noukai_sdk._streams import AsyncEventStream, EventStream
-from noukai_sdk_generated.models import StepAttempts, StepTrace, Trace
+from noukai_sdk_generated.models import StepAttempts, StepTrace
 
 if TYPE_CHECKING:
     from noukai_sdk._core.events import StreamEvent
+    from noukai_sdk._core.results import Trace
 
 
 class _RunCore:

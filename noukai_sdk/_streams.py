@@ -30,7 +30,8 @@ class EventStream(Generic[EventT]):
         self._events: Iterator[EventT] = iterate_sync(protocol, io)
 
     def __iter__(self) -> Iterator[EventT]:
-        return self
+        # The driver's generator itself: a ``for`` loop then pays no extra call per event.
+        return self._events
 
     def __next__(self) -> EventT:
         return next(self._events)
@@ -65,7 +66,8 @@ class AsyncEventStream(Generic[EventT]):
         self._events: AsyncIterator[EventT] = iterate_async(protocol, io)
 
     def __aiter__(self) -> AsyncIterator[EventT]:
-        return self
+        # The driver's async generator itself: ``async for`` pays no extra await per event.
+        return self._events
 
     async def __anext__(self) -> EventT:
         return await self._events.__anext__()

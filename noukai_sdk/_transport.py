@@ -1,26 +1,36 @@
-"""The only module that talks to httpx: turns :class:`HttpRequest` values into real traffic.
+"""The only module that talks to the HTTP library: turns :class:`HttpRequest` values into traffic.
 
 ``SyncTransport``/``AsyncTransport`` implement ``SyncIO``/``AsyncIO`` of :mod:`noukai_sdk._core.effects`.
-They add the constant headers (built once per client), serialise bodies, apply timeouts, and map
-every httpx failure — while sending, opening a stream or reading one — to
-:class:`APIConnectionError`/:class:`APITimeoutError` in :func:`_connection_error`, one place.
+They add the constant headers (built once per client), serialise bodies, apply timeouts, cap the
+requests and streams in flight (``max_concurrency``), and map every failure of the HTTP library —
+while sending, opening a stream or reading one — to :class:`APIConnectionError` /
+:class:`APITimeoutError` in :func:`_connection_error`, one place.
+
+The library is httpx, or httpx2 when the user hands over one of its objects (an ``httpx2.Client``
+as ``http_client=``, or an ``httpx2.Timeout`` as ``timeout=`` without a client). Both have the same
+API, so one implementation serves both; httpx2 is imported only in that case.
 """
 
 from __future__ import annotations
 
 import json
 import platform
-from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from functools import cache
+from types import ModuleType
+from typing import Any, Generic, TypeVar, cast
+from urllib.parse import urlsplit
 
 import httpx
 
 from noukai_sdk._core.constants import API_VERSION, API_VERSION_HEADER, RESERVED_HEADERS
 from noukai_sdk._core.errors import APIConnectionError, APITimeoutError
-from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead
+from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead, library_of
 from noukai_sdk._version import __version__
 
 ClientT = TypeVar("ClientT", httpx.Client, httpx.AsyncClient)
+"""The static type of the pooled client; an httpx2 client has the same API and is typed as this."""
 
 _SEND_OPTIONS: dict[str, Any] = {"auth": None, "follow_redirects": False}
 """Overrides of an injected client's ``auth`` and ``follow_redirects``: the SDK's bearer key is the
@@ -28,23 +38,24 @@ only credential sent, and a redirect never takes a request (or the key) away fro
 A transport built without a key (the relay client talking to the user's own server) keeps the
 injected client's settings."""
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT_NAMES = ("ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol")
 
 
-def user_agent() -> str:
-    """``noukai-python/<sdk> (httpx/<v>; python/<x.y.z>; <OS>)``: the server tells SDKs apart by it."""
+def user_agent(library: ModuleType = httpx) -> str:
+    """``noukai-python/<sdk> (httpx/<v>; python/<x.y.z>; <OS>)`` (``httpx2/<v>`` on httpx2): the
+    server tells SDKs apart by it."""
     return (
-        f"noukai-python/{__version__} (httpx/{httpx.__version__}; "
+        f"noukai-python/{__version__} ({library.__name__}/{library.__version__}; "
         f"python/{platform.python_version()}; {platform.system() or 'Unknown'})"
     )
 
 
-def constant_headers(api_key: str) -> dict[str, str]:
+def constant_headers(api_key: str, library: ModuleType = httpx) -> dict[str, str]:
     """Headers sent on every request; built once per client."""
     return {
         "Authorization": f"Bearer {api_key}",
         API_VERSION_HEADER: API_VERSION,
-        "User-Agent": user_agent(),
+        "User-Agent": user_agent(library),
         "Accept": "application/json",
     }
 
@@ -54,43 +65,145 @@ def allowed_request_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in RESERVED_HEADERS}
 
 
+# --- which library, timeouts ----------------------------------------------------------------------
+
+
+def http_library(http_client: object, timeout: object) -> ModuleType:
+    """httpx2 for an httpx2 client (or, with no client, an httpx2 timeout); httpx otherwise."""
+    chosen = http_client if http_client is not None else timeout
+    if library_of(chosen) == "httpx2":
+        import httpx2
+
+        return httpx2
+    return httpx
+
+
 _LONGEST_TIMEOUT = 1e8
 """Seconds (about three years): longer timeouts, ``inf`` included, mean the same and are clamped
 to this, because the blocking socket layer overflows on them."""
 
+_TIMEOUT_PHASES = ("connect", "read", "write", "pool")
 
-def as_httpx_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
+
+def timeout_phases(timeout: object) -> dict[str, float | None]:
+    """``{"connect", "read", "write", "pool"}`` seconds of a number or either library's ``Timeout``."""
+    if isinstance(timeout, (int, float)):
+        seconds = min(float(timeout), _LONGEST_TIMEOUT)
+        return dict.fromkeys(_TIMEOUT_PHASES, seconds)
+    phases = cast("dict[str, float | None]", cast(Any, timeout).as_dict())
+    return {phase: phases.get(phase) for phase in _TIMEOUT_PHASES}
+
+
+def as_httpx_timeout(timeout: object) -> httpx.Timeout:
+    """The timeout as an ``httpx.Timeout`` (from a number or either library's ``Timeout``)."""
     if isinstance(timeout, httpx.Timeout):
         return timeout
-    return httpx.Timeout(min(timeout, _LONGEST_TIMEOUT))
+    return httpx.Timeout(**timeout_phases(timeout))
 
 
-def is_timeout(value: object) -> bool:
-    """Whether ``value`` is an ``httpx.Timeout`` (lets other modules check without importing httpx)."""
-    return isinstance(value, httpx.Timeout)
+# --- the pool the SDK builds ---------------------------------------------------------------------
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` points at this machine (``localhost``, ``127.0.0.0/8``, ``::1``)."""
+    import ipaddress
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@cache
+def shared_ssl_context(library: ModuleType, *, verified: bool) -> Any:
+    """One TLS context per library for all clients of the process (building one costs ~20 ms).
+
+    ``verified=False`` is for clients that only ever talk plain HTTP to a loopback base URL: a
+    context with no trusted certificate at all, so any TLS connection through it fails to verify.
+    """
+    if verified:
+        return library.create_ssl_context()
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+def default_client(
+    library: ModuleType, kind: str, *, base_url: str, max_concurrency: int
+) -> httpx.Client | httpx.AsyncClient:
+    """The pooled client the SDK builds when none is injected.
+
+    The pool holds ``max_concurrency`` connections and keeps them all alive between bursts, so a
+    client running at its bound never waits for, or reconnects, a connection. The TLS context is
+    the process's shared one. For a loopback base URL the environment's proxy settings
+    (``HTTP(S)_PROXY``/``ALL_PROXY``) are not used: the bearer key must not reach a proxy in
+    cleartext on its way to a local dev server.
+    """
+    loopback = is_loopback_url(base_url)
+    plain_loopback = loopback and base_url.startswith("http://")
+    limits = library.Limits(
+        max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+    )
+    client_class = library.Client if kind == "sync" else library.AsyncClient
+    return cast(
+        "httpx.Client | httpx.AsyncClient",
+        client_class(
+            limits=limits,
+            verify=shared_ssl_context(library, verified=not plain_loopback),
+            trust_env=not loopback,
+        ),
+    )
+
+
+# --- the transports ------------------------------------------------------------------------------
 
 
 class _TransportBase(Generic[ClientT]):
     """State and request building shared by both transports.
 
-    Building an ``httpx.Request`` through ``client.build_request`` re-parses the URL and re-merges
-    every header on each call. Here the parsed URL of each path and the merged header set (the
-    client's own headers, then the SDK's) are kept, so a request costs a header copy plus its
+    Building a request through ``client.build_request`` re-parses the URL and re-merges every
+    header on each call. Here the parsed URL of each path and the merged header set (the client's
+    own headers, then the SDK's) are kept, so a request costs a header copy plus its
     ``Content-Length``. Requests with a query string, and clients holding cookies or default
     query parameters, take ``build_request`` as before.
     """
 
     _client: ClientT
 
-    def __init__(self, *, base_url: str, api_key: str, timeout: float | httpx.Timeout) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        timeout: object,
+        http_client: object,
+        kind: str,
+        owner: str,
+        max_concurrency: int,
+    ) -> None:
+        lib = self._lib = http_library(http_client, timeout)
+        if http_client is not None:
+            _check_client(http_client, lib, kind, owner)
+        self._request_error: type[Exception] = lib.RequestError
         self._base_url = base_url.rstrip("/")
-        self._headers = constant_headers(api_key)
+        self._headers = constant_headers(api_key, lib)
         self._send_options: dict[str, Any] = _SEND_OPTIONS if api_key else {}
-        self._timeout = as_httpx_timeout(timeout)
-        self._timeout_extension = self._timeout.as_dict()
+        self._timeout_extension = timeout_phases(timeout)
+        self._timeout = lib.Timeout(**self._timeout_extension)
+        self._max_concurrency = max_concurrency
         self._urls: dict[str, httpx.URL] = {}
-        self._header_sets = _HeaderSets.empty()
+        self._header_sets = _HeaderSets.empty(lib)
         self._closed = False
+        self._owns_client = http_client is None
+        self._client = cast(
+            "ClientT",
+            http_client
+            if http_client is not None
+            else default_client(lib, kind, base_url=base_url, max_concurrency=max_concurrency),
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
@@ -99,10 +212,29 @@ class _TransportBase(Generic[ClientT]):
     def base_url(self) -> str:
         return self._base_url
 
+    @property
+    def max_concurrency(self) -> int:
+        return self._max_concurrency
+
+    def _slot_wait(self, request: HttpRequest) -> float | None:
+        """How long a request may wait for a free slot: its pool timeout (``None``: no limit)."""
+        if request.timeout is None:
+            return self._timeout_extension["pool"]
+        return timeout_phases(request.timeout)["pool"]
+
+    def _no_slot(self, waited: float | None) -> APITimeoutError:
+        return APITimeoutError(
+            f"Request timed out after {waited} s waiting for one of this client's "
+            f"{self._max_concurrency} request slots (max_concurrency={self._max_concurrency}): "
+            "every slot was held by another request or open stream",
+            reached_server=False,
+        )
+
     def _build(self, request: HttpRequest) -> httpx.Request:
         if self._closed:
             raise RuntimeError("This Noukai client has been closed.")
         client = self._client
+        lib = self._lib
         content: bytes | None = None
         if request.json is not None:
             content = json.dumps(
@@ -119,19 +251,19 @@ class _TransportBase(Generic[ClientT]):
             return self._build_with_client(request, content)
         sets = self._header_sets
         if not sets.valid_for(self._headers, client.headers):
-            sets = self._header_sets = _HeaderSets.merge(self._headers, client.headers, url)
+            sets = self._header_sets = _HeaderSets.merge(lib, self._headers, client.headers, url)
         extra = allowed_request_headers(request.headers) if request.headers else None
         headers = sets.for_request(extra, has_body=content is not None)
         timeout = (
             dict(self._timeout_extension)
             if request.timeout is None
-            else as_httpx_timeout(request.timeout).as_dict()
+            else timeout_phases(request.timeout)
         )
-        built = httpx.Request(
+        built: httpx.Request = lib.Request(
             request.method,
             url,
             headers=headers,
-            stream=httpx.ByteStream(b"" if content is None else content),
+            stream=lib.ByteStream(b"" if content is None else content),
             extensions={"timeout": timeout},
         )
         if content is not None and not sets.sets_length:
@@ -143,7 +275,11 @@ class _TransportBase(Generic[ClientT]):
         """The general path: ``client.build_request`` merges base URL, query, cookies and headers."""
         headers = dict(self._headers)
         headers.update(allowed_request_headers(request.headers))
-        timeout = self._timeout if request.timeout is None else as_httpx_timeout(request.timeout)
+        timeout = (
+            self._timeout
+            if request.timeout is None
+            else self._lib.Timeout(**timeout_phases(request.timeout))
+        )
         built = self._client.build_request(
             request.method,
             self._base_url + request.path,
@@ -161,7 +297,7 @@ class _TransportBase(Generic[ClientT]):
         if url is None:
             if len(self._urls) >= _URL_CACHE_SIZE:
                 self._urls.clear()
-            url = self._urls[path] = httpx.URL(self._base_url + path)
+            url = self._urls[path] = self._lib.URL(self._base_url + path)
         return url
 
 
@@ -178,21 +314,23 @@ class _HeaderSets:
     """The merged request headers of one client, with and without a JSON body.
 
     Built the way ``client.build_request`` merges them (client headers, then the SDK's, later
-    names replacing earlier ones) plus the ``Host`` header ``httpx.Request`` would add, and
-    rebuilt whenever the SDK's or the httpx client's headers change.
+    names replacing earlier ones) plus the ``Host`` header the request would add, and rebuilt
+    whenever the SDK's or the HTTP client's headers change.
     """
 
-    __slots__ = ("_client_raw", "_own", "json", "plain", "sets_length")
+    __slots__ = ("_client_raw", "_lib", "_own", "json", "plain", "sets_length")
 
     def __init__(
         self,
         *,
+        lib: ModuleType,
         own: Mapping[str, str] | None,
         client_raw: list[tuple[bytes, bytes]] | None,
         plain: httpx.Headers,
         json: httpx.Headers,
         sets_length: bool,
     ) -> None:
+        self._lib = lib
         self._own = own
         self._client_raw = client_raw
         self.plain = plain
@@ -200,29 +338,35 @@ class _HeaderSets:
         self.sets_length = sets_length
 
     @classmethod
-    def empty(cls) -> _HeaderSets:
+    def empty(cls, lib: ModuleType) -> _HeaderSets:
         return cls(
+            lib=lib,
             own=None,
             client_raw=None,
-            plain=httpx.Headers(),
-            json=httpx.Headers(),
+            plain=lib.Headers(),
+            json=lib.Headers(),
             sets_length=False,
         )
 
     @classmethod
     def merge(
-        cls, own: Mapping[str, str], client_headers: httpx.Headers, url: httpx.URL
+        cls,
+        lib: ModuleType,
+        own: Mapping[str, str],
+        client_headers: httpx.Headers,
+        url: httpx.URL,
     ) -> _HeaderSets:
         def merged(extra: Mapping[str, str]) -> httpx.Headers:
-            headers = httpx.Headers(client_headers)
+            headers: httpx.Headers = lib.Headers(client_headers)
             headers.update({**own, **extra})
             if "Host" not in headers and url.host:
-                headers = httpx.Headers([(b"Host", url.netloc), *headers.raw])
+                headers = lib.Headers([(b"Host", url.netloc), *headers.raw])
             return headers
 
         plain = merged({})
         sets_length = "Content-Length" in plain or "Transfer-Encoding" in plain
         return cls(
+            lib=lib,
             own=own,
             client_raw=client_headers.raw,
             plain=plain,
@@ -234,11 +378,11 @@ class _HeaderSets:
         return own is self._own and client_headers.raw == self._client_raw
 
     def for_request(self, extra: Mapping[str, str] | None, *, has_body: bool) -> httpx.Headers:
-        """The headers of one request (``httpx.Request`` copies them): shared unless ``extra``."""
+        """The headers of one request (the request copies them): shared unless ``extra``."""
         base = self.json if has_body else self.plain
         if not extra:
             return base
-        headers = httpx.Headers(self.plain)
+        headers: httpx.Headers = self._lib.Headers(self.plain)
         headers.update(extra)
         if has_body:
             headers.update(_JSON_ONLY if self.sets_length else _JSON_FRAMING)
@@ -246,43 +390,65 @@ class _HeaderSets:
 
 
 class SyncTransport(_TransportBase[httpx.Client]):
-    """Blocking transport over one pooled ``httpx.Client``."""
+    """Blocking transport over one pooled ``httpx.Client`` (or ``httpx2.Client``)."""
 
     def __init__(
         self,
         *,
         base_url: str,
         api_key: str,
-        timeout: float | httpx.Timeout,
-        http_client: httpx.Client | None = None,
+        timeout: object,
+        http_client: object = None,
+        max_concurrency: int,
+        owner: str = "Noukai",
     ) -> None:
-        super().__init__(base_url=base_url, api_key=api_key, timeout=timeout)
-        _check_client(http_client, httpx.Client, "Noukai")
-        self._owns_client = http_client is None
-        self._client = http_client if http_client is not None else httpx.Client()
+        super().__init__(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            http_client=http_client,
+            kind="sync",
+            owner=owner,
+            max_concurrency=max_concurrency,
+        )
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+
+    def _take_slot(self, request: HttpRequest) -> None:
+        if self._slots.acquire(blocking=False):
+            return
+        wait = self._slot_wait(request)
+        if not self._slots.acquire(timeout=wait):
+            raise self._no_slot(wait)
 
     def send(self, request: HttpRequest) -> HttpResponse:
         built = self._build(request)
+        self._take_slot(request)
         try:
             response = self._client.send(built, **self._send_options)
             try:
                 content = response.read()
             finally:
                 response.close()
-        except httpx.RequestError as exc:
+        except self._request_error as exc:
             raise _connection_error(exc) from exc
+        finally:
+            self._slots.release()
         return HttpResponse(response.status_code, dict(response.headers.items()), content)
 
     def open_stream(self, request: HttpRequest) -> _SyncStream:
         built = self._build(request)
+        self._take_slot(request)
         try:
             response = self._client.send(built, stream=True, **self._send_options)
-        except httpx.RequestError as exc:
-            raise _connection_error(exc) from exc
-        return _SyncStream(response)
+        except BaseException as exc:
+            self._slots.release()
+            if isinstance(exc, self._request_error):
+                raise _connection_error(exc) from exc
+            raise
+        return _SyncStream(response, self._request_error, self._slots.release)
 
     def close(self) -> None:
-        """Release the connection pool (only when the SDK created the httpx client); idempotent."""
+        """Release the connection pool (only when the SDK created the HTTP client); idempotent."""
         if not self._closed:
             self._closed = True
             if self._owns_client:
@@ -290,113 +456,194 @@ class SyncTransport(_TransportBase[httpx.Client]):
 
 
 class AsyncTransport(_TransportBase[httpx.AsyncClient]):
-    """asyncio transport over one pooled ``httpx.AsyncClient``."""
+    """asyncio transport over one pooled ``httpx.AsyncClient`` (or ``httpx2.AsyncClient``)."""
 
     def __init__(
         self,
         *,
         base_url: str,
         api_key: str,
-        timeout: float | httpx.Timeout,
-        http_client: httpx.AsyncClient | None = None,
+        timeout: object,
+        http_client: object = None,
+        max_concurrency: int,
+        owner: str = "AsyncNoukai",
     ) -> None:
-        super().__init__(base_url=base_url, api_key=api_key, timeout=timeout)
-        _check_client(http_client, httpx.AsyncClient, "AsyncNoukai")
-        self._owns_client = http_client is None
-        self._client = http_client if http_client is not None else httpx.AsyncClient()
+        import asyncio
+
+        super().__init__(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            http_client=http_client,
+            kind="async",
+            owner=owner,
+            max_concurrency=max_concurrency,
+        )
+        # Binds to an event loop only when a task first has to wait for a slot.
+        self._slots = asyncio.BoundedSemaphore(max_concurrency)
+
+    async def _take_slot(self, request: HttpRequest) -> None:
+        slots = self._slots
+        if not slots.locked():
+            await slots.acquire()  # a free slot: returns without suspending
+            return
+        import asyncio
+
+        wait = self._slot_wait(request)
+        try:
+            await asyncio.wait_for(slots.acquire(), wait)
+        except asyncio.TimeoutError:
+            raise self._no_slot(wait) from None
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         built = self._build(request)
+        await self._take_slot(request)
         try:
             response = await self._client.send(built, **self._send_options)
             try:
                 content = await response.aread()
             finally:
                 await response.aclose()
-        except httpx.RequestError as exc:
+        except self._request_error as exc:
             raise _connection_error(exc) from exc
+        finally:
+            self._slots.release()
         return HttpResponse(response.status_code, dict(response.headers.items()), content)
 
     async def open_stream(self, request: HttpRequest) -> _AsyncStream:
         built = self._build(request)
+        await self._take_slot(request)
         try:
             response = await self._client.send(built, stream=True, **self._send_options)
-        except httpx.RequestError as exc:
-            raise _connection_error(exc) from exc
-        return _AsyncStream(response)
+        except BaseException as exc:
+            self._slots.release()
+            if isinstance(exc, self._request_error):
+                raise _connection_error(exc) from exc
+            raise
+        return _AsyncStream(response, self._request_error, self._slots.release)
 
     async def aclose(self) -> None:
-        """Release the connection pool (only when the SDK created the httpx client); idempotent."""
+        """Release the connection pool (only when the SDK created the HTTP client); idempotent."""
         if not self._closed:
             self._closed = True
             if self._owns_client:
                 await self._client.aclose()
 
 
-class _SyncStream:
-    """An open streaming response: its head, then body chunks until ``b""``."""
+def _reads_raw(response: httpx.Response) -> bool:
+    """Whether the body can be read as it arrives: unencoded and not already read (mocks)."""
+    if response.is_stream_consumed:
+        return False
+    encoding = response.headers.get("content-encoding")
+    return not encoding or encoding.strip().lower() == "identity"
 
-    def __init__(self, response: httpx.Response) -> None:
+
+class _SyncStream:
+    """An open streaming response: its head, then body chunks until ``b""``.
+
+    An unencoded body (what event streams are) is read with ``iter_raw()``: the chunks exactly as
+    the connection delivers them, without the decoder and re-chunking layers of ``iter_bytes()``.
+    The stream holds one of the transport's slots until it is closed.
+    """
+
+    __slots__ = ("_chunks", "_release", "_request_error", "_response", "head")
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        request_error: type[Exception],
+        release: Callable[[], None],
+    ) -> None:
         self._response = response
-        self._chunks: Iterator[bytes] = response.iter_bytes()
+        self._request_error = request_error
+        self._release: Callable[[], None] | None = release
+        self._chunks: Iterator[bytes] = (
+            response.iter_raw() if _reads_raw(response) else response.iter_bytes()
+        )
         self.head = StreamHead(response.status_code, dict(response.headers.items()))
 
     def read(self) -> bytes:
         try:
-            for chunk in self._chunks:
-                if chunk:
-                    return chunk
-        except httpx.RequestError as exc:
+            return next(self._chunks, b"")  # httpx's iterators never yield an empty chunk
+        except self._request_error as exc:
             raise _connection_error(exc) from exc
-        return b""
 
     def close(self) -> None:
+        release, self._release = self._release, None
         try:
             self._response.close()
-        except httpx.RequestError as exc:
+        except self._request_error as exc:
             raise _connection_error(exc) from exc
+        finally:
+            if release is not None:
+                release()
 
 
 class _AsyncStream:
-    """An open asyncio streaming response: its head, then body chunks until ``b""``."""
+    """An open asyncio streaming response: its head, then body chunks until ``b""``.
 
-    def __init__(self, response: httpx.Response) -> None:
+    Read like :class:`_SyncStream` (``aiter_raw()`` for an unencoded body); holds one slot until
+    closed.
+    """
+
+    __slots__ = ("_chunks", "_release", "_request_error", "_response", "head")
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        request_error: type[Exception],
+        release: Callable[[], None],
+    ) -> None:
         self._response = response
-        self._chunks: AsyncIterator[bytes] = response.aiter_bytes()
+        self._request_error = request_error
+        self._release: Callable[[], None] | None = release
+        self._chunks: AsyncIterator[bytes] = (
+            response.aiter_raw() if _reads_raw(response) else response.aiter_bytes()
+        )
         self.head = StreamHead(response.status_code, dict(response.headers.items()))
 
     async def read(self) -> bytes:
         try:
-            async for chunk in self._chunks:
-                if chunk:
-                    return chunk
-        except httpx.RequestError as exc:
+            return await anext(self._chunks, b"")  # httpx's iterators never yield an empty chunk
+        except self._request_error as exc:
             raise _connection_error(exc) from exc
-        return b""
 
     async def aclose(self) -> None:
+        release, self._release = self._release, None
         try:
             await self._response.aclose()
-        except httpx.RequestError as exc:
+        except self._request_error as exc:
             raise _connection_error(exc) from exc
+        finally:
+            if release is not None:
+                release()
 
 
-def _connection_error(exc: httpx.RequestError) -> APIConnectionError:
-    """The SDK's error for an httpx request failure (the one mapping; the caller chains ``exc``)."""
-    reached = not isinstance(exc, _NOT_SENT)
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(
-            f"Request timed out ({type(exc).__name__}): {text}", reached_server=reached
+def _connection_error(exc: Exception) -> APIConnectionError:
+    """The SDK's error for a request failure of httpx or httpx2 (the one mapping; callers chain).
+
+    Both libraries name their exception classes alike, so the class names along the exception's
+    hierarchy decide: timeouts become :class:`APITimeoutError`, everything else
+    :class:`APIConnectionError`; connect failures are marked as never having reached the server.
+    """
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    reached = names.isdisjoint(_NOT_SENT_NAMES)
+    kind = type(exc).__name__
+    text = str(exc) or kind
+    if "TimeoutException" in names:
+        return APITimeoutError(f"Request timed out ({kind}): {text}", reached_server=reached)
+    return APIConnectionError(f"Connection error ({kind}): {text}", reached_server=reached)
+
+
+def _check_client(client: object, library: ModuleType, kind: str, owner: str) -> None:
+    """``owner`` names the class and, after a colon, the argument (``"Noukai:http_client="``)."""
+    expected = "Client" if kind == "sync" else "AsyncClient"
+    if not isinstance(client, getattr(library, expected)):
+        name, _, argument = owner.partition(":")
+        raise TypeError(
+            f"{argument or 'http_client='} must be an httpx.{expected} for {name} "
+            f"(or an httpx2.{expected}), got {type(client).__module__}.{type(client).__name__}"
         )
-    return APIConnectionError(
-        f"Connection error ({type(exc).__name__}): {text}", reached_server=reached
-    )
-
-
-def _check_client(client: object, expected: type[object], owner: str) -> None:
-    if client is not None and not isinstance(client, expected):
-        raise TypeError(f"http_client= must be an httpx.{expected.__name__} for {owner}")
 
 
 __all__: list[str] = ["AsyncTransport", "SyncTransport", "user_agent"]

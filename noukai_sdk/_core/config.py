@@ -7,14 +7,14 @@ exceptions from the constructor rather than from the first request.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from noukai_sdk._core.constants import (
     API_KEY_ENV,
     API_KEY_PREFIX,
+    DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     DEV_BASE_URL_TEMPLATE,
@@ -25,9 +25,7 @@ from noukai_sdk._core.constants import (
     PRODUCTION_BASE_URL,
 )
 from noukai_sdk._core.errors import AuthenticationError
-
-if TYPE_CHECKING:
-    import httpx
+from noukai_sdk._core.http_types import Timeout, TimeoutValue, is_timeout
 
 Environment = Literal["dev", "production"]
 
@@ -39,8 +37,9 @@ class ClientConfig:
     api_key: str
     environment: Environment
     base_url: str
-    timeout: float | httpx.Timeout
+    timeout: TimeoutValue
     max_retries: int
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
 
     def __repr__(self) -> str:
         return (
@@ -54,8 +53,9 @@ def resolve_config(
     api_key: str | None,
     env: str | None,
     dev_port: int | None,
-    timeout: float | httpx.Timeout | None,
+    timeout: TimeoutValue | None,
     max_retries: int | None,
+    max_concurrency: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
     """Resolve key, environment, base URL, timeout and retries: arguments first, then variables."""
@@ -67,6 +67,7 @@ def resolve_config(
         base_url=resolve_base_url(environment, dev_port, environ),
         timeout=DEFAULT_TIMEOUT if timeout is None else validate_timeout(timeout),
         max_retries=resolve_max_retries(max_retries),
+        max_concurrency=resolve_max_concurrency(max_concurrency),
     )
 
 
@@ -107,18 +108,20 @@ def resolve_base_url(
     return DEV_BASE_URL_TEMPLATE.format(port=_validate_port(port))
 
 
-def check_timeout(timeout: float | httpx.Timeout | None) -> float | httpx.Timeout | None:
+def check_timeout(timeout: Timeout) -> Timeout:
     """A per-call ``timeout=``: ``None`` (the client default) or a valid timeout."""
     return None if timeout is None else validate_timeout(timeout)
 
 
-def validate_timeout(timeout: float | httpx.Timeout) -> float | httpx.Timeout:
-    """A timeout must be a positive number of seconds or an ``httpx.Timeout``."""
-    httpx_module = sys.modules.get("httpx")  # an httpx.Timeout implies httpx is loaded
-    if httpx_module is not None and isinstance(timeout, httpx_module.Timeout):
-        return timeout  # type: ignore[no-any-return]
+def validate_timeout(timeout: TimeoutValue) -> TimeoutValue:
+    """A timeout must be a positive number of seconds or an ``httpx.Timeout``/``httpx2.Timeout``."""
+    if is_timeout(timeout):
+        return timeout
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or an httpx.Timeout, got {timeout!r}")
+        raise TypeError(
+            "timeout must be a number of seconds or an httpx.Timeout / httpx2.Timeout, "
+            f"got {timeout!r}"
+        )
     if not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
     return float(timeout)
@@ -131,6 +134,19 @@ def resolve_max_retries(max_retries: object) -> int:
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ValueError(f"max_retries must be a non-negative integer, got {max_retries!r}")
     return max_retries
+
+
+def resolve_max_concurrency(max_concurrency: object) -> int:
+    """``None`` means the default (64); otherwise a positive number of requests and streams."""
+    if max_concurrency is None:
+        return DEFAULT_MAX_CONCURRENCY
+    if (
+        isinstance(max_concurrency, bool)
+        or not isinstance(max_concurrency, int)
+        or max_concurrency < 1
+    ):
+        raise ValueError(f"max_concurrency must be a positive integer, got {max_concurrency!r}")
+    return max_concurrency
 
 
 def _port_from_env(environ: Mapping[str, str]) -> int:

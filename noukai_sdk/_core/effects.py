@@ -150,8 +150,13 @@ def open_stream(request: HttpRequest) -> Generator[Effect, Any, StreamHead]:
     return head
 
 
+READ_STREAM = ReadStream()
+"""The one :class:`ReadStream` value; a stream loop yields it directly (``chunk = yield
+READ_STREAM``) instead of building an effect per chunk."""
+
+
 def read_stream() -> Generator[Effect, Any, bytes]:
-    chunk: bytes = yield ReadStream()
+    chunk: bytes = yield READ_STREAM
     return chunk
 
 
@@ -166,30 +171,6 @@ def is_async() -> Generator[Effect, Any, bool]:
 
 
 # --- drivers ---------------------------------------------------------------------------------
-
-
-class _Step:
-    """Advances a protocol by one effect; shared by all four drivers."""
-
-    __slots__ = ("error", "protocol", "result", "value")
-
-    def __init__(self, protocol: Steps[Any]) -> None:
-        self.protocol = protocol
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.result: Any = None
-
-    def next_effect(self) -> Effect | None:
-        """The protocol's next effect, or ``None`` once it has returned (see ``result``)."""
-        value, error = self.value, self.error
-        self.value = self.error = None
-        try:
-            if error is not None:
-                return self.protocol.throw(error)
-            return self.protocol.send(value)
-        except StopIteration as stop:
-            self.result = stop.value
-            return None
 
 
 class _SyncEffects:
@@ -275,16 +256,30 @@ class _AsyncEffects:
 
 def iterate_sync(protocol: Steps[Any], io: SyncIO) -> Iterator[Any]:
     """Drive ``protocol`` with blocking I/O, yielding each :class:`Emit` value."""
-    step, effects = _Step(protocol), _SyncEffects(io)
+    effects = _SyncEffects(io)
+    send, throw = protocol.send, protocol.throw
     try:
-        while (effect := step.next_effect()) is not None:
-            if isinstance(effect, Emit):
-                yield effect.value
+        effect = send(None)
+        while True:
+            # Emit and ReadStream come once per event and per chunk: tested first, by exact type.
+            kind = type(effect)
+            if kind is Emit:
+                yield effect.value  # type: ignore[union-attr]
+                effect = send(None)
                 continue
             try:
-                step.value = effects.perform(effect)
+                stream = effects.stream
+                value = (
+                    stream.read()
+                    if kind is ReadStream and stream is not None
+                    else effects.perform(effect)
+                )
             except Exception as exc:  # delivered to the protocol at its yield
-                step.error = exc
+                effect = throw(exc)
+                continue
+            effect = send(value)
+    except StopIteration:
+        return
     finally:
         protocol.close()
         effects.close()
@@ -292,16 +287,29 @@ def iterate_sync(protocol: Steps[Any], io: SyncIO) -> Iterator[Any]:
 
 async def iterate_async(protocol: Steps[Any], io: AsyncIO) -> AsyncIterator[Any]:
     """Drive ``protocol`` with asyncio I/O, yielding each :class:`Emit` value."""
-    step, effects = _Step(protocol), _AsyncEffects(io)
+    effects = _AsyncEffects(io)
+    send, throw = protocol.send, protocol.throw
     try:
-        while (effect := step.next_effect()) is not None:
-            if isinstance(effect, Emit):
-                yield effect.value
+        effect = send(None)
+        while True:
+            kind = type(effect)
+            if kind is Emit:
+                yield effect.value  # type: ignore[union-attr]
+                effect = send(None)
                 continue
             try:
-                step.value = await effects.perform(effect)
+                stream = effects.stream
+                value = (
+                    await stream.read()
+                    if kind is ReadStream and stream is not None
+                    else await effects.perform(effect)
+                )
             except Exception as exc:  # delivered to the protocol at its yield
-                step.error = exc
+                effect = throw(exc)
+                continue
+            effect = send(value)
+    except StopIteration:
+        return
     finally:
         protocol.close()
         await effects.close()

@@ -14,10 +14,11 @@ server events do not break old clients.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, TypeAlias, get_args
+from typing import Any, ClassVar, Literal, TypeAlias, TypeVar, get_args
 
 from pydantic import PrivateAttr, ValidationError
 
@@ -60,10 +61,23 @@ class StepProgress(_generated.StepProgress):
     type: ClassVar[Literal["step_progress"]] = "step_progress"
 
 
+OutT = TypeVar("OutT")
+
+
 class StepCompleted(_generated.StepCompleted):
     """A step finished; ``step_index`` is the index of that step."""
 
     type: ClassVar[Literal["step_completed"]] = "step_completed"
+
+    def parse(self, output_type: builtins.type[OutT]) -> OutT:
+        """This step's ``output`` validated as ``output_type``, the way ``execute()`` does it.
+
+        A JSON value is validated as is, a string holding JSON (fenced or not) is parsed from
+        text; a mismatch raises ``OutputValidationError``.
+        """
+        from noukai_sdk._core.output import parse_output
+
+        return parse_output(output_type, self.output, source=f"step {self.step_id!r}")
 
 
 class StepFailed(_generated.StepFailed):

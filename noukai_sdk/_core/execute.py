@@ -21,14 +21,18 @@ from noukai_sdk._core.constants import (
 )
 from noukai_sdk._core.effects import Steps, call_user
 from noukai_sdk._core.http_types import HttpRequest, Timeout
-from noukai_sdk._core.paths import Version, version_number
+from noukai_sdk._core.output import check_output_type
+from noukai_sdk._core.paths import FlowAddress, Version, version_number
 from noukai_sdk._core.requesting import RequestContext, send_with_retries
 from noukai_sdk._core.results import (
     ExecuteOutcome,
+    ExecuteResult,
     PausedResult,
     ToolResults,
+    attach_parsed,
     parse_execute_response,
 )
+from noukai_sdk._core.runs import usage_protocol
 from noukai_sdk._core.scope import resolve_session_id
 from noukai_sdk._core.tool_calls import (
     caller_stacklevel,
@@ -82,6 +86,10 @@ class ExecuteCall:
     session_id: str | None
     tool_handler: Callable[..., Any] | None = None
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
+    output_type: Any = None
+    """What the completed output is validated as (``result.parsed``); ``None``: not validated."""
+    usage: bool = False
+    """Fetch the run trace after a completed run to fill ``result.usage`` (flows only)."""
 
     @classmethod
     def from_args(
@@ -103,15 +111,19 @@ class ExecuteCall:
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
+        output_type: Any = None,
+        usage: bool = False,
     ) -> ExecuteCall:
         """The call for these public arguments, checked before any request is made.
 
         ``client_session_id`` is the client's default session; the per-call ``session_id``
         and the active scope's session come first. A relay passes ``in_session=False`` (it
-        never sends a session id) and leaves ``version`` unset (the relay pins it).
+        never sends a session id) and leaves ``version`` unset (the relay pins it). An
+        ``output_type`` pydantic cannot validate is a ``TypeError`` here, before the run is paid.
         """
         if message is not None and messages:
             raise ValueError("Provide `message` or `messages`, not both.")
+        check_output_type(output_type)
         resolved = resolve_session_id(session_id, client_session_id)
         return cls(
             address=address,
@@ -128,6 +140,8 @@ class ExecuteCall:
             session_id=resolved if in_session else None,
             tool_handler=tool_handler,
             max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
+            output_type=output_type,
+            usage=bool(usage),
         )
 
     def request(self, body: dict[str, Any]) -> HttpRequest:
@@ -176,11 +190,42 @@ def execute_protocol(call: ExecuteCall, ctx: RequestContext) -> Steps[ExecuteOut
         check_tool_round_limit(rounds, call.max_tool_rounds, outcome.execution_id)
         results = yield from call_user(call.tool_handler, outcome.tool_calls)
         rounds += 1
-        outcome = yield from resume_protocol(call, outcome, results, ctx)
-    return outcome
+        outcome = yield from _send_resume(call, outcome, results, ctx)
+    return (yield from finish_outcome(call, outcome, ctx))
 
 
 def resume_protocol(
+    call: ExecuteCall, paused: PausedResult, tool_results: ToolResults, ctx: RequestContext
+) -> Steps[ExecuteOutcome]:
+    """Resume ``paused`` by hand; the result is finished like the first call's (``parsed``, usage)."""
+    outcome = yield from _send_resume(call, paused, tool_results, ctx)
+    return (yield from finish_outcome(call, outcome, ctx))
+
+
+def finish_outcome(
+    call: ExecuteCall, outcome: ExecuteOutcome, ctx: RequestContext
+) -> Steps[ExecuteOutcome]:
+    """A final result gets ``parsed`` (``output_type``) and, with ``usage``, the run's usage.
+
+    A paused result is returned as it is: its resume finishes the result it leads to.
+    """
+    if isinstance(outcome, ExecuteResult):
+        attach_parsed(outcome, call.output_type)
+        if call.usage and outcome.status == "completed" and isinstance(call.address, FlowAddress):
+            outcome._usage = yield from usage_protocol(
+                call.address, outcome.execution_id, ctx, timeout=call.timeout
+            )
+    return outcome
+
+
+def replayed_outcome(call: ExecuteCall, replayed: Steps[ExecuteResult]) -> Steps[ExecuteResult]:
+    """A replayed result, parsed as a live one would be; ``usage`` stays ``None`` (no live request)."""
+    result = yield from replayed
+    attach_parsed(result, call.output_type)
+    return result
+
+
+def _send_resume(
     call: ExecuteCall, paused: PausedResult, tool_results: ToolResults, ctx: RequestContext
 ) -> Steps[ExecuteOutcome]:
     """POST the resume of ``paused``: the pause's conversation plus the tool results.

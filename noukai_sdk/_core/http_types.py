@@ -13,10 +13,31 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
 
 Method = Literal["GET", "POST"]
-Timeout = Union[float, "httpx.Timeout", None]
-"""A ``timeout=`` argument: seconds, an ``httpx.Timeout``, or ``None`` for the client default."""
+Timeout = Union[float, "httpx.Timeout", "httpx2.Timeout", None]
+"""A ``timeout=`` argument: seconds, an ``httpx.Timeout`` or ``httpx2.Timeout`` (either works with
+either library; the transport converts), or ``None`` for the client default."""
+TimeoutValue = Union[float, "httpx.Timeout", "httpx2.Timeout"]
+"""A timeout that is set (a client's default)."""
+
+
+def library_of(value: object) -> str | None:
+    """``"httpx"`` or ``"httpx2"`` when ``value`` is an object of that library, told without
+    importing either (a user's subclass counts as its base's library)."""
+    for cls in type(value).__mro__:
+        root = cls.__module__.partition(".")[0]
+        if root in ("httpx", "httpx2"):
+            return root
+    return None
+
+
+def is_timeout(value: object) -> bool:
+    """Whether ``value`` is an ``httpx.Timeout`` or an ``httpx2.Timeout``."""
+    return library_of(value) is not None and any(
+        cls.__name__ == "Timeout" for cls in type(value).__mro__
+    )
 
 
 @dataclass(frozen=True, slots=True)

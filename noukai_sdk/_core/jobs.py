@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from noukai_sdk._core.clock import monotonic
 from noukai_sdk._core.constants import JOB_NOT_FOUND_GRACE, JOB_TERMINAL_STATUSES
@@ -17,8 +18,7 @@ from noukai_sdk._core.execute import ExecuteCall
 from noukai_sdk._core.http_types import Timeout
 from noukai_sdk._core.paths import FlowAddress
 from noukai_sdk._core.requesting import Deadline, RequestContext, parse_model, send_with_retries
-from noukai_sdk._core.results import JobAccepted
-from noukai_sdk_generated.models import JobStatus
+from noukai_sdk._core.results import JobAccepted, JobStatus, attach_parsed
 
 Clock = Callable[[], float]
 
@@ -110,6 +110,20 @@ def check_wait_args(timeout: object, poll_interval: object) -> tuple[float, floa
     if not poll_interval >= 0:
         raise ValueError(f"poll_interval must be >= 0 seconds, got {poll_interval!r}")
     return float(timeout), float(poll_interval)
+
+
+def parsed_status(status: Steps[JobStatus], output_type: Any) -> Steps[JobStatus[Any]]:
+    """The status ``status`` ends with, its result validated as ``output_type`` once completed.
+
+    The status is copied before ``parsed`` is set: a replayed job answers every poll with the
+    same recorded status, which must not keep the type of an earlier call.
+    """
+    final = yield from status
+    if output_type is None:
+        return final
+    final = final.model_copy()
+    attach_parsed(final, output_type)
+    return final
 
 
 def answered(status: JobStatus) -> Steps[JobStatus]:

@@ -30,6 +30,7 @@ from noukai_sdk._core.scope import active_scope
 
 if TYPE_CHECKING:
     import httpx
+    import httpx2
     from pydantic import BaseModel
 
 ModelT = TypeVar("ModelT", bound="BaseModel")
@@ -41,7 +42,7 @@ class RequestContext:
 
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     log: LogHook = field(default_factory=lambda: LogHook(None))
-    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT
+    timeout: float | httpx.Timeout | httpx2.Timeout = DEFAULT_TIMEOUT
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """Strings (the API key) masked out of every error message."""
     propagate: Callable[[], Mapping[str, str]] | None = field(default=None, repr=False)

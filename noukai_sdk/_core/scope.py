@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from noukai_sdk._core.link import ClientLink
-    from noukai_sdk_generated.models import JobStatus
+    from noukai_sdk._core.results import JobStatus
 
 ScopeMode = Literal["normal", "capture", "replay"]
 

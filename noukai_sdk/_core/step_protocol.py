@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from noukai_sdk._core.config import check_timeout
 from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
-from noukai_sdk._core.effects import CloseStream, Emit, Steps, call_user, is_async, read_stream
+from noukai_sdk._core.effects import (
+    READ_STREAM,
+    CloseStream,
+    Emit,
+    Steps,
+    call_user,
+    is_async,
+    read_stream,
+)
 from noukai_sdk._core.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -253,16 +261,22 @@ def _run_segment(
     head = yield from open_event_stream(request, ctx)
     decoder = SSEDecoder()
     only_steps = call.only_steps
+    feed = decoder.feed
     while True:
         try:
-            chunk = yield from read_stream()
+            chunk: bytes = yield READ_STREAM
         except APITimeoutError as error:
             if error.execution_id is None:
                 error.execution_id = cursor.execution_id  # the run to look up or resume
             raise
         except APIConnectionError as error:
             raise _interrupted(cursor, head, f"the connection failed: {error}") from error
-        for frame in _decode(decoder, chunk, head):
+        try:
+            frames = feed(chunk) if chunk else decoder.end()
+        except EventStreamDecodeError as error:
+            error.request_id = head.request_id
+            raise
+        for frame in frames:
             event = parse_event(frame.event, frame.data, request_id=head.request_id)
             if event is None:
                 continue

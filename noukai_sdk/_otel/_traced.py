@@ -17,7 +17,7 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.errors import NoukaiError
@@ -286,7 +286,7 @@ class TracedFlow(Flow):
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         settings = self._settings
         with call_span(settings, self, "execute", kwargs.get("version")) as span:
-            outcome = super().execute(*args, **kwargs)
+            outcome = cast(Any, super().execute(*args, **kwargs))
             record_outcome(span, outcome)
             execution_id = step_trace_target(settings, outcome)
             if execution_id is not None:
@@ -320,7 +320,7 @@ class AsyncTracedFlow(AsyncFlow):
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         settings = self._settings
         with call_span(settings, self, "execute", kwargs.get("version")) as span:
-            outcome = await super().execute(*args, **kwargs)
+            outcome: Any = await super().execute(*args, **kwargs)
             record_outcome(span, outcome)
             execution_id = step_trace_target(settings, outcome)
             if execution_id is not None:

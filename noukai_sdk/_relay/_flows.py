@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from typing_extensions import Self
 
@@ -45,6 +45,20 @@ from noukai_sdk._relay._transport import (
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import TypedDict, Unpack
+
+    class RelayExecuteOptions(TypedDict, total=False):
+        """The keyword arguments of ``execute()`` that do not change its return type."""
+
+        messages: Sequence[MessageInput] | None
+        parameters: Mapping[str, Any] | None
+        tools: Sequence[Any] | None
+        tool_choice: Any
+        max_tool_rounds: int | None
+        trace: bool
+
+
+OutT = TypeVar("OutT")
 
 
 class _RelayFlowCore:
@@ -92,13 +106,19 @@ class RelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: ToolHandler,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
+        output_type: type[OutT],
+        **options: Unpack[RelayExecuteOptions],
+    ) -> ExecuteResult[OutT]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: ToolHandler,
+        output_type: None = None,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult: ...
 
     @overload
@@ -106,14 +126,40 @@ class RelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
+        output_type: type[OutT],
+        **options: Unpack[RelayExecuteOptions],
+    ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: None = None,
+        output_type: None = None,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult | PausedResult: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: ToolHandler,
+        output_type: object,
+        **options: Unpack[RelayExecuteOptions],
+    ) -> ExecuteResult[Any]: ...
+
+    @overload
+    def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: None = None,
+        output_type: object,
+        **options: Unpack[RelayExecuteOptions],
+    ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     def execute(
         self,
@@ -126,7 +172,8 @@ class RelayFlow(_RelayFlowCore):
         tool_handler: ToolHandler | None = None,
         max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
-    ) -> ExecuteResult | PausedResult:
+        output_type: Any = None,
+    ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the relayed flow; with ``tool_handler`` every tool pause is answered automatically.
 
         Without a handler a pause comes back as a :class:`PausedResult` to answer with
@@ -198,13 +245,19 @@ class AsyncRelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: AsyncToolHandler,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
+        output_type: type[OutT],
+        **options: Unpack[RelayExecuteOptions],
+    ) -> ExecuteResult[OutT]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: AsyncToolHandler,
+        output_type: None = None,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult: ...
 
     @overload
@@ -212,14 +265,40 @@ class AsyncRelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
+        output_type: type[OutT],
+        **options: Unpack[RelayExecuteOptions],
+    ) -> ExecuteResult[OutT] | PausedResult[OutT]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: None = None,
+        output_type: None = None,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult | PausedResult: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: AsyncToolHandler,
+        output_type: object,
+        **options: Unpack[RelayExecuteOptions],
+    ) -> ExecuteResult[Any]: ...
+
+    @overload
+    async def execute(
+        self,
+        message: str | None = None,
+        *,
+        tool_handler: None = None,
+        output_type: object,
+        **options: Unpack[RelayExecuteOptions],
+    ) -> ExecuteResult[Any] | PausedResult[Any]: ...
 
     async def execute(
         self,
@@ -232,7 +311,8 @@ class AsyncRelayFlow(_RelayFlowCore):
         tool_handler: AsyncToolHandler | None = None,
         max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
         trace: bool = False,
-    ) -> ExecuteResult | PausedResult:
+        output_type: Any = None,
+    ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the relayed flow; see :meth:`RelayFlow.execute`. A pause resumes with ``await resume()``."""
         arguments = public_arguments(locals())
         call = ExecuteCall.from_args(

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, cast, overload
 from typing_extensions import Self
 
 from noukai_sdk._core.config import validate_timeout
-from noukai_sdk._core.constants import DEFAULT_TIMEOUT
+from noukai_sdk._core.constants import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT
 from noukai_sdk._core.effects import run_async, run_sync, send
-from noukai_sdk._core.http_types import HttpRequest, Timeout
+from noukai_sdk._core.http_types import HttpRequest, Timeout, TimeoutValue
 from noukai_sdk._core.link import AsyncLink, SyncLink
 from noukai_sdk._core.requesting import RequestContext
 from noukai_sdk._core.retry import RetryPolicy
@@ -46,7 +46,7 @@ class RelayTarget:
         version: int | None,
         body: Any,
         session_id: str | None,
-        timeout: float | httpx.Timeout | None,
+        timeout: Timeout,
     ) -> HttpRequest:
         return HttpRequest("POST", self.url, json=_wire(body), timeout=timeout)
 
@@ -65,36 +65,37 @@ def relay_url(url: object) -> str:
     return url
 
 
-def relay_timeout(timeout: float | httpx.Timeout | None) -> float | httpx.Timeout:
+def relay_timeout(timeout: Timeout) -> TimeoutValue:
     """``None`` means the default (300 s); otherwise a positive number or an ``httpx.Timeout``."""
     return DEFAULT_TIMEOUT if timeout is None else validate_timeout(timeout)
+
+
+def _keyless(timeout: TimeoutValue, http_client: object, owner: str) -> dict[str, Any]:
+    """Transport arguments for a relay: no base URL, no key, the default concurrency bound."""
+    return {
+        "base_url": "",
+        "api_key": "",
+        "timeout": timeout,
+        "http_client": http_client,
+        "max_concurrency": DEFAULT_MAX_CONCURRENCY,
+        "owner": f"{owner}:client=",
+    }
 
 
 class KeylessSyncIO(SyncTransport):
     """:class:`SyncTransport` without a base URL or any SDK header (the relay owns the key)."""
 
-    def __init__(self, *, timeout: float | httpx.Timeout, http_client: httpx.Client | None) -> None:
-        _check_client(http_client, "Client", "RelayFlow / RelaySyncExecuteTransport")
-        super().__init__(base_url="", api_key="", timeout=timeout, http_client=http_client)
+    def __init__(self, *, timeout: TimeoutValue, http_client: object) -> None:
+        super().__init__(**_keyless(timeout, http_client, "RelayFlow / RelaySyncExecuteTransport"))
         self._headers = {}
 
 
 class KeylessAsyncIO(AsyncTransport):
     """:class:`AsyncTransport` without a base URL or any SDK header (the relay owns the key)."""
 
-    def __init__(
-        self, *, timeout: float | httpx.Timeout, http_client: httpx.AsyncClient | None
-    ) -> None:
-        _check_client(http_client, "AsyncClient", "AsyncRelayFlow / RelayExecuteTransport")
-        super().__init__(base_url="", api_key="", timeout=timeout, http_client=http_client)
+    def __init__(self, *, timeout: TimeoutValue, http_client: object) -> None:
+        super().__init__(**_keyless(timeout, http_client, "AsyncRelayFlow / RelayExecuteTransport"))
         self._headers = {}
-
-
-def _check_client(client: object, expected: str, owner: str) -> None:
-    import httpx
-
-    if client is not None and not isinstance(client, getattr(httpx, expected)):
-        raise TypeError(f"client= must be an httpx.{expected} for {owner}, got {client!r}")
 
 
 def json_object(content: bytes) -> dict[str, Any]:

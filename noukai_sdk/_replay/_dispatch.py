@@ -26,8 +26,7 @@ from noukai_sdk._replay._reconstruction import (
 )
 
 if TYPE_CHECKING:
-    from noukai_sdk._core.results import ExecuteResult
-    from noukai_sdk_generated.models import JobStatus
+    from noukai_sdk._core.results import ExecuteResult, JobStatus
 
 T = TypeVar("T")
 
@@ -87,7 +86,7 @@ def _let_concurrent_calls_start(call: ReplayCall) -> Steps[None]:
 
 def recorded_job_status(plan: ReplayPlan) -> JobStatus:
     """The terminal ``JobStatus`` of a recorded job: completed with its result, or failed."""
-    from noukai_sdk_generated.models import JobStatus
+    from noukai_sdk._core.results import JobStatus
 
     if plan.failure is not None:
         message = plan.failure.message

@@ -248,12 +248,15 @@ DOCUMENTED_NAMES = {
     "replay_scope_sync",
     # added by this rewrite
     "APIResponseValidationError",
+    # typed output and usage
+    "OutputValidationError",
+    "Usage",
 }
 
 
 def test_all_exports_cover_the_documented_names() -> None:
     documented = DOCUMENTED_NAMES
-    assert len(documented) == 51 + 8 + 1
+    assert len(documented) == 51 + 8 + 1 + 2
     missing = documented - set(noukai_sdk.__all__)
     assert not missing
     assert len(noukai_sdk.__all__) == len(set(noukai_sdk.__all__))
