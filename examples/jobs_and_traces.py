@@ -1,11 +1,15 @@
 """Jobs and traces with the asyncio client: queue a run, wait for it, then inspect its trace.
 
+Needs ``pip install 'noukai-sdk[devserver]'`` (from a clone: ``pip install -e '.[devserver]'``).
+
 python examples/jobs_and_traces.py
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 
 from noukai_sdk import AsyncNoukai, StepAttempts
 from noukai_sdk.devserver.process import DevServerProcess
@@ -32,4 +36,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     asyncio.run(main())

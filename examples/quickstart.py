@@ -1,5 +1,7 @@
 """Quick start: run the ``hello-world`` demo flow against a local dev server this script starts.
 
+Needs ``pip install 'noukai-sdk[devserver]'`` (from a clone: ``pip install -e '.[devserver]'``).
+
     python examples/quickstart.py "Hi there"
 
 Against a dev server you already run (``noukai dev-server``), the three lines inside ``with`` are all
@@ -8,6 +10,7 @@ you need, with ``Noukai("nk_dev_local", env="dev")``.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from noukai_sdk import ExecuteResult, Noukai
@@ -28,4 +31,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main()

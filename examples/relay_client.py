@@ -1,5 +1,8 @@
 """Run a flow through a relay with ``RelayFlow``: no API key here, and the tools run locally.
 
+Needs ``pip install 'noukai-sdk[devserver,fastapi]'`` (from a clone: ``pip install -e '.[devserver,fastapi]'``)
+to start the relay itself; against a relay you run, the base install is enough.
+
     python examples/relay_client.py                      # starts a dev server and the relay itself
     python examples/relay_client.py http://127.0.0.1:8000/agent/execute   # a relay you run
 
@@ -10,6 +13,7 @@ answers the tool calls, and gets the result.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
 from collections.abc import Generator
@@ -80,4 +84,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main()

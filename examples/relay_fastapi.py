@@ -1,6 +1,9 @@
 """A FastAPI relay: browsers (or ``RelayFlow``) run one flow without ever seeing the API key.
 
+Needs ``pip install 'noukai-sdk[devserver,fastapi]'`` (from a clone: ``pip install -e '.[devserver,fastapi]'``).
+
     python examples/relay_fastapi.py          # dev server + relay on http://127.0.0.1:8000
+    python examples/relay_fastapi.py 9000     # the relay on another port
 
 The app below is all a real deployment needs: an ``AsyncNoukai`` holding the key, and
 ``mount_flow_relay`` pinned to one flow with your own ``authorize`` check (return ``True`` to
@@ -14,6 +17,8 @@ can be resumed on another. Try it with
 from __future__ import annotations
 
 import os
+import signal
+import sys
 
 from fastapi import FastAPI, Request
 
@@ -49,11 +54,14 @@ def main() -> None:
 
     from noukai_sdk.devserver.process import DevServerProcess
 
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
     with DevServerProcess(latency_ms=0) as server:
         noukai = AsyncNoukai(server.api_key, env="dev", dev_port=server.port)
-        print("relay on http://127.0.0.1:8000/agent/execute (Ctrl-C to stop)")
-        uvicorn.run(create_app(noukai), host="127.0.0.1", port=8000, log_level="warning")
+        print(f"relay on http://127.0.0.1:{port}/agent/execute (Ctrl-C to stop)", flush=True)
+        uvicorn.run(create_app(noukai), host="127.0.0.1", port=port, log_level="warning")
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main()

@@ -1,6 +1,9 @@
 """A Flask relay: ``flow_relay_blueprint`` pinned to one flow, with the key kept server-side.
 
+Needs ``pip install 'noukai-sdk[devserver,flask]'`` (from a clone: ``pip install -e '.[devserver,flask]'``).
+
     python examples/relay_flask.py            # dev server + relay on http://127.0.0.1:5000
+    python examples/relay_flask.py 9000       # the relay on another port
 
 Then ``python examples/relay_client.py http://127.0.0.1:5000/agent/execute``. As in
 ``relay_fastapi.py``, ``authorize`` returns ``True`` to allow, and only the message and the tool
@@ -10,6 +13,8 @@ definitions (``allow={"tools"}``) are forwarded.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from typing import Any
 
 from flask import Flask
@@ -46,12 +51,16 @@ def create_app(noukai: Noukai) -> Flask:
 def main() -> None:
     from noukai_sdk.devserver.process import DevServerProcess
 
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     with (
         DevServerProcess(latency_ms=0) as server,
         Noukai(server.api_key, env="dev", dev_port=server.port) as noukai,
     ):
-        create_app(noukai).run(host="127.0.0.1", port=5000)
+        print(f"relay on http://127.0.0.1:{port}/agent/execute (Ctrl-C to stop)", flush=True)
+        create_app(noukai).run(host="127.0.0.1", port=port)
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main()

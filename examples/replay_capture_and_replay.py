@@ -1,5 +1,7 @@
 """Capture a session against a local dev server, export it as a cassette, replay it offline.
 
+Needs ``pip install 'noukai-sdk[devserver]'`` (from a clone: ``pip install -e '.[devserver]'``).
+
     python examples/replay_capture_and_replay.py
 
 1. A capture scope tags every call with one fresh session id (``X-Session-Id``).
@@ -12,6 +14,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import tempfile
 from pathlib import Path
 
@@ -33,8 +37,10 @@ def run_user_code(noukai: Noukai) -> tuple[object, list[object]]:
 
 def main() -> None:
     cassette = Path(tempfile.mkdtemp()) / "two-step.json"
-    server = DevServerProcess(latency_ms=0).start()
-    with Noukai(server.api_key, env="dev", dev_port=server.port) as noukai:
+    with (
+        DevServerProcess(latency_ms=0) as server,
+        Noukai(server.api_key, env="dev", dev_port=server.port) as noukai,
+    ):
         with trace_scope_sync(client=noukai) as capture:
             live = run_user_code(noukai)
         print(f"captured session {capture.session_id}")
@@ -47,7 +53,7 @@ def main() -> None:
 
         export_session(noukai, capture.session_id or "", cassette)
         print(f"exported to {cassette}")
-        server.stop()
+        server.stop()  # from here on nothing can reach a server: the cassette serves all
 
         with replay_scope_sync(cassette=cassette):
             offline = run_user_code(noukai)
@@ -55,4 +61,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main()

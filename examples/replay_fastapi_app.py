@@ -1,5 +1,7 @@
 """A FastAPI app whose Noukai calls are captured per request and replayable by header.
 
+Needs ``pip install 'noukai-sdk[devserver,fastapi]'`` (from a clone: ``pip install -e '.[devserver,fastapi]'``).
+
     python examples/replay_fastapi_app.py
 
 The script starts a dev server, sends one live request to the app (in-process, through
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import sys
 
 import httpx
 from fastapi import FastAPI
@@ -58,4 +62,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     asyncio.run(main())

@@ -1,9 +1,14 @@
 """Streaming: run a flow step by step and react to every typed event.
 
+Needs ``pip install 'noukai-sdk[devserver]'`` (from a clone: ``pip install -e '.[devserver]'``).
+
 python examples/streaming.py
 """
 
 from __future__ import annotations
+
+import signal
+import sys
 
 from noukai_sdk import Noukai
 from noukai_sdk.devserver.process import DevServerProcess
@@ -37,4 +42,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main()

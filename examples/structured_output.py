@@ -1,5 +1,7 @@
 """Structured output and usage: the ``structured-output`` demo flow, validated into a model.
 
+Needs ``pip install 'noukai-sdk[devserver]'`` (from a clone: ``pip install -e '.[devserver]'``).
+
     python examples/structured_output.py "The cat sat on the mat."
 
 Starts a local dev server, runs the flow with ``output_type=`` (blocking, then as a job), shows
@@ -8,6 +10,7 @@ what a mismatch looks like, and asks for the run's usage with ``usage=True``.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from pydantic import BaseModel
@@ -61,4 +64,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main()

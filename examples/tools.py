@@ -1,5 +1,7 @@
 """Tool calls: the flow pauses for your tools; answer automatically or by hand.
 
+Needs ``pip install 'noukai-sdk[devserver]'`` (from a clone: ``pip install -e '.[devserver]'``).
+
     python examples/tools.py
 
 Runs the ``tools-enabled`` demo flow (it asks for ``get_weather`` once per city in the message)
@@ -9,6 +11,8 @@ against a dev server this script starts.
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from typing import Any
 
 from noukai_sdk import ExecuteResult, Noukai, PausedResult
@@ -66,4 +70,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main()

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
         trace_scope_sync,
     )
     from noukai_sdk._runs import AsyncRun, Run
+    from noukai_sdk._streams import AsyncObjectStream, AsyncTextStream, ObjectStream, TextStream
     from noukai_sdk_generated.models import (
         ChatMessage,
         RunSummary,
@@ -124,6 +125,10 @@ _LAZY: dict[str, str] = {
         "noukai_sdk._replay",
     ),
     **dict.fromkeys(
+        ("TextStream", "AsyncTextStream", "ObjectStream", "AsyncObjectStream"),
+        "noukai_sdk._streams",
+    ),
+    **dict.fromkeys(
         ("RelayFlow", "AsyncRelayFlow", "RelayExecuteTransport", "RelaySyncExecuteTransport"),
         "noukai_sdk._relay",
     ),
@@ -152,8 +157,10 @@ __all__ = [
     "AsyncFlow",
     "AsyncJob",
     "AsyncNoukai",
+    "AsyncObjectStream",
     "AsyncRelayFlow",
     "AsyncRun",
+    "AsyncTextStream",
     "AuthenticationError",
     "BatchError",
     "BatchItem",
@@ -171,6 +178,7 @@ __all__ = [
     "LoopCompleted",
     "Noukai",
     "NoukaiError",
+    "ObjectStream",
     "OutputValidationError",
     "PausedResult",
     "PermissionDeniedError",
@@ -201,6 +209,7 @@ __all__ = [
     "StepTrace",
     "StreamEvent",
     "StreamInterruptedError",
+    "TextStream",
     "TokenBreakdown",
     "ToolCallLimitError",
     "ToolCallsRequired",

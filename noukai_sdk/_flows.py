@@ -53,7 +53,14 @@ from noukai_sdk._core.scope import ReplayCall, Scope, active_scope
 from noukai_sdk._core.tool_calls import reject_async_handler_on_sync_client
 from noukai_sdk._jobs import AsyncJob, Job
 from noukai_sdk._runs import AsyncRun, Run
-from noukai_sdk._streams import AsyncEventStream, EventStream
+from noukai_sdk._streams import (
+    AsyncEventStream,
+    AsyncObjectStream,
+    AsyncTextStream,
+    EventStream,
+    ObjectStream,
+    TextStream,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import TypedDict, Unpack
@@ -66,13 +73,15 @@ HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 OutT = TypeVar("OutT")
 StepsT = TypeVar("StepsT")
 EventsT = TypeVar("EventsT")
+TextT = TypeVar("TextT")
+ObjectT = TypeVar("ObjectT")
 
 
-class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
+class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
     """State, call building and the streaming entry points shared by ``Flow`` and ``AsyncFlow``.
 
-    ``HandlerT`` is the tool-handler type the client kind accepts; ``StepsT``/``EventsT`` are the
-    iterator types ``steps()``/``events()`` return (blocking or asyncio).
+    ``HandlerT`` is the tool-handler type the client kind accepts; ``StepsT``/``EventsT``/``TextT``
+    are the iterator types ``steps()``/``events()``/``stream_text()`` return (blocking or asyncio).
     """
 
     _sync_client: ClassVar[bool]
@@ -114,11 +123,13 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
+        auto_resume: int = 0,
     ) -> StepsT:
         """Run the flow step by step, yielding each ``StepCompleted`` (``POST …/step``).
 
         A failed step raises ``FlowExecutionError``; a stream cut short raises
-        ``StreamInterruptedError``. Close the stream (or use ``with``) to stop early."""
+        ``StreamInterruptedError`` (unless ``auto_resume`` reconnects it). Close the stream (or
+        use ``with``) to stop early."""
         arguments = public_arguments(locals())
         from noukai_sdk._core.step_protocol import StepCall
 
@@ -126,6 +137,7 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             self._address,
             client_session_id=self._link.session_id,
             only_steps=True,
+            entry="steps()",
             **arguments,
         )
         protocol = self._step_protocol(call, session_id)
@@ -148,10 +160,12 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
+        auto_resume: int = 0,
     ) -> EventsT:
         """Run the flow step by step, yielding every typed event (``POST …/step``).
 
-        ``run_remaining=True`` streams all remaining steps in one connection."""
+        ``run_remaining=True`` streams all remaining steps in one connection; ``auto_resume=N``
+        reconnects a stream cut after the run started, at its cursor, up to N times."""
         arguments = public_arguments(locals())
         from noukai_sdk._core.step_protocol import StepCall
 
@@ -159,13 +173,67 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT]):
             self._address,
             client_session_id=self._link.session_id,
             only_steps=False,
+            entry="events()",
             **arguments,
         )
         protocol = self._step_protocol(call, session_id)
         return cast(EventsT, self._open_stream(self._observe("events", version, protocol)))
 
+    def stream_text(
+        self,
+        message: str | None = None,
+        *,
+        step: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: HandlerT | None = None,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        auto_resume: int = 0,
+    ) -> TextT:
+        """Run the flow and iterate its text as it arrives (``str`` deltas), in ``with``.
+
+        Streams all steps in one connection (``run_remaining``); ``step=`` keeps one step's
+        text. After the loop: ``text``, ``usage``, ``execution_id`` and ``final_result()``. A failed
+        step raises ``FlowExecutionError``; tool pauses go to ``tool_handler``."""
+        arguments = public_arguments(locals())
+        protocol, session = self._helper_protocol("stream_text", arguments)
+        return cast(TextT, self._open_text_stream(protocol, step, session))
+
+    def _helper_protocol(
+        self, method: str, arguments: dict[str, Any]
+    ) -> tuple[Steps[None], str | None]:
+        """The whole-run events protocol behind a text or object stream, and its session id."""
+        from noukai_sdk._core.step_protocol import StepCall
+
+        arguments.pop("step")
+        arguments.pop("output_type", None)
+        call = StepCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            only_steps=False,
+            entry=f"{method}()",
+            run_remaining=True,
+            **arguments,
+        )
+        protocol = self._step_protocol(call, arguments["session_id"])
+        return self._observe(method, arguments["version"], protocol), call.session_id
+
     def _open_stream(self, protocol: Steps[None]) -> object:
         """The public iterator over ``protocol`` for this client kind."""
+        raise NotImplementedError
+
+    def _open_text_stream(
+        self, protocol: Steps[None], step: str | None, session_id: str | None
+    ) -> object:
+        """The public text stream over ``protocol`` for this client kind."""
         raise NotImplementedError
 
     def _observe(self, method: str, version: Version, protocol: Steps[None]) -> Steps[None]:
@@ -204,9 +272,14 @@ def _replay_scope() -> Scope | None:
 
 
 if TYPE_CHECKING:
-    _SyncFlowBase = _FlowCore[ToolHandler, EventStream[StepCompleted], EventStream[StreamEvent]]
+    _SyncFlowBase = _FlowCore[
+        ToolHandler, EventStream[StepCompleted], EventStream[StreamEvent], TextStream
+    ]
     _AsyncFlowBase = _FlowCore[
-        AsyncToolHandler, AsyncEventStream[StepCompleted], AsyncEventStream[StreamEvent]
+        AsyncToolHandler,
+        AsyncEventStream[StepCompleted],
+        AsyncEventStream[StreamEvent],
+        AsyncTextStream,
     ]
 
     class ExecuteOptions(TypedDict, total=False):
@@ -369,6 +442,41 @@ class Flow(_SyncFlowBase):
 
     def _open_stream(self, protocol: Steps[None]) -> EventStream[Any]:
         return EventStream(protocol, self._link.io)
+
+    def _open_text_stream(
+        self, protocol: Steps[None], step: str | None, session_id: str | None
+    ) -> TextStream:
+        return TextStream(protocol, self._link.io, step=step, session_id=session_id)
+
+    def stream_object(
+        self,
+        output_type: type[ObjectT],
+        message: str | None = None,
+        *,
+        step: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: ToolHandler | None = None,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        auto_resume: int = 0,
+    ) -> ObjectStream[ObjectT]:
+        """Run the flow and iterate the JSON object its text spells, as partial snapshots.
+
+        Each snapshot (a plain JSON value) extends the one before; ``final_object()`` is the
+        object validated as ``output_type``. Same options as :meth:`stream_text`."""
+        arguments = public_arguments(locals())
+        protocol, session = self._helper_protocol("stream_object", arguments)
+        return ObjectStream(
+            protocol, self._link.io, output_type=output_type, step=step, session_id=session
+        )
 
     def run(self, execution_id: str) -> Run:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""
@@ -602,6 +710,41 @@ class AsyncFlow(_AsyncFlowBase):
 
     def _open_stream(self, protocol: Steps[None]) -> AsyncEventStream[Any]:
         return AsyncEventStream(protocol, self._link.io)
+
+    def _open_text_stream(
+        self, protocol: Steps[None], step: str | None, session_id: str | None
+    ) -> AsyncTextStream:
+        return AsyncTextStream(protocol, self._link.io, step=step, session_id=session_id)
+
+    def stream_object(
+        self,
+        output_type: type[ObjectT],
+        message: str | None = None,
+        *,
+        step: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        input_overrides: Mapping[str, Any] | None = None,
+        block_overrides: Mapping[str, Any] | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: Any = None,
+        tool_handler: AsyncToolHandler | None = None,
+        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
+        trace: bool = False,
+        version: Version = None,
+        timeout: Timeout = None,
+        session_id: str | None = None,
+        auto_resume: int = 0,
+    ) -> AsyncObjectStream[ObjectT]:
+        """Run the flow and iterate the JSON object its text spells, as partial snapshots.
+
+        Each snapshot (a plain JSON value) extends the one before; ``await final_object()`` is the
+        object validated as ``output_type``. Same options as :meth:`stream_text`."""
+        arguments = public_arguments(locals())
+        protocol, session = self._helper_protocol("stream_object", arguments)
+        return AsyncObjectStream(
+            protocol, self._link.io, output_type=output_type, step=step, session_id=session
+        )
 
     def run(self, execution_id: str) -> AsyncRun:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""

@@ -25,6 +25,7 @@ from noukai_sdk._core.effects import (
     READ_STREAM,
     CloseStream,
     Emit,
+    Sleep,
     Steps,
     call_user,
     is_async,
@@ -35,6 +36,7 @@ from noukai_sdk._core.errors import (
     APIResponseValidationError,
     APITimeoutError,
     FlowExecutionError,
+    NoukaiError,
     StreamInterruptedError,
 )
 from noukai_sdk._core.events import (
@@ -52,6 +54,7 @@ from noukai_sdk._core.execute import as_list
 from noukai_sdk._core.http_types import Timeout
 from noukai_sdk._core.paths import FlowAddress, Version, validate_session_header, version_number
 from noukai_sdk._core.requesting import RequestContext, open_event_stream
+from noukai_sdk._core.resumed_events import ResumedEvents
 from noukai_sdk._core.scope import resolve_session_id
 from noukai_sdk._core.sse import EventStreamDecodeError, ServerSentEvent, SSEDecoder
 from noukai_sdk._core.tool_calls import (
@@ -96,6 +99,13 @@ class StepCall:
     tool_handler: ToolHandler | None = None
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     only_steps: bool = False
+    raise_failures: bool = False
+    """Raise on ``step_error`` and on a tool pause without handler (``steps()`` and the text
+    and object streams), instead of emitting the event."""
+    entry: str = "events()"
+    """The public method this call serves, for error messages."""
+    auto_resume: int = 0
+    """How many times a stream cut after the run started is resumed at its cursor."""
     timeout: Timeout = None
 
     @classmethod
@@ -105,6 +115,7 @@ class StepCall:
         *,
         client_session_id: str | None,
         only_steps: bool,
+        entry: str = "events()",
         message: str | None = None,
         parameters: Mapping[str, Any] | None = None,
         attachments: Sequence[Any] | None = None,
@@ -119,12 +130,13 @@ class StepCall:
         version: Version = None,
         timeout: Timeout = None,
         session_id: str | None = None,
+        auto_resume: int = 0,
     ) -> StepCall:
         """The call for these public arguments, checked now rather than on the first event."""
         number = version_number(version)
         if number == 0:
             raise ValueError(
-                "steps() and events() cannot run the draft version (version='draft' or 0); "
+                f"{entry} cannot run the draft version (version='draft' or 0); "
                 "publish a version, or omit version= to run production."
             )
         resolved = resolve_session_id(session_id, client_session_id)
@@ -146,6 +158,9 @@ class StepCall:
             tool_handler=tool_handler,
             max_tool_rounds=resolve_max_tool_rounds(max_tool_rounds),
             only_steps=only_steps,
+            raise_failures=only_steps or entry != "events()",
+            entry=entry,
+            auto_resume=_check_auto_resume(auto_resume),
             timeout=check_timeout(timeout),
         )
 
@@ -231,7 +246,9 @@ class StepCursor:
 def step_protocol(call: StepCall, ctx: RequestContext) -> Steps[None]:
     """Drive one logical run over as many ``/step`` calls as it takes, emitting typed events."""
     cursor = StepCursor()
-    idle_segments = 0
+    resumed = ResumedEvents() if call.auto_resume > 0 and not call.only_steps else None
+    idle_segments = resumes = 0
+    resuming = False
     while True:
         request = call.address.operation_request(
             "step",
@@ -241,7 +258,22 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Steps[None]:
             timeout=call.timeout,
         )
         before = (cursor.progress, cursor.step_index, cursor.execution_id)
-        if not (yield from _run_segment(call, ctx, cursor, request)):
+        try:
+            more = yield from _run_segment(call, ctx, cursor, request, resumed)
+        except NoukaiError as error:
+            if resumes >= call.auto_resume or not _resumable(error, cursor, resuming=resuming):
+                raise
+            delay = ctx.retry.delay(resumes)
+            ctx.log.retry(request, attempt=resumes, delay=delay, reason="stream_interrupted")
+            yield CloseStream()
+            yield Sleep(delay)
+            resumes += 1
+            resuming = True
+            if resumed is not None:
+                resumed.resuming()
+            continue
+        resuming = False
+        if not more:
             return
         moved = (cursor.progress, cursor.step_index, cursor.execution_id) != before
         idle_segments = 0 if moved else idle_segments + 1
@@ -254,13 +286,39 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Steps[None]:
             )
 
 
+def _check_auto_resume(auto_resume: object) -> int:
+    if isinstance(auto_resume, bool) or not isinstance(auto_resume, int):
+        raise TypeError(f"auto_resume must be an int, got {type(auto_resume).__name__}")
+    if auto_resume < 0:
+        raise ValueError(f"auto_resume must be 0 or more, got {auto_resume}")
+    return auto_resume
+
+
+def _resumable(error: NoukaiError, cursor: StepCursor, *, resuming: bool) -> bool:
+    """Whether ``auto_resume`` may continue the run after ``error``.
+
+    Only a run the server has started (its id is known) can be continued; a timeout is not a
+    dropped connection, and a server still busy with the cut stream is asked again later.
+    """
+    if cursor.execution_id is None:
+        return False
+    if isinstance(error, APIConnectionError):
+        return not isinstance(error, APITimeoutError)
+    return resuming and error.code == "EXECUTION_BUSY"
+
+
 def _run_segment(
-    call: StepCall, ctx: RequestContext, cursor: StepCursor, request: HttpRequest
+    call: StepCall,
+    ctx: RequestContext,
+    cursor: StepCursor,
+    request: HttpRequest,
+    resumed: ResumedEvents | None,
 ) -> Steps[bool]:
     """One ``/step`` call: read its stream; ``True`` when another call should follow."""
     head = yield from open_event_stream(request, ctx)
     decoder = SSEDecoder()
     only_steps = call.only_steps
+    raise_failures = call.raise_failures
     feed = decoder.feed
     while True:
         try:
@@ -282,6 +340,8 @@ def _run_segment(
                 continue
             if isinstance(event, StepCompleted):
                 cursor.step_completed(event)
+                if resumed is not None:
+                    resumed.step_boundary()
                 yield Emit(event)
                 continue
             if isinstance(event, StepStarted):
@@ -290,11 +350,15 @@ def _run_segment(
                 cursor.learn_execution_id(event.execution_id)
             elif isinstance(event, StepPaused):
                 cursor.step_paused(event)
+                if resumed is not None:
+                    resumed.step_boundary()
                 yield CloseStream()
                 if not only_steps:
                     yield Emit(event)
                 return True
             elif isinstance(event, ToolCallsRequired):
+                if resumed is not None:
+                    resumed.step_boundary()
                 yield CloseStream()
                 yield from _tool_pause(call, cursor, event)
                 return True
@@ -306,12 +370,20 @@ def _run_segment(
                 return False
             elif isinstance(event, StepFailed):
                 yield CloseStream()
-                if only_steps:
-                    raise _step_failure(event, cursor, head)
+                if raise_failures:
+                    raise step_failure(
+                        event, execution_id=cursor.execution_id, request_id=head.request_id
+                    )
                 yield Emit(event)
                 return False
-            if not only_steps:
-                yield Emit(event)
+            if only_steps:
+                continue
+            if resumed is not None:
+                if resumed.is_repeat(event):
+                    continue
+                if not isinstance(event, RunStarted):
+                    resumed.delivered(event)
+            yield Emit(event)
         if not chunk:
             raise _interrupted(cursor, head, "it ended before the run paused or finished")
 
@@ -335,11 +407,11 @@ def _tool_pause(call: StepCall, cursor: StepCursor, event: ToolCallsRequired) ->
         results = yield from call_user(handler, event.tool_calls)
         cursor.stage_tool_results(event, results)
         return
-    if call.only_steps:
+    if call.raise_failures:
         raise FlowExecutionError(
-            f"The flow paused for tool calls at step {event.step_id!r}, but steps() was called "
-            "without tool_handler. Pass tool_handler= to answer them automatically, or use "
-            "events() and resume the ToolCallsRequired event yourself.",
+            f"The flow paused for tool calls at step {event.step_id!r}, but {call.entry} was "
+            "called without tool_handler. Pass tool_handler= to answer them automatically, or "
+            "use events() and resume the ToolCallsRequired event yourself.",
             code="TOOL_HANDLER_REQUIRED",
             execution_id=event.execution_id,
         )
@@ -365,7 +437,9 @@ def _too_late(results: ToolResults) -> None:
     )
 
 
-def _step_failure(event: StepFailed, cursor: StepCursor, head: StreamHead) -> FlowExecutionError:
+def step_failure(
+    event: StepFailed, *, execution_id: str | None, request_id: str | None
+) -> FlowExecutionError:
     """The error ``steps()`` raises for a ``step_error`` event: code and message from the event."""
     detail = _error_detail(event.error)
     code = detail.code if detail is not None else None
@@ -374,8 +448,8 @@ def _step_failure(event: StepFailed, cursor: StepCursor, head: StreamHead) -> Fl
     return FlowExecutionError(
         f"Step {name} failed: {message}",
         code=code,
-        execution_id=cursor.execution_id,
-        request_id=head.request_id,
+        execution_id=execution_id,
+        request_id=request_id,
         response_body=event.error,
     )
 

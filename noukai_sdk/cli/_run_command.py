@@ -1,90 +1,184 @@
-"""``noukai run <org/project/slug> -m "hi"``: execute a flow once and print its result."""
+"""``noukai run SLUG -m "hi"``: run a flow once, live on a terminal, as text, JSON or JSON lines."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
-from noukai_sdk.cli._client_options import add_client_options, build_client
+from noukai_sdk.cli import _exit_codes
+from noukai_sdk.cli._client_options import (
+    add_client_options,
+    add_flow_argument,
+    add_input_options,
+    build_client,
+    flow_of,
+    parse_params,
+    parse_version,
+)
+from noukai_sdk.cli._failures import CommandError
+from noukai_sdk.cli._flow_failure import failure_line, flow_error
+from noukai_sdk.cli._run_views import JsonLinesView, LiveView, QuietView
+from noukai_sdk.cli._status_line import StatusLine
+from noukai_sdk.cli._terminal import is_terminal, print_json, print_result, wire_json
 
 
 def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "run",
-        help="execute a flow and print its result",
-        description="Execute a flow once (blocking) and print its result.",
+        help="run a flow and print its result",
+        description=(
+            "Run a flow once. On a terminal each step appears as it runs (duration, tokens, "
+            "cost) and streamed text is printed as it arrives; through a pipe only the result "
+            "is printed. Progress and errors go to stderr."
+        ),
     )
-    parser.add_argument("flow", metavar="org/project/slug", help="the flow to run")
-    parser.add_argument("-m", "--message", default=None, help="the user message")
-    parser.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a flow parameter (VALUE is parsed as JSON when it can be); repeatable",
-    )
-    parser.add_argument(
-        "--flow-version",
-        dest="flow_version",
+    add_flow_argument(parser)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("-m", "--message", default=None, help="the user message")
+    source.add_argument(
+        "--messages",
+        type=Path,
         default=None,
-        metavar="N|draft|production",
-        help="flow version (default: production)",
+        metavar="FILE",
+        help="a JSON file with a list of chat messages ({role, content}); '-' reads stdin",
     )
-    parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    add_input_options(parser)
+    parser.add_argument(
+        "--format",
+        choices=["text", "json", "jsonl"],
+        default="text",
+        help="text: the output; json: the final result object; jsonl: every event, one per line",
+    )
+    parser.add_argument(
+        "--json", dest="format", action="store_const", const="json", help=argparse.SUPPRESS
+    )
     add_client_options(parser)
-    parser.set_defaults(handler=run)
-
-
-def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """``["k=v", "n=3"]`` -> ``{"k": "v", "n": 3}``; values that are valid JSON are decoded."""
-    parameters: dict[str, Any] = {}
-    for pair in pairs:
-        key, separator, text = pair.partition("=")
-        if not separator or not key:
-            raise SystemExit(f"noukai run: --param expects KEY=VALUE, got {pair!r}")
-        try:
-            parameters[key] = json.loads(text)
-        except ValueError:
-            parameters[key] = text
-    return parameters
+    parser.set_defaults(handler=run, command_name="run")
 
 
 def run(args: argparse.Namespace) -> int:
-    from noukai_sdk import NoukaiError  # type: ignore[attr-defined, unused-ignore]
-
-    parameters = parse_params(args.param)
-    options: dict[str, Any] = {"parameters": parameters}
-    if args.flow_version is not None:
-        options["version"] = (
-            int(args.flow_version) if args.flow_version.isdigit() else args.flow_version
+    options: dict[str, Any] = {
+        "parameters": parse_params(args.param),
+        "version": parse_version(args.flow_version),
+    }
+    messages = None if args.messages is None else read_messages(args.messages)
+    if messages is not None and args.format == "jsonl":
+        raise CommandError(
+            "--messages runs the flow in one call, which has no event stream: "
+            "use --format text or json, or -m MESSAGE with jsonl"
         )
+    with build_client(args) as client:
+        flow = flow_of(client, args)
+        if messages is not None or args.format == "json":
+            return _run_blocking(flow, args, messages, options)
+        return _run_streamed(flow, args, options)
+
+
+def read_messages(path: Path) -> list[Any]:
+    """The chat messages in a JSON file (a list of ``{role, content}`` objects)."""
+    where = "stdin" if str(path) == "-" else str(path)
     try:
-        with build_client(args) as client:
-            result = client.flow(args.flow).execute(args.message, **options)
-    except NoukaiError as exc:
-        sys.stderr.write(f"noukai run: {type(exc).__name__}: {exc}\n")
-        return 1
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot read --messages {where}: {exc.strerror or exc}") from None
+    try:
+        messages = json.loads(text)
     except ValueError as exc:
-        sys.stderr.write(f"noukai run: {exc}\n")
-        return 2
-    if getattr(result, "requires_tool_calls", False):
-        sys.stderr.write(
-            "noukai run: the flow paused for tool calls; use the SDK with a tool_handler.\n"
-        )
-        print(json.dumps(_as_json(result), indent=2))
-        return 3
-    if args.json:
-        print(json.dumps(_as_json(result), indent=2))
+        raise CommandError(f"--messages {where} is not valid JSON: {exc}") from None
+    if not isinstance(messages, list):
+        raise CommandError(f"--messages {where} must hold a JSON list of messages")
+    return messages  # pyright: ignore[reportUnknownVariableType]
+
+
+def _run_streamed(flow: Any, args: argparse.Namespace, options: dict[str, Any]) -> int:
+    view: Any
+    if args.format == "jsonl":
+        view = JsonLinesView()
+    elif is_terminal(sys.stdout) or is_terminal(sys.stderr):
+        # Progress belongs to stderr: shown whenever someone watches it, even if stdout is a file.
+        view = LiveView(echo_text=is_terminal(sys.stdout))
     else:
-        output = result.result
-        print(output if isinstance(output, str) else json.dumps(output, indent=2))
-    return 0 if getattr(result, "status", "completed") != "failed" else 1
+        view = QuietView()
+    outcome = _Outcome()
+    try:
+        with flow.events(args.message, run_remaining=True, **options) as events:
+            for event in events:
+                view.handle(event)
+                outcome.observe(event)
+    finally:
+        view.close()
+    outcome.raise_if_unsuccessful()
+    if args.format == "text" and not view.streamed_result:
+        print_result(outcome.result)
+    return _exit_codes.OK
 
 
-def _as_json(result: Any) -> Any:
-    dump = getattr(result, "model_dump", None)
-    if callable(dump):
-        return dump(mode="json", by_alias=True, exclude_none=True)
-    return result
+def _run_blocking(
+    flow: Any, args: argparse.Namespace, messages: list[Any] | None, options: dict[str, Any]
+) -> int:
+    status = StatusLine() if is_terminal(sys.stderr) else None
+    if status is not None:
+        status.running(f"running {args.flow}")
+    try:
+        result = flow.execute(args.message, messages=messages, **options)
+    finally:
+        if status is not None:
+            status.close()
+    if result.requires_tool_calls:
+        raise CommandError(_paused_message(result.tool_calls), _exit_codes.FLOW_FAILED)
+    if args.format == "json":
+        print_json(wire_json(result))
+    if result.status == "failed":
+        raise CommandError(
+            failure_line(flow_error(result.result), result.execution_id), _exit_codes.FLOW_FAILED
+        )
+    if args.format == "text":
+        print_result(result.result)
+    return _exit_codes.OK
+
+
+class _Outcome:
+    """What the events of a run amount to: its result, or why it did not complete."""
+
+    def __init__(self) -> None:
+        self.result: Any = None
+        self.execution_id: str | None = None
+        self.failure: Any = None
+        self.tool_calls: list[Any] | None = None
+
+    def observe(self, event: Any) -> None:
+        kind = event.type
+        if kind in ("run_started", "flow_completed") and event.execution_id:
+            self.execution_id = event.execution_id
+        if kind == "flow_completed":
+            self.result = event.result
+        elif kind == "step_error":
+            self.failure = event
+        elif kind == "tool_calls_required":
+            self.tool_calls = event.tool_calls
+            self.execution_id = event.execution_id
+
+    def raise_if_unsuccessful(self) -> None:
+        if self.failure is not None:
+            wire = {"error": self.failure.error, "step_id": self.failure.step_id}
+            raise CommandError(
+                failure_line(flow_error(wire), self.execution_id), _exit_codes.FLOW_FAILED
+            )
+        if self.tool_calls is not None:
+            raise CommandError(_paused_message(self.tool_calls), _exit_codes.FLOW_FAILED)
+
+
+def _paused_message(tool_calls: list[Any]) -> str:
+    names: set[str] = set()
+    for call in tool_calls:
+        function = cast("dict[str, Any]", call).get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict):
+            names.add(str(cast("dict[str, Any]", function).get("name", "?")))
+    which = f" ({', '.join(sorted(names))})" if names else ""
+    return (
+        f"the flow paused for tool calls{which}; the CLI cannot answer them: "
+        "run it from Python with tool_handler="
+    )

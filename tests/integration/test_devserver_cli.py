@@ -90,8 +90,8 @@ def test_run_with_params_and_json(dev_env: dict[str, str]) -> None:
 
 def test_run_reports_errors_and_failed_runs(dev_env: dict[str, str]) -> None:
     missing = noukai("run", "demo/examples/nope", "-m", "hi", env=dev_env)
-    assert missing.returncode == 1
-    assert "FlowNotFoundError" in missing.stderr
+    assert missing.returncode == 3  # the API refused the request
+    assert "not found (404)" in missing.stderr
     failed = noukai("run", "demo/examples/failing", "-m", "hi", "--json", env=dev_env)
     assert failed.returncode == 1
     assert json.loads(failed.stdout)["status"] == "failed"

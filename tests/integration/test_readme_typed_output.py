@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from noukai_sdk import Noukai
+from noukai_sdk.devserver.process import DevServerProcess
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTIONS = ("Structured output", "Usage")
@@ -22,10 +22,17 @@ def python_blocks(section: str) -> list[str]:
 
 @pytest.mark.parametrize("section", SECTIONS)
 def test_readme_section_runs(
-    section: str, client: Noukai, capsys: pytest.CaptureFixture[str]
+    section: str,
+    dev_server: DevServerProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # The environment the README's Usage section asks the reader to export.
+    monkeypatch.setenv("NOUKAI_API_KEY", dev_server.api_key)
+    monkeypatch.setenv("NOUKAI_ENV", "dev")
+    monkeypatch.setenv("NOUKAI_DEV_PORT", str(dev_server.port))
     blocks = python_blocks(section)
     assert blocks
     for block in blocks:
-        exec(compile(block, f"README.md ({section})", "exec"), {"noukai": client})
+        exec(compile(block, f"README.md ({section})", "exec"), {})
     assert capsys.readouterr().out.strip()

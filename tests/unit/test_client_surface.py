@@ -28,6 +28,14 @@ from noukai_sdk import (
 )
 
 CONTRACT_NAMES = DOCUMENTED_NAMES | {"StreamInterruptedError"}
+# The streaming helpers' public classes (what stream_text() and stream_object() return).
+STREAM_HELPER_NAMES = {
+    "TextStream",
+    "AsyncTextStream",
+    "ObjectStream",
+    "AsyncObjectStream",
+    "OutputValidationError",
+}
 
 
 def test_all_contract_names_are_exported_and_resolve() -> None:
@@ -36,6 +44,16 @@ def test_all_contract_names_are_exported_and_resolve() -> None:
         assert getattr(noukai_sdk, name) is not None, name
     assert noukai_sdk.trace is noukai_sdk.replay
     assert noukai_sdk.trace_scope is noukai_sdk.replay_scope
+
+
+def test_stream_helper_classes_are_exported_lazily() -> None:
+    assert set(noukai_sdk.__all__) >= STREAM_HELPER_NAMES
+    code = (
+        "import sys, noukai_sdk; assert 'noukai_sdk._streams' not in sys.modules; "
+        "from noukai_sdk import TextStream, ObjectStream; "
+        "assert TextStream.__module__ == 'noukai_sdk._streams'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_exception_hierarchy() -> None:
