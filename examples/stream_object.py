@@ -1,11 +1,15 @@
 """Streaming objects: watch a JSON object fill in, then get it validated as a pydantic model.
 
-python examples/stream_object.py
+Needs ``pip install 'noukai-sdk[devserver]'`` (from a clone: ``pip install -e '.[devserver]'``).
+
+    python examples/stream_object.py
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import sys
 
 from pydantic import BaseModel
 
@@ -57,4 +61,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main()

@@ -1,11 +1,15 @@
 """Streaming text: print a flow's answer as it arrives, then its result, usage and a resumed run.
 
-python examples/stream_text.py
+Needs ``pip install 'noukai-sdk[devserver]'`` (from a clone: ``pip install -e '.[devserver]'``).
+
+    python examples/stream_text.py
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 
 from noukai_sdk import AsyncNoukai, Noukai
 from noukai_sdk.devserver.process import DevServerProcess
@@ -41,4 +45,6 @@ async def stream_async(api_key: str, port: int) -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM exits like Ctrl-C would: the `with` blocks run, so the dev server stops too.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main()
