@@ -9,17 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:
-    import httpx
-    import httpx2
+
+class PhaseTimeouts(Protocol):
+    """What ``httpx.Timeout`` and ``httpx2.Timeout`` both are: seconds per phase.
+
+    Public signatures name this protocol instead of either class, so that a type checker needs
+    neither library installed to know the type (httpx2 is optional), and either one fits.
+    """
+
+    @property
+    def connect(self) -> float | None: ...
+
+    @property
+    def read(self) -> float | None: ...
+
+    @property
+    def write(self) -> float | None: ...
+
+    @property
+    def pool(self) -> float | None: ...
+
 
 Method = Literal["GET", "POST"]
-Timeout = Union[float, "httpx.Timeout", "httpx2.Timeout", None]
+Timeout = float | PhaseTimeouts | None
 """A ``timeout=`` argument: seconds, an ``httpx.Timeout`` or ``httpx2.Timeout`` (either works with
 either library; the transport converts), or ``None`` for the client default."""
-TimeoutValue = Union[float, "httpx.Timeout", "httpx2.Timeout"]
+TimeoutValue = float | PhaseTimeouts
 """A timeout that is set (a client's default)."""
 
 

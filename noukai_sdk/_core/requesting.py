@@ -23,14 +23,12 @@ from noukai_sdk._core.errors import (
     parse_body,
     redact_error,
 )
-from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead
+from noukai_sdk._core.http_types import HttpRequest, HttpResponse, StreamHead, TimeoutValue
 from noukai_sdk._core.log_hook import LogHook
 from noukai_sdk._core.retry import RetryPolicy, parse_retry_after
 from noukai_sdk._core.scope import active_scope
 
 if TYPE_CHECKING:
-    import httpx
-    import httpx2
     from pydantic import BaseModel
 
 ModelT = TypeVar("ModelT", bound="BaseModel")
@@ -42,7 +40,7 @@ class RequestContext:
 
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     log: LogHook = field(default_factory=lambda: LogHook(None))
-    timeout: float | httpx.Timeout | httpx2.Timeout = DEFAULT_TIMEOUT
+    timeout: TimeoutValue = DEFAULT_TIMEOUT
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """Strings (the API key) masked out of every error message."""
     propagate: Callable[[], Mapping[str, str]] | None = field(default=None, repr=False)

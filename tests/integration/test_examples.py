@@ -52,11 +52,27 @@ def _installed_closure(extras: set[str]) -> set[str]:
 
 
 def _modules_of(distributions: set[str]) -> set[str]:
-    return {
-        module
-        for module, owners in metadata.packages_distributions().items()
-        if any(canonicalize_name(owner) in distributions for owner in owners)
-    }
+    """The top-level modules the ``distributions`` installed, read from their file lists.
+
+    (``packages_distributions()`` cannot be used: on Python 3.10 it only reads ``top_level.txt``,
+    which most modern wheels do not ship.)
+    """
+    modules: set[str] = set()
+    for name in distributions:
+        try:
+            files = metadata.distribution(name).files or []
+        except metadata.PackageNotFoundError:
+            continue
+        for file in files:
+            top = file.parts[0] if file.parts else ""
+            if (
+                not top
+                or top.endswith((".dist-info", ".egg-info", ".pth"))
+                or top in ("..", "__pycache__")
+            ):
+                continue
+            modules.add(top.removesuffix(".py").split(".", 1)[0] if top.endswith(".py") else top)
+    return modules
 
 
 def absent_modules(extras: set[str]) -> set[str]:
