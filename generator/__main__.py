@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from generator._pipeline import REPO_ROOT, GenerationError, check, generate
-from generator._spec_values import SpecError
+from generator._tools import REPO_ROOT, missing_tools, rerun_with_tools
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
         "--root", default=str(REPO_ROOT), help="repository root (default: this checkout)"
     )
     args = parser.parse_args(argv)
+    if missing_tools():
+        return rerun_with_tools(Path(args.root), sys.argv[1:] if argv is None else argv)
+    from generator._pipeline import GenerationError
+    from generator._spec_values import SpecError
+
     try:
         return _run(check_only=args.check, root=args.root)
     except (GenerationError, SpecError) as error:
@@ -31,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(*, check_only: bool, root: str) -> int:
+    from generator._pipeline import check, generate
+
     if check_only:
         diff = check(root=root)
         if diff:

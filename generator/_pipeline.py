@@ -22,8 +22,8 @@ from pathlib import Path
 
 from generator._spec_values import discriminated_unions, load_spec, spec_constants
 from generator._templates import render
+from generator._tools import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "noukai_sdk_generated"
 RUNTIME_SOURCE = "generator/_runtime_source.py"
 RUNTIME_HEADER = f"# Copied by `python -m generator` from {RUNTIME_SOURCE}. Do not edit by hand.\n"
