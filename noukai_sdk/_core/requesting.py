@@ -70,13 +70,7 @@ def send_with_retries(
         try:
             response = yield from send(sent)
         except APIConnectionError as error:
-            _redact(error, ctx)
-            delay = ctx.retry.delay(attempt)
-            if not ctx.retry.retries_error(request, error, attempt=attempt) or _too_late(
-                deadline, delay
-            ):
-                raise
-            attempt = yield from _back_off(request, ctx, attempt, delay, type(error).__name__)
+            attempt = yield from _retry_after_failure(request, ctx, attempt, error, deadline)
             continue
         if log.enabled:
             log.response(
@@ -88,12 +82,15 @@ def send_with_retries(
             )
         if 200 <= response.status_code < 300:
             return replace(response, secrets=ctx.secrets) if ctx.secrets else response
-        delay = ctx.retry.delay_after(attempt, response.headers)
-        if not ctx.retry.retries_status(
-            request, response.status_code, attempt=attempt
-        ) or _too_late(deadline, delay):
-            raise _mapped_error(response.status_code, response.headers, response.content, ctx)
-        attempt = yield from _back_off(request, ctx, attempt, delay, f"HTTP {response.status_code}")
+        attempt = yield from _retry_after_status(
+            request,
+            ctx,
+            attempt,
+            response.status_code,
+            response.headers,
+            response.content,
+            deadline,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,11 +132,7 @@ def open_event_stream(request: HttpRequest, ctx: RequestContext) -> Steps[Stream
         try:
             head = yield from open_stream(request)
         except APIConnectionError as error:
-            _redact(error, ctx)
-            delay = ctx.retry.delay(attempt)
-            if not ctx.retry.retries_error(request, error, attempt=attempt):
-                raise error from None
-            attempt = yield from _back_off(request, ctx, attempt, delay, type(error).__name__)
+            attempt = yield from _retry_after_failure(request, ctx, attempt, error, None)
             continue
         ctx.log.response(
             request, status_code=head.status_code, request_id=head.request_id, attempt=attempt
@@ -149,10 +142,9 @@ def open_event_stream(request: HttpRequest, ctx: RequestContext) -> Steps[Stream
                 raise (yield from _not_an_event_stream(head, ctx))
             return head
         content = yield from _read_and_close(MAX_ERROR_BODY_BYTES)
-        delay = ctx.retry.delay_after(attempt, head.headers)
-        if not ctx.retry.retries_status(request, head.status_code, attempt=attempt):
-            raise _mapped_error(head.status_code, head.headers, content, ctx)
-        attempt = yield from _back_off(request, ctx, attempt, delay, f"HTTP {head.status_code}")
+        attempt = yield from _retry_after_status(
+            request, ctx, attempt, head.status_code, head.headers, content, None
+        )
 
 
 MAX_ERROR_BODY_BYTES = 1 << 20
@@ -256,6 +248,39 @@ def response_validation_error(
     )
     redact_error(error, response.secrets)
     return error
+
+
+def _retry_after_failure(
+    request: HttpRequest,
+    ctx: RequestContext,
+    attempt: int,
+    error: APIConnectionError,
+    deadline: Deadline | None,
+) -> Steps[int]:
+    """Back off and return the next attempt number, or raise ``error`` when it is not retried."""
+    _redact(error, ctx)
+    delay = ctx.retry.delay(attempt)
+    if not ctx.retry.retries_error(request, error, attempt=attempt) or _too_late(deadline, delay):
+        raise error
+    return (yield from _back_off(request, ctx, attempt, delay, type(error).__name__))
+
+
+def _retry_after_status(
+    request: HttpRequest,
+    ctx: RequestContext,
+    attempt: int,
+    status_code: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    deadline: Deadline | None,
+) -> Steps[int]:
+    """Back off and return the next attempt number, or raise the error ``status_code`` maps to."""
+    delay = ctx.retry.delay_after(attempt, headers)
+    if not ctx.retry.retries_status(request, status_code, attempt=attempt) or _too_late(
+        deadline, delay
+    ):
+        raise _mapped_error(status_code, headers, content, ctx)
+    return (yield from _back_off(request, ctx, attempt, delay, f"HTTP {status_code}"))
 
 
 def _back_off(
