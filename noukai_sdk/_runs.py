@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from noukai_sdk._core.config import check_timeout
@@ -21,12 +22,21 @@ if TYPE_CHECKING:
 class _RunCore:
     """State shared by ``Run`` and ``AsyncRun``."""
 
-    __slots__ = ("_address", "_execution_id", "_link")
+    __slots__ = ("_address", "_execution_id", "_link", "_observe")
 
-    def __init__(self, link: ClientLink, address: FlowAddress, execution_id: str) -> None:
+    def __init__(
+        self,
+        link: ClientLink,
+        address: FlowAddress,
+        execution_id: str,
+        *,
+        observe: Callable[[Steps[None]], Steps[None]] | None = None,
+    ) -> None:
         self._link = link
         self._address = address
         self._execution_id = validate_segment(execution_id, name="execution_id")
+        self._observe = observe or _as_is
+        """How ``live_trace()`` runs its protocol (a traced flow wraps it in a span)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self._address)!r}, execution_id={self._execution_id!r})"
@@ -62,9 +72,9 @@ class _RunCore:
         protocol = live_trace_protocol(request, self._link.context, execution_id=self._execution_id)
         return self._observe(protocol)
 
-    def _observe(self, protocol: Steps[None]) -> Steps[None]:
-        """``protocol`` as ``live_trace()`` runs it; a traced run wraps it in a span."""
-        return protocol
+
+def _as_is(protocol: Steps[None]) -> Steps[None]:
+    return protocol
 
 
 class Run(_RunCore):

@@ -13,7 +13,7 @@ import contextlib
 import importlib
 import json
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -231,41 +231,20 @@ def _settings(flow: TracedFlow | AsyncTracedFlow) -> OtelSettings:
     return flow._settings
 
 
-class TracedRun(Run):
-    """A :class:`Run` whose ``live_trace()`` runs inside a stream span."""
+def live_trace_span(
+    flow: TracedFlow | AsyncTracedFlow, execution_id: str
+) -> Callable[[Steps[None]], Steps[None]]:
+    """What a traced flow's runs do to their ``live_trace()`` protocol: wrap it in a span."""
 
-    __slots__ = ("_flow",)
+    def observe(protocol: Steps[None]) -> Steps[None]:
+        span = StreamSpan(
+            _settings(flow),
+            "noukai.run.live_trace",
+            {**flow_attributes(flow, None), "noukai.execution_id": execution_id},
+        )
+        return traced_protocol(protocol, span)
 
-    def __init__(self, flow: TracedFlow, execution_id: str) -> None:
-        super().__init__(flow._link, flow._address, execution_id)
-        self._flow = flow
-
-    def _observe(self, protocol: Steps[None]) -> Steps[None]:
-        return _traced_live_trace(self._flow, self.execution_id, protocol)
-
-
-class AsyncTracedRun(AsyncRun):
-    """An :class:`AsyncRun` whose ``live_trace()`` runs inside a stream span."""
-
-    __slots__ = ("_flow",)
-
-    def __init__(self, flow: AsyncTracedFlow, execution_id: str) -> None:
-        super().__init__(flow._link, flow._address, execution_id)
-        self._flow = flow
-
-    def _observe(self, protocol: Steps[None]) -> Steps[None]:
-        return _traced_live_trace(self._flow, self.execution_id, protocol)
-
-
-def _traced_live_trace(
-    flow: TracedFlow | AsyncTracedFlow, execution_id: str, protocol: Steps[None]
-) -> Steps[None]:
-    span = StreamSpan(
-        _settings(flow),
-        "noukai.run.live_trace",
-        {**flow_attributes(flow, None), "noukai.execution_id": execution_id},
-    )
-    return traced_protocol(protocol, span)
+    return observe
 
 
 class TracedFlow(Flow):
@@ -281,7 +260,9 @@ class TracedFlow(Flow):
         return traced_stream(self, f"noukai.flow.{method}", version, protocol)
 
     def run(self, execution_id: str) -> Run:
-        return TracedRun(self, execution_id)
+        return Run(
+            self._link, self._address, execution_id, observe=live_trace_span(self, execution_id)
+        )
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         settings = self._settings
@@ -315,7 +296,8 @@ class AsyncTracedFlow(AsyncFlow):
         return traced_stream(self, f"noukai.flow.{method}", version, protocol)
 
     def run(self, execution_id: str) -> AsyncRun:
-        return AsyncTracedRun(self, execution_id)
+        observe = live_trace_span(self, execution_id)
+        return AsyncRun(self._link, self._address, execution_id, observe=observe)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         settings = self._settings
