@@ -482,6 +482,11 @@ class Flow(_SyncFlowBase):
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""
         return Run(self._link, self._address, execution_id)
 
+    def job(self, execution_id: str) -> Job:
+        """The job ``execution_id`` of this flow, submitted earlier (perhaps elsewhere), to poll
+        or wait on (no request is made)."""
+        return Job.by_id(self._link, self._address, execution_id)
+
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
             outcome._binding = ResumeBinding(is_async=False, resume=self._resume_factory(call))
@@ -749,6 +754,10 @@ class AsyncFlow(_AsyncFlowBase):
     def run(self, execution_id: str) -> AsyncRun:
         """The run ``execution_id`` of this flow, for its traces (no request is made)."""
         return AsyncRun(self._link, self._address, execution_id)
+
+    def job(self, execution_id: str) -> AsyncJob:
+        """The job ``execution_id`` of this flow, to poll or wait on; see :meth:`Flow.job`."""
+        return AsyncJob.by_id(self._link, self._address, execution_id)
 
     def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
         if isinstance(outcome, PausedResult):
