@@ -163,8 +163,9 @@ async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
 class _Sinks:
     """Where finished items go besides the result: the progress callback, ``on_item``, a JSONL file."""
 
-    def __init__(self, plan: BatchPlan) -> None:
+    def __init__(self, plan: BatchPlan, *, keep_items: bool) -> None:
         self._plan = plan
+        self._keep_items = keep_items
         self._total = plan.total
         self.result: BatchResult[Any] = BatchResult()
         self._file: IO[str] | None = None
@@ -176,7 +177,7 @@ class _Sinks:
         result.done += 1
         if item.error is not None:
             result.failed_count += 1
-        if self._plan.keep_items:
+        if self._keep_items:
             result.items.append(item)
         if self._file is not None:
             self._file.write(json.dumps(jsonl_row(item), default=str) + "\n")
@@ -217,7 +218,7 @@ def jsonl_row(item: BatchItem[Any]) -> dict[str, Any]:
 
 async def collect_batch(plan: BatchPlan, call: ItemCall) -> BatchResult[Any]:
     """Run the whole batch and return its items in input order."""
-    sinks = _Sinks(plan)
+    sinks = _Sinks(plan, keep_items=plan.keep_items)
 
     async def deliver(item: BatchItem[Any]) -> None:
         sinks.add(item)
@@ -245,7 +246,8 @@ async def iterate_batch_with_sinks(
     instead of piling items up. Closing the iterator (or cancelling its consumer) cancels the
     workers and waits for them.
     """
-    sinks = _Sinks(plan)
+    # The caller holds each item as it comes; keeping them here too would grow with the batch.
+    sinks = _Sinks(plan, keep_items=False)
     schedule = plan.schedule()
     handoff: asyncio.Queue[BatchItem[Any] | _End] = asyncio.Queue(maxsize=plan.concurrency)
 
