@@ -2,10 +2,11 @@
 
 The runner is written once, in asyncio: :func:`run_workers` runs ``concurrency`` workers that
 pull items from the inputs (fewer calls in flight while the server answers 429), hands each item
-over as it finishes and leaves no task behind when it is closed or cancelled. ``AsyncFlow.map`` awaits the items' calls directly;
-``Flow.map`` runs the same runner on a private event loop in a helper thread, each blocking call
-in a pool of ``concurrency`` threads, and hands the items over through a queue, so it works the
-same inside and outside a running event loop.
+over as it finishes and leaves no task behind when it is closed or cancelled; what to do after
+each call is decided by :class:`~noukai_sdk._core.batch.BatchSchedule`. ``AsyncFlow.map`` awaits
+the items' calls directly; ``Flow.map`` runs the same runner on a private event loop in a helper
+thread, each blocking call in a pool of ``concurrency`` threads, and hands the items over through
+a queue, so it works the same inside and outside a running event loop.
 """
 
 from __future__ import annotations
