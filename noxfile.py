@@ -72,12 +72,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict and pyright (strict) on the package, the generated code and the examples,
-    then the static typing tests (``assert_type`` in user code, under both checkers)."""
+    """mypy --strict and pyright (strict) on the package, the generated code and the examples, and
+    on user code of the public API (``assert_type``): tests/typing, the two checkers side by side."""
     session.install("-e", ".[all,test,typecheck]")
-    session.run("mypy")
-    session.run("pyright", "--pythonpath", str(Path(session.bin) / "python"))
-    session.run("python", "-m", "pytest", *PARALLEL, "tests/typing", *session.posargs)
+    session.run(
+        "python", "-m", "pytest", "-n", "2", "--dist", "loadgroup", "tests/typing", *session.posargs
+    )
 
 
 @nox.session(python="3.11")

@@ -1,6 +1,7 @@
-"""User code of the public API type-checks under mypy --strict and pyright strict, and misuse fails.
+"""The package, and user code of its public API, type-check under mypy --strict and pyright strict.
 
-The usage files (never executed) hold ``assert_type`` checks for both clients: the client surface,
+The package check runs both checkers with the project's configuration (the package, the generated
+code and the examples). The usage files (never executed) hold ``assert_type`` checks for both clients: the client surface,
 ``output_type=`` and the streaming helpers. Each checker runs once over all of them, and once over
 a set of misuses, each of which must be reported: that guards the first check against passing
 vacuously (a broken import or an ``Any`` that swallows every type would let it pass).
@@ -59,17 +60,26 @@ async def check(noukai: AsyncNoukai) -> None:
 }
 
 
+# Runs of one checker share a worker (``--dist loadgroup``), so the mypy runs share one cache and
+# the two checkers run side by side on two cores.
+BY_CHECKER = [
+    pytest.param(checker, marks=pytest.mark.xdist_group(checker)) for checker in ("mypy", "pyright")
+]
+
+
 @pytest.fixture(scope="module")
 def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache for this module's mypy runs: the second run re-checks only the new files."""
+    """One cache for this module's mypy runs: later runs re-check only the files they add."""
     return tmp_path_factory.mktemp("mypy-cache")
 
 
 def run_checker(
     checker: str, files: list[Path], mypy_cache: Path
 ) -> subprocess.CompletedProcess[str]:
+    """Run one checker on ``files`` (none: the files of the project's configuration)."""
     if checker == "mypy":
-        command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(mypy_cache)]
+        command = [sys.executable, "-m", "mypy", "--cache-dir", str(mypy_cache)]
+        command += ["--strict"] if files else []
     else:
         command = [sys.executable, "-m", "pyright", "--pythonpath", sys.executable]
     return subprocess.run(
@@ -77,13 +87,19 @@ def run_checker(
     )
 
 
-@pytest.mark.parametrize("checker", ["mypy", "pyright"])
+@pytest.mark.parametrize("checker", BY_CHECKER)
+def test_the_package_type_checks(checker: str, mypy_cache: Path) -> None:
+    result = run_checker(checker, [], mypy_cache)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("checker", BY_CHECKER)
 def test_user_code_type_checks(checker: str, mypy_cache: Path) -> None:
     result = run_checker(checker, [HERE / name for name in USAGE_FILES], mypy_cache)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("checker", ["mypy", "pyright"])
+@pytest.mark.parametrize("checker", BY_CHECKER)
 def test_every_misuse_is_reported(checker: str, mypy_cache: Path, tmp_path: Path) -> None:
     files = []
     for name, (code, _) in MISUSES.items():
