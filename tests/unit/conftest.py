@@ -8,6 +8,9 @@ every skipped sleep in order.
 Unit tests mock HTTP (respx, mock transports), so no TLS handshake ever happens; building a fresh
 default SSL context for each of the thousand clients they create would be most of the suite's CPU
 time. One default context is built and shared instead.
+
+What ``import noukai_sdk`` loads can only be seen in a fresh interpreter; ``fresh_import`` starts
+one for the whole run and every laziness check reads its answer.
 """
 
 from __future__ import annotations
