@@ -48,6 +48,12 @@ def _expose_pyenv_interpreters() -> None:
 
 _expose_pyenv_interpreters()
 
+# The suite starts many Python processes (dev servers, the CLI, examples). Without bytecode files
+# each of them compiles the SDK and its dependencies again: uv compiles what it installs, and a
+# PYTHONDONTWRITEBYTECODE inherited from the environment is dropped for the sessions.
+os.environ["UV_COMPILE_BYTECODE"] = "1"
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
