@@ -111,7 +111,7 @@ async def measure(port: int, items: int, rounds: int) -> list[Row]:
             await by_hand(flow, warm, max(CONCURRENCIES), mode)
             await with_map(flow, warm, max(CONCURRENCIES), mode)
             for concurrency in CONCURRENCIES:
-                count = items if concurrency > 1 else max(25, items // 8)
+                count = items if concurrency > 1 else max(50, items // 4)
                 chosen = messages[:count]
                 mapped, hand = await compare(
                     rounds,
