@@ -8,11 +8,9 @@ performs no network I/O.
 from __future__ import annotations
 
 import weakref
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
-from typing_extensions import Self
-
+from noukai_sdk._closing import AsyncClosing, Closing
 from noukai_sdk._core.config import ClientConfig, resolve_config
 from noukai_sdk._core.link import AsyncLink, SyncLink
 from noukai_sdk._core.log_hook import LogHandler, LogHook
@@ -130,7 +128,7 @@ class _ClientCore:
         )
 
 
-class Noukai(_ClientCore):
+class Noukai(Closing, _ClientCore):
     """The blocking Noukai client.
 
     ``api_key`` defaults to ``NOUKAI_API_KEY``; ``env="dev"`` (or ``NOUKAI_ENV=dev``) targets the
@@ -209,19 +207,8 @@ class Noukai(_ClientCore):
         """Release the connection pool; safe to call more than once."""
         self._transport.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncNoukai(_ClientCore):
+class AsyncNoukai(AsyncClosing, _ClientCore):
     """The asyncio Noukai client; same arguments as :class:`Noukai` (``http_client``: ``httpx.AsyncClient`` or ``httpx2.AsyncClient``)."""
 
     _link: AsyncLink
@@ -288,17 +275,6 @@ class AsyncNoukai(_ClientCore):
     async def aclose(self) -> None:
         """Release the connection pool; safe to call more than once."""
         await self._transport.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 @overload

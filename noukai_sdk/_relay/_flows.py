@@ -11,11 +11,9 @@ token a relay adds to each paused reply is sent back with that pause's resume au
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from typing_extensions import Self
-
+from noukai_sdk._closing import AsyncClosing, Closing
 from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
 from noukai_sdk._core.execute import (
     AsyncToolHandler,
@@ -76,7 +74,7 @@ class _RelayFlowCore:
         return self._target.url
 
 
-class RelayFlow(_RelayFlowCore):
+class RelayFlow(Closing, _RelayFlowCore):
     """A flow behind a relay route (blocking): ``RelayFlow("https://app.example/agent/execute")``.
 
     No API key: the relay adds it server-side. ``client`` is an optional ``httpx.Client``
@@ -208,19 +206,8 @@ class RelayFlow(_RelayFlowCore):
         """Release the connection pool (an injected ``client`` stays open); idempotent."""
         self._relay.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncRelayFlow(_RelayFlowCore):
+class AsyncRelayFlow(AsyncClosing, _RelayFlowCore):
     """A flow behind a relay route (asyncio); see :class:`RelayFlow`. Handlers may be async."""
 
     def __init__(
@@ -340,14 +327,3 @@ class AsyncRelayFlow(_RelayFlowCore):
     async def aclose(self) -> None:
         """Release the connection pool (an injected ``client`` stays open); idempotent."""
         await self._relay.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

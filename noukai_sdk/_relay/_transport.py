@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast, overload
 
-from typing_extensions import Self
-
+from noukai_sdk._closing import AsyncClosing, Closing
 from noukai_sdk._core.config import validate_timeout
 from noukai_sdk._core.constants import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT
 from noukai_sdk._core.effects import run_async, run_sync, send
@@ -107,7 +105,7 @@ def json_object(content: bytes) -> dict[str, Any]:
     return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
 
 
-class RelaySyncExecuteTransport:
+class RelaySyncExecuteTransport(Closing):
     """One ``POST <url>`` per :meth:`send`, over one pooled ``httpx.Client`` (blocking).
 
     ``client`` is an optional ``httpx.Client`` you configure (proxies, TLS, ``base_url`` for a
@@ -148,19 +146,8 @@ class RelaySyncExecuteTransport:
         """Release the connection pool (only when this object created the httpx client)."""
         self._io.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class RelayExecuteTransport:
+class RelayExecuteTransport(AsyncClosing):
     """One ``POST <url>`` per :meth:`send`, over one pooled ``httpx.AsyncClient`` (asyncio).
 
     See :class:`RelaySyncExecuteTransport`; ``client`` is an ``httpx.AsyncClient``.
@@ -194,17 +181,6 @@ class RelayExecuteTransport:
     async def aclose(self) -> None:
         """Release the connection pool (only when this object created the httpx client)."""
         await self._io.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 @overload
