@@ -21,6 +21,7 @@ from noukai_sdk._core.constants import (
 )
 from noukai_sdk._core.effects import Steps, call_user
 from noukai_sdk._core.http_types import HttpRequest, Timeout
+from noukai_sdk._core.link import AsyncLink, ClientLink
 from noukai_sdk._core.output import check_output_type
 from noukai_sdk._core.paths import FlowAddress, Version, version_number
 from noukai_sdk._core.requesting import RequestContext, send_with_retries
@@ -28,6 +29,7 @@ from noukai_sdk._core.results import (
     ExecuteOutcome,
     ExecuteResult,
     PausedResult,
+    ResumeBinding,
     ToolResults,
     attach_parsed,
     parse_execute_response,
@@ -215,6 +217,28 @@ def finish_outcome(
             outcome._usage = yield from usage_protocol(
                 call.address, outcome.execution_id, ctx, timeout=call.timeout
             )
+    return outcome
+
+
+def resumable(
+    call: ExecuteCall,
+    link: ClientLink,
+    protocol: Steps[ExecuteOutcome],
+    wrap: Callable[[Steps[ExecuteOutcome]], Steps[ExecuteOutcome]] = lambda protocol: protocol,
+) -> Steps[ExecuteOutcome]:
+    """``protocol`` run through ``wrap``, a paused outcome bound to resume through ``link``.
+
+    The resume runs the same way (``wrap``, then bound again), so a blocking client's
+    ``resume_sync()`` returns the next outcome and an asyncio client's ``resume()`` awaits it.
+    """
+    outcome = yield from wrap(protocol)
+    if isinstance(outcome, PausedResult):
+
+        def resume(paused: PausedResult, tool_results: ToolResults) -> Any:
+            again = resume_protocol(call, paused, tool_results, link.context)
+            return link.run(resumable(call, link, again, wrap))
+
+        outcome._binding = ResumeBinding(is_async=isinstance(link, AsyncLink), resume=resume)
     return outcome
 
 
