@@ -9,13 +9,15 @@ signature would, because ``from_args`` accepts the union of what several methods
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from typing_extensions import TypedDict
 
-from noukai_sdk._core.execute import MessageInput
-from noukai_sdk._core.http_types import Timeout
-from noukai_sdk._core.paths import Version
+if TYPE_CHECKING:  # annotations only: the clients import this module before any model
+    from noukai_sdk._core.execute import MessageInput
+    from noukai_sdk._core.http_types import Timeout, TimeoutValue
+    from noukai_sdk._core.log_hook import LogHandler
+    from noukai_sdk._core.paths import Version
 
 HandlerT = TypeVar("HandlerT")
 
@@ -77,6 +79,25 @@ class StreamOptions(StepOptions[HandlerT], total=False):
     """The keyword arguments of ``stream_text()`` and ``stream_object()``."""
 
     step: str | None
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of ``Noukai()``/``AsyncNoukai()`` besides ``http_client``."""
+
+    env: str | None
+    org: str | None
+    project: str | None
+    session_id: str | None
+    timeout: TimeoutValue | None
+    max_retries: int | None
+    max_concurrency: int | None
+    log_handler: LogHandler | None
+    log_payloads: bool
+    dev_port: int | None
+    otel: bool
+    tracer: Any
+    otel_steps: bool
+    otel_step_payloads: bool
 
 
 def check_options(entry: str, options: Mapping[str, object], accepted: type[Any]) -> None:
