@@ -7,8 +7,6 @@ Clients, relay flows, relay transports and streams each release something in ``c
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from typing_extensions import Self
 
 
@@ -23,12 +21,7 @@ class Closing:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:  # the exception is left to propagate
         self.close()
 
 
@@ -43,10 +36,5 @@ class AsyncClosing:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:  # the exception is left to propagate
         await self.aclose()

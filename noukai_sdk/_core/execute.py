@@ -312,15 +312,6 @@ def _warn_if_messages_large(wire: list[dict[str, Any]]) -> None:
         )
 
 
-def public_arguments(frame_locals: Mapping[str, Any]) -> dict[str, Any]:
-    """A public method's arguments by name, from ``locals()`` taken as its first statement.
-
-    The shells hand them to a call object's ``from_args`` unchanged, so an option is named in
-    the signature and the call object only, never again in between.
-    """
-    return {name: value for name, value in frame_locals.items() if name != "self"}
-
-
 def as_list(items: Sequence[Any] | None, *, name: str) -> list[Any] | None:
     """A list argument as a list; a single dict or string is refused rather than split up."""
     if items is None:
