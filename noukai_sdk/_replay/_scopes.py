@@ -19,12 +19,12 @@ import inspect
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, Union, cast, overload
 
 from typing_extensions import TypedDict
 
 from noukai_sdk._client import client_link
-from noukai_sdk._core.effects import Steps, run_async, run_sync
+from noukai_sdk._core.effects import AsyncIO, Steps, SyncIO, run_async, run_sync
 from noukai_sdk._core.errors import ReplayDisabledError, ReplayLeftoverError
 from noukai_sdk._core.http_types import HttpRequest, HttpResponse
 from noukai_sdk._core.link import AsyncLink, SyncLink
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk._core.effects import AsyncIO, AsyncStream, SyncIO, SyncStream
+    from noukai_sdk._core.effects import AsyncStream, SyncStream
     from noukai_sdk._core.link import ClientLink
     from noukai_sdk._replay._cassettes import PathLike
     from noukai_sdk_generated.models import SessionResponse
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 ScopeClient = Union["Noukai", "AsyncNoukai", None]
 ClientT = TypeVar("ClientT")
+IOT = TypeVar("IOT")
 
 
 class ScopeOptions(TypedDict, Generic[ClientT], total=False):
@@ -191,12 +192,18 @@ class _AsyncNoNetwork(_NoNetwork):
         raise TypeError(self.reason)
 
 
-class _ScopeEntries:
+class _ScopeEntries(Generic[IOT]):
     """What the sync and async scope share: the core, and the scopes entered and not yet left.
 
     One object may be entered again while already entered (nested ``with``), so each entry keeps
     its own scope and context token.
     """
+
+    _kind: ClassVar[type[SyncLink] | type[AsyncLink]]
+    """The link kind whose I/O this scope drives its protocols with."""
+    _offline: ClassVar[type[_NoNetwork]]
+    _mismatch: ClassVar[str]
+    """Why a client of the other kind cannot serve this scope."""
 
     def __init__(self, core: _ScopeCore) -> None:
         self._core = core
@@ -211,9 +218,24 @@ class _ScopeEntries:
         exit_scope(token)
         return scope
 
+    def _io(self) -> IOT:
+        """The client's I/O, or one whose every request says why there is none to use."""
+        link = self._core.link
+        if isinstance(link, self._kind):
+            return cast("IOT", link.io)
+        reason = "this scope has no client" if link is None else self._mismatch
+        return cast("IOT", self._offline(reason))
 
-class SyncScope(_ScopeEntries):
+
+class SyncScope(_ScopeEntries[SyncIO]):
     """``with trace_scope_sync(...) as scope:`` — a scope for blocking code (``Noukai``)."""
+
+    _kind = SyncLink
+    _offline = _NoNetwork
+    _mismatch = (
+        "trace_scope_sync() got an AsyncNoukai client; use `async with trace_scope(...)` "
+        "with AsyncNoukai, or pass the sync Noukai client."
+    )
 
     def __enter__(self) -> Scope:
         return self._enter(self.open())
@@ -232,20 +254,16 @@ class SyncScope(_ScopeEntries):
     def close(self, scope: Scope, *, body_failed: bool) -> None:
         run_sync(self._core.close(scope, body_failed=body_failed), self._io())
 
-    def _io(self) -> SyncIO:
-        link = self._core.link
-        if link is None:
-            return _NoNetwork("this scope has no client")
-        if isinstance(link, AsyncLink):
-            return _NoNetwork(
-                "trace_scope_sync() got an AsyncNoukai client; use `async with trace_scope(...)` "
-                "with AsyncNoukai, or pass the sync Noukai client."
-            )
-        return link.io
 
-
-class AsyncScope(_ScopeEntries):
+class AsyncScope(_ScopeEntries[AsyncIO]):
     """``async with trace_scope(...) as scope:`` — a scope for asyncio code (``AsyncNoukai``)."""
+
+    _kind = AsyncLink
+    _offline = _AsyncNoNetwork
+    _mismatch = (
+        "trace_scope() (async) got the sync Noukai client; use `with "
+        "trace_scope_sync(...)` with Noukai, or pass AsyncNoukai."
+    )
 
     async def __aenter__(self) -> Scope:
         return self._enter(await self.open())
@@ -263,17 +281,6 @@ class AsyncScope(_ScopeEntries):
 
     async def close(self, scope: Scope, *, body_failed: bool) -> None:
         await run_async(self._core.close(scope, body_failed=body_failed), self._io())
-
-    def _io(self) -> AsyncIO:
-        link = self._core.link
-        if link is None:
-            return _AsyncNoNetwork("this scope has no client")
-        if isinstance(link, SyncLink):
-            return _AsyncNoNetwork(
-                "trace_scope() (async) got the sync Noukai client; use `with "
-                "trace_scope_sync(...)` with Noukai, or pass AsyncNoukai."
-            )
-        return link.io
 
 
 def trace_scope(**options: Unpack[ScopeOptions[AsyncNoukai]]) -> AsyncScope:
