@@ -271,13 +271,15 @@ def through_proxy(kind: str, dev_server: Any, cut_after: int, use: Any) -> tuple
 
 def first_stream_events(dev_server: Any, flow: str, **options: Any) -> int:
     """How many events the first ``/step`` stream of ``flow`` carries (so every cut is tried)."""
-    with Noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk:
-        with sdk.flow(flow).events("one two three four", **options) as stream:
-            count = 0
-            for event in stream:
-                count += 1
-                if event.type in ("step_paused", "flow_completed"):
-                    return count
+    with (
+        Noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk,
+        sdk.flow(flow).events("one two three four", **options) as stream,
+    ):
+        count = 0
+        for event in stream:
+            count += 1
+            if event.type in ("step_paused", "flow_completed"):
+                return count
     return count
 
 
@@ -327,3 +329,46 @@ def test_steps_resume_a_real_run_cut_after_every_event(
         got, proxy = through_proxy(kind, dev_server, k, sync_use if kind == "sync" else async_use)
         assert proxy.cuts == 1, k
         assert got == expected, k
+
+
+# --- the streaming-structured demo flow, made for stream_object ----------------------------------
+
+STRUCTURED = "demo/examples/streaming-structured"
+
+
+class Extract(BaseModel):
+    title: str
+    word_count: int
+    char_count: int
+    summary: str
+
+
+EXTRACT = Extract(
+    title="ship it today",
+    word_count=3,
+    char_count=13,
+    summary="A message of 3 words: ship it today",
+)
+
+
+def test_stream_object_on_the_streaming_structured_flow(client: Noukai) -> None:
+    with client.flow(STRUCTURED).stream_object(Extract, "ship it today") as stream:
+        snapshots = list(stream)
+    assert grows(snapshots) and len(snapshots) > 1
+    assert snapshots[-1] == EXTRACT.model_dump()
+    assert stream.final_object() == EXTRACT
+    assert json.loads(stream.text) == EXTRACT.model_dump()
+    assert stream.final_result().result == EXTRACT.model_dump()
+
+
+async def test_stream_text_and_object_on_the_streaming_structured_flow_async(
+    async_client: AsyncNoukai,
+) -> None:
+    flow = async_client.flow(STRUCTURED)
+    async with flow.stream_text("ship it today") as text_stream:
+        deltas = [delta async for delta in text_stream]
+    assert len(deltas) > 1 and Extract.model_validate_json("".join(deltas)) == EXTRACT
+    async with flow.stream_object(Extract, "ship it today") as objects:
+        snapshots = [snapshot async for snapshot in objects]
+    assert grows(snapshots) and await objects.final_object() == EXTRACT
+    assert objects.usage == text_stream.usage

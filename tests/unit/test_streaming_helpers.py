@@ -13,8 +13,8 @@ import asyncio
 import itertools
 import json
 import warnings
-from datetime import datetime, timezone
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import httpx
@@ -451,8 +451,10 @@ def test_the_final_object_is_strict_json_while_execute_output_type_is_lax(
     outcomes = consume_all(mode, [lambda flow: flow.stream_object(Delivery, "d")] * 3)
     text, value, coerced = (stream.final_object for _, stream, _ in outcomes)
     # JSON mode: a datetime has no JSON literal, so its string spelling validates on both paths.
-    assert finish(mode, text()) == finish(mode, value()) == Delivery(
-        when=datetime(2026, 12, 1, 10, tzinfo=timezone.utc), count=3
+    assert (
+        finish(mode, text())
+        == finish(mode, value())
+        == Delivery(when=datetime(2026, 12, 1, 10, tzinfo=timezone.utc), count=3)
     )
     with pytest.raises(OutputValidationError, match="count") as raised:
         finish(mode, coerced())
