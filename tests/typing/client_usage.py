@@ -1,4 +1,5 @@
-"""User-style code type-checked by mypy --strict (see test_client_typing.py); never executed."""
+# pyright: strict
+"""User-style code type-checked by mypy --strict and pyright strict; never executed."""
 
 from __future__ import annotations
 

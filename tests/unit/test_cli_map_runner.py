@@ -10,6 +10,7 @@ import pytest
 
 import noukai_sdk
 from noukai_sdk import ExecuteResult
+from noukai_sdk.cli import _map_runner
 from noukai_sdk.cli._map_rows import InputRow
 from noukai_sdk.cli._map_runner import MapSettings, RowOutcome, run_rows
 
@@ -57,6 +58,12 @@ def run(flow: FakeFlow, items: list[InputRow], concurrency: int = 3) -> list[Row
     return sorted(outcomes, key=lambda outcome: outcome.row.index)
 
 
+@pytest.fixture
+def no_rate_limit_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 429 without ``retry_after`` waits the runner's default second; these tests skip it."""
+    monkeypatch.setattr(_map_runner, "RATE_LIMIT_DEFAULT_WAIT", 0.0)
+
+
 def test_every_row_runs_once_with_at_most_concurrency_in_flight() -> None:
     flow = FakeFlow()
     outcomes = run(flow, rows(20), concurrency=3)
@@ -65,7 +72,7 @@ def test_every_row_runs_once_with_at_most_concurrency_in_flight() -> None:
     assert len(flow.calls) == 20
 
 
-def test_a_rate_limited_row_waits_and_is_tried_again() -> None:
+def test_a_rate_limited_row_waits_and_is_tried_again(no_rate_limit_wait: None) -> None:
     limited = noukai_sdk.RateLimitError("slow down", status_code=429, retry_after=0.0)
     flow = FakeFlow({"m1": [limited, limited]})
     outcomes = run(flow, rows(3))
@@ -73,7 +80,7 @@ def test_a_rate_limited_row_waits_and_is_tried_again() -> None:
     assert [call["message"] for call in flow.calls].count("m1") == 3
 
 
-def test_a_row_rate_limited_three_times_is_recorded_as_failed() -> None:
+def test_a_row_rate_limited_three_times_is_recorded_as_failed(no_rate_limit_wait: None) -> None:
     limited = noukai_sdk.RateLimitError("slow down", status_code=429, retry_after=0.0)
     outcomes = run(FakeFlow({"m0": [limited] * 3}), rows(2))
     assert outcomes[0].error == {
