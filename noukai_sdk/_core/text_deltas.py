@@ -52,7 +52,8 @@ class TextDeltas:
             return self.other_delta(event)
         data: Any = event.output_data
         if type(data) is dict:
-            data = data.get("delta")  # pyright: ignore[reportUnknownMemberType]
+            fields: dict[str, Any] = data  # pyright: ignore[reportUnknownVariableType]
+            data = fields.get("delta")
         if type(data) is not str or not data:
             return ""
         step_id: str = event.step_id
