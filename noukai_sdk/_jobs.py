@@ -64,6 +64,15 @@ class _JobCore:
         accepted._session_id = recording.session_id
         return cls(link, address, accepted, replayed_status=recording.final_status)
 
+    @classmethod
+    def submitted(
+        cls, link: ClientLink, address: FlowAddress, answer: JobAccepted | ReplayedJob
+    ) -> Self:
+        """The handle for a submission's answer: the server's, or a replayed recording."""
+        if isinstance(answer, ReplayedJob):
+            return cls.replayed(link, address, answer)
+        return cls(link, address, answer)
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(execution_id={self.execution_id!r}, "
