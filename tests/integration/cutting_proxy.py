@@ -10,9 +10,10 @@ Everything else passes through untouched.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+
+from loopback_serving import serving
 
 
 class CuttingProxy:
@@ -101,32 +102,6 @@ class CuttingProxy:
     @contextmanager
     def running(self) -> Iterator[CuttingProxy]:
         """Serve on a background thread's event loop until the block ends."""
-        loop = asyncio.new_event_loop()
-        started = threading.Event()
-        holder: dict[str, asyncio.base_events.Server] = {}
-
-        async def start() -> None:
-            server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-            holder["server"] = server
-            self.port = server.sockets[0].getsockname()[1]
-            started.set()
-
-        thread = threading.Thread(
-            target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
-        )
-        thread.start()
-        started.wait(10)
-        try:
+        with serving(self._handle, tasks=self._tasks) as port:
+            self.port = port
             yield self
-        finally:
-
-            async def stop() -> None:
-                holder["server"].close()
-                for task in list(self._tasks):  # kept-alive client connections
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-
-            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
