@@ -113,7 +113,10 @@ class _ConvertedStream(_ConvertedResults[RunT], EventStream[ItemT]):
         super().__init__(events, io)
         self._run = run
         self._session_id = session_id
-        self._items: Iterator[ItemT] = _converted(self._events, run.convert, self.close)
+        self._items: Iterator[ItemT] = self._converted_items(run)
+
+    def _converted_items(self, run: RunT) -> Iterator[ItemT]:
+        return _converted(self._events, run.convert, self.close)
 
     def __iter__(self) -> Iterator[ItemT]:
         return self._items  # a ``for`` loop resumes the generator directly, one call less per item
@@ -192,6 +195,11 @@ class TextStream(_ConvertedStream[TextRun, str]):
         self, events: Steps[Any], io: SyncIO, *, step: str | None, session_id: str | None
     ) -> None:
         super().__init__(events, io, TextRun(step), session_id)
+
+    def _converted_items(self, run: TextRun) -> Iterator[str]:
+        # Built-in iterators instead of a generator: one Python frame less per event. A failing
+        # step raises inside the driver, whose cleanup releases the connection itself.
+        return filter(None, map(run.delta, self._events))
 
 
 class AsyncTextStream(_AsyncConvertedStream[TextRun, str]):

@@ -11,45 +11,42 @@ from __future__ import annotations
 from typing import Any, Final
 
 from noukai_sdk._core.partial_json import PartialDocument, unfenced
-from noukai_sdk._core.text_deltas import TextDeltas
+from noukai_sdk._core.text_deltas import NO_DELTA, TextDeltas
 
-NO_SNAPSHOT: Final[Any] = object()
-"""Returned by :meth:`ObjectSnapshots.feed` when an event gives no new snapshot."""
+NO_SNAPSHOT: Final[Any] = NO_DELTA
+"""Returned by :class:`ObjectSnapshots` when an event gives no new snapshot."""
 
 
 class ObjectSnapshots:
     """Feeds events in, gets new snapshots out; knows the document to validate at the end."""
 
-    __slots__ = ("_deltas", "_document", "_document_step", "_whole", "_whole_value", "text_parts")
+    __slots__ = ("_document", "_document_step", "_whole", "_whole_value", "deltas")
 
     def __init__(self, step: str | None = None) -> None:
-        self._deltas = TextDeltas(step)
+        self.deltas = TextDeltas(step)
+        """The text deltas (``deltas.parts`` is the ``text`` of the stream)."""
         self._document: PartialDocument | None = None
         self._document_step: str | None = None
         self._whole = False
         self._whole_value: Any = None
-        self.text_parts: list[str] = []
-        """Every delta, in order (the ``text`` of the stream)."""
 
     def feed(self, event: Any) -> Any:
         """The new snapshot ``event`` gives, or :data:`NO_SNAPSHOT`."""
         kind = event.type
-        piece = self._deltas.delta(event, kind)
-        if piece is not None:
-            self.text_parts.append(piece)
-            document = self._document
-            if document is None or self._deltas.step_id != self._document_step:
-                document = self._document = PartialDocument()
-                self._document_step = self._deltas.step_id
-                self._whole = False
+        if kind == "step_output":
+            piece = self.deltas.delta(event)
+            if not piece:
+                return NO_SNAPSHOT
+            document = self._document_for_delta()
             due = document.append(piece)
-            if kind == "step_completed":  # a whole text output: no more text follows
-                return document.snapshot if document.refresh(final=True) else NO_SNAPSHOT
-            if due and document.refresh():
-                return document.snapshot
-            return NO_SNAPSHOT
+            return document.snapshot if due and document.refresh() else NO_SNAPSHOT
         if kind == "step_completed":
-            found, value = self._deltas.whole_output(event)
+            piece = self.deltas.completed_delta(event)
+            if piece is not NO_DELTA:  # a whole text output: no more text follows
+                document = self._document_for_delta()
+                document.append(piece)
+                return document.snapshot if document.refresh(final=True) else NO_SNAPSHOT
+            found, value = self.deltas.whole_output(event)
             if found:
                 self._document = None
                 self._document_step = event.step_id
@@ -60,6 +57,15 @@ class ObjectSnapshots:
         elif kind == "flow_completed" and self._document is not None:
             return self._finish()
         return NO_SNAPSHOT
+
+    def _document_for_delta(self) -> PartialDocument:
+        """The document the delta just taken belongs to: a delta from another step starts one."""
+        document = self._document
+        if document is None or self.deltas.step_id != self._document_step:
+            document = self._document = PartialDocument()
+            self._document_step = self.deltas.step_id
+            self._whole = False
+        return document
 
     def _finish(self) -> Any:
         document = self._document

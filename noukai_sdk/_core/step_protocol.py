@@ -178,6 +178,8 @@ class StepCursor:
     tool_rounds: int = 0
     progress: int = 0
     """Step completions and tool pauses seen so far (tells a stuck server from a moving run)."""
+    completed_steps: int = 0
+    """``step_completed`` events seen so far (where a catch-up from the run's log starts)."""
 
     @property
     def is_first_call(self) -> bool:
@@ -221,6 +223,7 @@ class StepCursor:
         self.accumulated_outputs[event.step_id] = event.output
         self.step_index = event.step_index + 1
         self.progress += 1
+        self.completed_steps += 1
 
     def step_paused(self, event: StepPaused) -> None:
         if event.step_index is None:
@@ -248,19 +251,31 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Steps[None]:
     cursor = StepCursor()
     resumed = ResumedEvents() if call.auto_resume > 0 and not call.only_steps else None
     idle_segments = resumes = 0
-    resuming = False
+    resuming = catching_up = False
     while True:
-        request = call.address.operation_request(
-            "step",
-            version=call.version,
-            body=cursor.request_body(call),
-            session_id=call.session_id,
-            timeout=call.timeout,
-        )
+        if catching_up:
+            # The server finished steps whose events the cut stream never delivered: read them
+            # from the run's stored log (the live trace) instead of asking /step for them again.
+            assert cursor.execution_id is not None
+            request = call.address.live_trace_request(cursor.execution_id, timeout=call.timeout)
+        else:
+            request = call.address.operation_request(
+                "step",
+                version=call.version,
+                body=cursor.request_body(call),
+                session_id=call.session_id,
+                timeout=call.timeout,
+            )
+        skip = cursor.completed_steps if catching_up else None
         before = (cursor.progress, cursor.step_index, cursor.execution_id)
         try:
-            more = yield from _run_segment(call, ctx, cursor, request, resumed)
+            more = yield from _run_segment(call, ctx, cursor, request, resumed, skip)
         except NoukaiError as error:
+            if resuming and not catching_up and _server_is_ahead(error, cursor):
+                catching_up = True
+                if resumed is not None:
+                    resumed.resuming()
+                continue
             if resumes >= call.auto_resume or not _resumable(error, cursor, resuming=resuming):
                 raise
             delay = ctx.retry.delay(resumes)
@@ -269,10 +284,11 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Steps[None]:
             yield Sleep(delay)
             resumes += 1
             resuming = True
+            catching_up = False
             if resumed is not None:
                 resumed.resuming()
             continue
-        resuming = False
+        resuming = catching_up = False
         if not more:
             return
         moved = (cursor.progress, cursor.step_index, cursor.execution_id) != before
@@ -284,6 +300,12 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Steps[None]:
                 "stopping instead of repeating the same /step request forever.",
                 execution_id=cursor.execution_id,
             )
+
+
+def _server_is_ahead(error: NoukaiError, cursor: StepCursor) -> bool:
+    """Whether a resumed ``/step`` was refused because the run moved past the cursor: the cut
+    came after the server had finished a step but before its ``step_completed`` arrived."""
+    return error.code == "INVALID_STEP_INDEX" and cursor.execution_id is not None
 
 
 def _check_auto_resume(auto_resume: object) -> int:
@@ -313,8 +335,13 @@ def _run_segment(
     cursor: StepCursor,
     request: HttpRequest,
     resumed: ResumedEvents | None,
+    skip: int | None = None,
 ) -> Steps[bool]:
-    """One ``/step`` call: read its stream; ``True`` when another call should follow."""
+    """One ``/step`` call: read its stream; ``True`` when another call should follow.
+
+    ``skip`` (reading the run's log from its start) passes over everything up to the ``skip``-th
+    ``step_completed``: the consumer has those events already.
+    """
     head = yield from open_event_stream(request, ctx)
     decoder = SSEDecoder()
     only_steps = call.only_steps
@@ -338,6 +365,13 @@ def _run_segment(
             event = parse_event(frame.event, frame.data, request_id=head.request_id)
             if event is None:
                 continue
+            if skip is not None:
+                if skip > 0 and isinstance(event, StepCompleted):
+                    skip -= 1
+                    continue
+                if skip > 0 or isinstance(event, RunStarted):
+                    continue
+                skip = None
             if isinstance(event, StepCompleted):
                 cursor.step_completed(event)
                 if resumed is not None:

@@ -1,9 +1,11 @@
 """What ``stream_text()`` and ``stream_object()`` make of the events of one run.
 
 Both streams iterate the events protocol of the run (live or replayed) and hand each event to
-``convert``, which returns the text delta or object snapshot it gives (or :data:`SKIP`) and keeps
-what the stream answers after the loop. The conversion happens in the stream's ``__next__``
-rather than in another protocol layer, so no effect pays for an extra generator hop.
+the run's ``convert``, which returns the text delta or object snapshot the event gives (or
+:data:`SKIP`; a snapshot may be any JSON value, falsy ones included) and keeps what the stream
+answers after the loop. A text run's ``delta`` returns ``""`` for an event that gives nothing,
+so the blocking text stream, whose cost per event is budgeted, is ``filter(None, map(delta,
+events))``: no generator of its own between the driver and the consumer.
 """
 
 from __future__ import annotations
@@ -15,37 +17,32 @@ from noukai_sdk._core.run_record import RunRecord
 from noukai_sdk._core.text_deltas import TextDeltas
 
 SKIP: Final[Any] = NO_SNAPSHOT
-"""What ``convert`` returns for an event that gives the consumer nothing."""
+"""What an object run's ``convert`` returns for an event that gives no new snapshot."""
 
 
-class TextRun:
+class TextRun(TextDeltas):
     """What a text stream knows: the run record and the deltas so far."""
 
-    __slots__ = ("_delta", "_keep", "deltas", "parts", "record")
+    __slots__ = ("record",)
 
     def __init__(self, step: str | None) -> None:
+        super().__init__(step)
         self.record = RunRecord()
-        self.deltas = TextDeltas(step)
-        self.parts: list[str] = []
-        self._delta = self.deltas.delta  # bound once: convert runs for every event
-        self._keep = self.parts.append
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
 
+    def other_delta(self, event: Any) -> str:
+        record = self.record
+        record.observe(event)  # only the events other than step_output tell the record anything
+        if event.type == "step_error":
+            raise _step_failure(event, record)
+        return super().other_delta(event)
+
     def convert(self, event: Any) -> Any:
-        """The delta ``event`` adds, or :data:`SKIP`; a replayed ``step_error`` raises."""
-        kind = event.type
-        if kind != "step_output":  # the record has nothing to learn from an output
-            self.record.observe(event)
-            if kind == "step_error":
-                raise _step_failure(event, self.record)
-        piece = self._delta(event, kind)
-        if piece:
-            self._keep(piece)
-            return piece
-        return SKIP
+        """The delta ``event`` adds, or :data:`SKIP` (the form the generic stream loop takes)."""
+        return self.delta(event) or SKIP
 
 
 class ObjectRun:
@@ -59,7 +56,7 @@ class ObjectRun:
 
     @property
     def text(self) -> str:
-        return "".join(self.snapshots.text_parts)
+        return "".join(self.snapshots.deltas.parts)
 
     def convert(self, event: Any) -> Any:
         """The new snapshot ``event`` gives, or :data:`SKIP`; a replayed ``step_error`` raises."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from loopback_serving import serving
 
 EXECUTION_ID = "exec-flaky"
 STEP_PATH = "/api/v1/seq/acme/main/flaky/step"
@@ -102,28 +103,6 @@ class FlakyStepServer:
     @contextmanager
     def running(self) -> Iterator[FlakyStepServer]:
         """Serve on a background thread's event loop until the block ends."""
-        loop = asyncio.new_event_loop()
-        started = threading.Event()
-        holder: dict[str, asyncio.base_events.Server] = {}
-
-        async def start() -> None:
-            server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-            holder["server"] = server
-            self.port = server.sockets[0].getsockname()[1]
-            started.set()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(start())
-            loop.run_forever()
-
-        thread = threading.Thread(target=serve, daemon=True)
-        thread.start()
-        started.wait(10)
-        try:
+        with serving(self._handle) as port:
+            self.port = port
             yield self
-        finally:
-            server = holder["server"]
-            loop.call_soon_threadsafe(server.close)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)

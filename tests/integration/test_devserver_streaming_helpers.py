@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import pytest
+from cutting_proxy import CuttingProxy
 from flaky_step_server import ALL_EVENTS, EXECUTION_ID, FlakyStepServer
 from pydantic import BaseModel
 
@@ -246,3 +247,128 @@ def test_without_auto_resume_the_cut_is_an_error() -> None:
         ):
             list(stream)
     assert raised.value.execution_id == EXECUTION_ID and raised.value.step_index == 0
+
+
+# --- auto_resume against the real dev server behind a cutting proxy -------------------------------
+
+
+def through_proxy(kind: str, dev_server: Any, cut_after: int, use: Any) -> tuple[Any, CuttingProxy]:
+    """``use(flow)`` on a client that reaches the dev server through a proxy cutting the first
+    ``/step`` stream after ``cut_after`` events (awaited for the asyncio client)."""
+    with CuttingProxy(dev_server.port, cut_after=cut_after).running() as proxy:
+        cls = Noukai if kind == "sync" else AsyncNoukai
+        sdk = cls(dev_server.api_key, env="dev", dev_port=proxy.port)
+        if kind == "sync":
+            with sdk:
+                return use(sdk.flow), proxy
+
+        async def run() -> Any:
+            async with sdk:
+                return await use(sdk.flow)
+
+        return asyncio.run(run()), proxy
+
+
+def first_stream_events(dev_server: Any, flow: str, **options: Any) -> int:
+    """How many events the first ``/step`` stream of ``flow`` carries (so every cut is tried)."""
+    with (
+        Noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk,
+        sdk.flow(flow).events("one two three four", **options) as stream,
+    ):
+        count = 0
+        for event in stream:
+            count += 1
+            if event.type in ("step_paused", "flow_completed"):
+                return count
+    return count
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_stream_text_resumes_a_real_run_cut_after_every_event(
+    kind: str, dev_server: Any, quick_backoff: list[float]
+) -> None:
+    expected = ["one", " two", " three", " four"]
+    total = first_stream_events(dev_server, STREAMING, run_remaining=True)
+    assert total > len(expected)
+
+    def sync_use(flows: Any) -> Any:
+        with flows(STREAMING).stream_text("one two three four", auto_resume=1) as stream:
+            return list(stream), stream.final_result()
+
+    async def async_use(flows: Any) -> Any:
+        async with flows(STREAMING).stream_text("one two three four", auto_resume=1) as stream:
+            return [d async for d in stream], await stream.final_result()
+
+    for k in range(1, total):
+        (deltas, result), proxy = through_proxy(
+            kind, dev_server, k, sync_use if kind == "sync" else async_use
+        )
+        assert proxy.cuts == 1, k
+        assert deltas == expected, k
+        assert result.status == "completed" and result.result == "one two three four", k
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_steps_resume_a_real_run_cut_after_every_event(
+    kind: str, dev_server: Any, quick_backoff: list[float]
+) -> None:
+    flow = "demo/examples/two-step"
+    with Noukai(dev_server.api_key, env="dev", dev_port=dev_server.port) as sdk:
+        expected = [(s.step_id, s.output) for s in sdk.flow(flow).steps("one two three four")]
+    total = first_stream_events(dev_server, flow)
+
+    def sync_use(flows: Any) -> Any:
+        with flows(flow).steps("one two three four", auto_resume=1) as steps:
+            return [(s.step_id, s.output) for s in steps]
+
+    async def async_use(flows: Any) -> Any:
+        async with flows(flow).steps("one two three four", auto_resume=1) as steps:
+            return [(s.step_id, s.output) async for s in steps]
+
+    for k in range(1, total):
+        got, proxy = through_proxy(kind, dev_server, k, sync_use if kind == "sync" else async_use)
+        assert proxy.cuts == 1, k
+        assert got == expected, k
+
+
+# --- the streaming-structured demo flow, made for stream_object ----------------------------------
+
+STRUCTURED = "demo/examples/streaming-structured"
+
+
+class Extract(BaseModel):
+    title: str
+    word_count: int
+    char_count: int
+    summary: str
+
+
+EXTRACT = Extract(
+    title="ship it today",
+    word_count=3,
+    char_count=13,
+    summary="A message of 3 words: ship it today",
+)
+
+
+def test_stream_object_on_the_streaming_structured_flow(client: Noukai) -> None:
+    with client.flow(STRUCTURED).stream_object(Extract, "ship it today") as stream:
+        snapshots = list(stream)
+    assert grows(snapshots) and len(snapshots) > 1
+    assert snapshots[-1] == EXTRACT.model_dump()
+    assert stream.final_object() == EXTRACT
+    assert json.loads(stream.text) == EXTRACT.model_dump()
+    assert stream.final_result().result == EXTRACT.model_dump()
+
+
+async def test_stream_text_and_object_on_the_streaming_structured_flow_async(
+    async_client: AsyncNoukai,
+) -> None:
+    flow = async_client.flow(STRUCTURED)
+    async with flow.stream_text("ship it today") as text_stream:
+        deltas = [delta async for delta in text_stream]
+    assert len(deltas) > 1 and Extract.model_validate_json("".join(deltas)) == EXTRACT
+    async with flow.stream_object(Extract, "ship it today") as objects:
+        snapshots = [snapshot async for snapshot in objects]
+    assert grows(snapshots) and await objects.final_object() == EXTRACT
+    assert objects.usage == text_stream.usage

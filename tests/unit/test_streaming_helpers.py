@@ -14,6 +14,7 @@ import itertools
 import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import httpx
@@ -428,6 +429,50 @@ def test_a_mismatch_is_an_output_validation_error(router: respx.MockRouter, mode
     assert raised.value.errors[0]["loc"] == ("total",)
     assert raised.value.raw_output == json.dumps(wrong)
     assert "total" in str(raised.value) and "Invoice" in str(raised.value)
+
+
+class Delivery(BaseModel):
+    when: datetime
+    count: int
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_final_object_is_strict_json_while_execute_output_type_is_lax(
+    router: respx.MockRouter, mode: Mode
+) -> None:
+    when = "2026-12-01T10:00:00Z"
+    whole = [RUN, sse(StepCompleted, step_id="write", output={"when": when, "count": 3})]
+    StepServer(
+        router,
+        object_run([f'{{"when": "{when}", ', '"count": 3}']),  # JSON text
+        Body([*whole, sse(FlowCompleted, execution_id="exec-1")]),  # a whole JSON value
+        object_run([json.dumps({"when": when, "count": "3"})]),
+    )
+    outcomes = consume_all(mode, [lambda flow: flow.stream_object(Delivery, "d")] * 3)
+    text, value, coerced = (stream.final_object for _, stream, _ in outcomes)
+    # JSON mode: a datetime has no JSON literal, so its string spelling validates on both paths.
+    assert (
+        finish(mode, text())
+        == finish(mode, value())
+        == Delivery(when=datetime(2026, 12, 1, 10, tzinfo=timezone.utc), count=3)
+    )
+    with pytest.raises(OutputValidationError, match="count") as raised:
+        finish(mode, coerced())
+    assert raised.value.errors[0]["type"] == "int_type"
+    # The same output handed over whole by execute(output_type=) is validated the lax way.
+    router.post(f"{FLOW}/execute").respond(
+        200,
+        json={
+            "status": "completed",
+            "result": {"when": when, "count": "3"},
+            "flowId": "flow-9",
+            "blockCount": 1,
+            "executionId": "exec-2",
+        },
+    )
+    flow = client(mode).flow("writer")
+    result = finish(mode, flow.execute("d", output_type=Delivery))
+    assert result.parsed == Delivery(when=datetime(2026, 12, 1, 10, tzinfo=timezone.utc), count=3)
 
 
 @pytest.mark.parametrize("mode", MODES)
