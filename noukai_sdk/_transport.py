@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import platform
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from functools import cache
 from types import ModuleType
@@ -147,15 +148,141 @@ def default_client(
     limits = library.Limits(
         max_connections=max_concurrency, max_keepalive_connections=max_concurrency
     )
+    verify = shared_ssl_context(library, verified=not plain_loopback)
     client_class = library.Client if kind == "sync" else library.AsyncClient
-    return cast(
-        "httpx.Client | httpx.AsyncClient",
-        client_class(
-            limits=limits,
-            verify=shared_ssl_context(library, verified=not plain_loopback),
-            trust_env=not loopback,
-        ),
-    )
+    client = client_class(limits=limits, verify=verify, trust_env=not loopback)
+    if library is httpx:
+        _use_linear_pool(client._transport, kind, limits, verify)
+    return cast("httpx.Client | httpx.AsyncClient", client)
+
+
+def _use_linear_pool(transport: object, kind: str, limits: httpx.Limits, verify: Any) -> None:
+    """Put ``transport`` (the client's own, built by httpx) over a pool that assigns
+    connections in linear time (see :func:`_assign_linear`) instead of httpcore's own.
+
+    httpx takes no pool from outside, and handing it a whole transport would switch off its
+    proxy settings from the environment, so the pool of the transport it built is replaced.
+    A transport that does not hold httpcore's plain pool (another httpx) is left as it is.
+    """
+    import httpcore
+
+    stock = httpcore.ConnectionPool if kind == "sync" else httpcore.AsyncConnectionPool
+    pool = getattr(transport, "_pool", None)
+    if type(pool) is stock and all(hasattr(pool, name) for name in _POOL_STATE):
+        cast(Any, transport)._pool = _linear_pool_class(kind)(
+            ssl_context=verify,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+        )
+
+
+_POOL_STATE = ("_requests", "_connections", "_max_connections", "_max_keepalive_connections")
+"""The state of httpcore's pool that :func:`_assign_linear` works on (httpcore 1.0.x)."""
+
+_EXPIRY_SWEEP_SECONDS = 1.0
+"""How often, at most, every idle connection's socket is checked for a server-side close or an
+expired keep-alive; the connection a request is about to reuse is checked every time."""
+
+
+@cache
+def _linear_pool_class(kind: str) -> type[Any]:
+    """httpcore's pool (sync or async) with its assignment replaced by :func:`_assign_linear`.
+
+    Defined on first use: httpcore is imported by httpx only when a transport is built."""
+    import httpcore
+
+    stock: type[Any] = httpcore.ConnectionPool if kind == "sync" else httpcore.AsyncConnectionPool
+
+    class LinearPool(stock):  # type: ignore[misc,valid-type]
+        _next_sweep = 0.0
+
+        def _assign_requests_to_connections(self) -> list[Any]:
+            return _assign_linear(self)
+
+    LinearPool.__name__ = LinearPool.__qualname__ = f"Linear{stock.__name__}"
+    return LinearPool
+
+
+def _assign_linear(pool: Any) -> list[Any]:
+    """httpcore 1.x's pool bookkeeping in linear time, never offering one idle connection to two
+    requests; returns the connections to close.
+
+    httpcore 1.x runs its assignment on every request start and every response close, and each
+    run (1) counts the pool once per idle connection (quadratic in the pool size), (2) polls the
+    socket of every idle connection (a system call each), and (3) offers an idle connection that
+    was just assigned to a request, but not yet sent on, to the next queued request too: the
+    loser gets ``ConnectionNotAvailable`` and goes round again. At concurrency 50 over a pool of
+    50 kept-alive connections that is several rounds and thousands of calls per request, so a
+    large keep-alive pool cost more CPU than reconnecting. The rules stay httpcore's: closed
+    connections leave, expired ones are closed, idle ones beyond ``max_keepalive_connections``
+    are closed, a queued request takes the first available connection of its origin, else a
+    new one while under ``max_connections``, else one that replaces an idle connection.
+    """
+    now = time.monotonic()
+    sweep = now >= pool._next_sweep
+    if sweep:
+        pool._next_sweep = now + _EXPIRY_SWEEP_SECONDS
+    reserved = {id(r.connection) for r in pool._requests if r.connection is not None}
+    closing: list[Any] = []
+    kept: list[Any] = []
+    idle = 0
+    for connection in pool._connections:
+        if connection.is_closed():
+            continue
+        if id(connection) not in reserved and connection.is_idle():
+            if (sweep and connection.has_expired()) or idle >= pool._max_keepalive_connections:
+                closing.append(connection)
+                continue
+            idle += 1
+        kept.append(connection)
+    pool._connections = kept
+    for pool_request in pool._requests:
+        if not pool_request.is_queued():
+            continue
+        origin = pool_request.request.url.origin
+        connection = _available(kept, origin, reserved, closing)
+        if connection is None:
+            if len(kept) >= pool._max_connections:
+                connection = _unreserved_idle(kept, reserved)
+                if connection is None:
+                    continue  # waits until a request finishes
+                kept.remove(connection)
+                closing.append(connection)
+            connection = pool.create_connection(origin)
+            kept.append(connection)
+        reserved.add(id(connection))
+        pool_request.assign_to_connection(connection)
+    return closing
+
+
+def _available(connections: list[Any], origin: Any, reserved: set[int], closing: list[Any]) -> Any:
+    """The first connection that can take a request to ``origin`` now; an idle one is checked
+    for expiry first (and moved from ``connections`` to ``closing`` if it has expired)."""
+    expired: list[Any] = []
+    found = None
+    for connection in connections:
+        if not connection.is_available() or not connection.can_handle_request(origin):
+            continue
+        if connection.is_idle():
+            if id(connection) in reserved:
+                continue  # assigned to a request that has not sent on it yet
+            if connection.has_expired():
+                expired.append(connection)
+                continue
+        found = connection
+        break
+    for connection in expired:
+        connections.remove(connection)
+    closing.extend(expired)
+    return found
+
+
+def _unreserved_idle(connections: list[Any], reserved: set[int]) -> Any:
+    for connection in connections:
+        if connection.is_idle() and id(connection) not in reserved:
+            return connection
+    return None
 
 
 # --- the transports ------------------------------------------------------------------------------
