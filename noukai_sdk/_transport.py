@@ -151,30 +151,40 @@ def default_client(
     verify = shared_ssl_context(library, verified=not plain_loopback)
     client_class = library.Client if kind == "sync" else library.AsyncClient
     client = client_class(limits=limits, verify=verify, trust_env=not loopback)
-    if library is httpx:
-        _use_linear_pool(client._transport, kind, limits, verify)
+    _use_linear_pool(client._transport, library, kind, limits, verify)
     return cast("httpx.Client | httpx.AsyncClient", client)
 
 
-def _use_linear_pool(transport: object, kind: str, limits: httpx.Limits, verify: Any) -> None:
-    """Put ``transport`` (the client's own, built by httpx) over a pool that assigns
-    connections in linear time (see :func:`_assign_linear`) instead of httpcore's own.
+def _use_linear_pool(
+    transport: object, library: ModuleType, kind: str, limits: httpx.Limits, verify: Any
+) -> None:
+    """Put ``transport`` (the client's own, built by httpx or httpx2) over a pool that assigns
+    connections in linear time and probes idle sockets sparingly (see :func:`_assign_linear`).
 
-    httpx takes no pool from outside, and handing it a whole transport would switch off its
-    proxy settings from the environment, so the pool of the transport it built is replaced.
-    A transport that does not hold httpcore's plain pool (another httpx) is left as it is.
+    Neither library takes a pool from outside, and handing it a whole transport would switch
+    off its proxy settings from the environment, so the pool of the transport it built is
+    replaced. A transport that does not hold the plain pool of its core library (a proxy, a
+    version with other internals) is left as it is.
     """
-    import httpcore
-
-    stock = httpcore.ConnectionPool if kind == "sync" else httpcore.AsyncConnectionPool
+    stock = _stock_pool_class(library, kind)
     pool = getattr(transport, "_pool", None)
     if type(pool) is stock and all(hasattr(pool, name) for name in _POOL_STATE):
-        cast(Any, transport)._pool = _linear_pool_class(kind)(
+        cast(Any, transport)._pool = _linear_pool_class(stock)(
             ssl_context=verify,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
         )
+
+
+def _stock_pool_class(library: ModuleType, kind: str) -> type[Any]:
+    """The pool class of the library's core (httpcore under httpx, httpcore2 under httpx2)."""
+    if library is httpx:
+        import httpcore as core
+    else:
+        import httpcore2 as core
+    pool_class: type[Any] = core.ConnectionPool if kind == "sync" else core.AsyncConnectionPool
+    return pool_class
 
 
 _POOL_STATE = ("_requests", "_connections", "_max_connections", "_max_keepalive_connections")
@@ -186,13 +196,10 @@ expired keep-alive; the connection a request is about to reuse is checked every 
 
 
 @cache
-def _linear_pool_class(kind: str) -> type[Any]:
-    """httpcore's pool (sync or async) with its assignment replaced by :func:`_assign_linear`.
-
-    Defined on first use: httpcore is imported by httpx only when a transport is built."""
-    import httpcore
-
-    stock: type[Any] = httpcore.ConnectionPool if kind == "sync" else httpcore.AsyncConnectionPool
+def _linear_pool_class(stock: type[Any]) -> type[Any]:
+    """``stock`` (a sync or async pool of httpcore or httpcore2) with its assignment replaced
+    by :func:`_assign_linear`; defined on first use, since the core library is imported by
+    httpx only when a transport is built."""
 
     class LinearPool(stock):  # type: ignore[misc,valid-type]
         _next_sweep = 0.0
@@ -214,10 +221,13 @@ def _assign_linear(pool: Any) -> list[Any]:
     was just assigned to a request, but not yet sent on, to the next queued request too: the
     loser gets ``ConnectionNotAvailable`` and goes round again. At concurrency 50 over a pool of
     50 kept-alive connections that is several rounds and thousands of calls per request, so a
-    large keep-alive pool cost more CPU than reconnecting. The rules stay httpcore's: closed
+    large keep-alive pool cost more CPU than reconnecting. httpcore2 fixed (1) and (3) but
+    still probes every idle socket on every pass. The rules stay the libraries': closed
     connections leave, expired ones are closed, idle ones beyond ``max_keepalive_connections``
     are closed, a queued request takes the first available connection of its origin, else a
-    new one while under ``max_connections``, else one that replaces an idle connection.
+    new one while under ``max_connections``, else one that replaces an idle connection; with
+    httpcore2, a connection whose request was cancelled before it connected is dropped. The
+    SDK's pools speak HTTP/1.1 only, where an idle connection takes one request at a time.
     """
     now = time.monotonic()
     sweep = now >= pool._next_sweep
@@ -229,6 +239,8 @@ def _assign_linear(pool: Any) -> list[Any]:
     idle = 0
     for connection in pool._connections:
         if connection.is_closed():
+            continue
+        if id(connection) not in reserved and not _connected(connection):
             continue
         if id(connection) not in reserved and connection.is_idle():
             if (sweep and connection.has_expired()) or idle >= pool._max_keepalive_connections:
@@ -254,6 +266,13 @@ def _assign_linear(pool: Any) -> list[Any]:
         reserved.add(id(connection))
         pool_request.assign_to_connection(connection)
     return closing
+
+
+def _connected(connection: Any) -> bool:
+    """httpcore2 tells a connection that never connected (its request was cancelled first);
+    httpcore 1.x keeps such connections, as it always has."""
+    is_connected = getattr(connection, "is_connected", None)
+    return True if is_connected is None else bool(is_connected())
 
 
 def _available(connections: list[Any], origin: Any, reserved: set[int], closing: list[Any]) -> Any:

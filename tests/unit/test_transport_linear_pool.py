@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from typing import Any
 
 import httpcore
@@ -17,7 +18,7 @@ import pytest
 from client_helpers import KEY, completed
 
 from noukai_sdk import AsyncNoukai, Noukai
-from noukai_sdk._transport import _linear_pool_class
+from noukai_sdk._transport import _linear_pool_class as _linear_pool_of
 
 BODY = json.dumps(completed()).encode()
 ANSWER = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (
@@ -139,6 +140,17 @@ def test_the_default_client_runs_on_the_linear_pool_and_an_injected_one_is_left_
     assert type(given) in (httpcore.ConnectionPool, httpcore.AsyncConnectionPool)
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="httpx2 supports Python 3.11 and later")
+@pytest.mark.parametrize("client_class", [Noukai, AsyncNoukai])
+def test_a_client_the_sdk_builds_on_httpx2_runs_on_the_linear_pool_too(client_class: Any) -> None:
+    import httpx2  # the test extra installs it on 3.11+: missing is a failure, not a skip
+
+    pool = _pool_of(client_class(KEY, timeout=httpx2.Timeout(5.0)))
+
+    assert type(pool).__module__ == "noukai_sdk._transport"
+    assert type(pool).__mro__[1].__module__.startswith("httpcore2")
+
+
 async def test_fifty_concurrent_executes_twice_keep_fifty_connections_and_take_two_passes_each() -> (
     None
 ):
@@ -162,7 +174,7 @@ async def test_fifty_concurrent_executes_twice_keep_fifty_connections_and_take_t
 
 async def test_idle_connections_beyond_the_keepalive_limit_are_closed() -> None:
     network = _AsyncNetwork()
-    pool = _linear_pool_class("async")(
+    pool = _linear_pool_of(httpcore.AsyncConnectionPool)(
         max_connections=6, max_keepalive_connections=2, network_backend=network
     )
 
@@ -176,7 +188,7 @@ async def test_idle_connections_beyond_the_keepalive_limit_are_closed() -> None:
 
 async def test_max_connections_bounds_the_pool_and_queued_requests_still_complete() -> None:
     network = _AsyncNetwork()
-    pool = _linear_pool_class("async")(
+    pool = _linear_pool_of(httpcore.AsyncConnectionPool)(
         max_connections=2, max_keepalive_connections=2, network_backend=network
     )
 
@@ -188,7 +200,7 @@ async def test_max_connections_bounds_the_pool_and_queued_requests_still_complet
 
 def test_a_connection_the_server_closed_is_closed_and_not_reused() -> None:
     network = _SyncNetwork()
-    pool = _linear_pool_class("sync")(max_connections=4, network_backend=network)
+    pool = _linear_pool_of(httpcore.ConnectionPool)(max_connections=4, network_backend=network)
     pool.request("GET", "http://api.test/")
 
     network.connections[0].hang_up()
@@ -202,7 +214,7 @@ def test_a_connection_the_server_closed_is_closed_and_not_reused() -> None:
 
 def test_a_connection_past_its_keepalive_expiry_is_closed_and_not_reused() -> None:
     network = _SyncNetwork()
-    pool = _linear_pool_class("sync")(
+    pool = _linear_pool_of(httpcore.ConnectionPool)(
         max_connections=4, keepalive_expiry=-1.0, network_backend=network
     )
 
@@ -216,7 +228,7 @@ def test_a_connection_past_its_keepalive_expiry_is_closed_and_not_reused() -> No
 
 def test_a_kept_alive_connection_is_reused_by_the_next_request() -> None:
     network = _SyncNetwork()
-    pool = _linear_pool_class("sync")(max_connections=4, network_backend=network)
+    pool = _linear_pool_of(httpcore.ConnectionPool)(max_connections=4, network_backend=network)
 
     for _ in range(3):
         assert pool.request("GET", "http://api.test/").status == 200
@@ -228,7 +240,7 @@ async def test_a_request_to_another_origin_replaces_an_idle_connection_when_the_
     None
 ):
     network = _AsyncNetwork()
-    pool = _linear_pool_class("async")(max_connections=1, network_backend=network)
+    pool = _linear_pool_of(httpcore.AsyncConnectionPool)(max_connections=1, network_backend=network)
     await pool.request("GET", "http://one.test/")
 
     response = await pool.request("GET", "http://two.test/")
