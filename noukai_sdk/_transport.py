@@ -179,10 +179,15 @@ def _use_linear_pool(
 
 def _stock_pool_class(library: ModuleType, kind: str) -> type[Any]:
     """The pool class of the library's core (httpcore under httpx, httpcore2 under httpx2)."""
+    core: ModuleType
     if library is httpx:
-        import httpcore as core
+        import httpcore
+
+        core = httpcore
     else:
-        import httpcore2 as core
+        import httpcore2
+
+        core = httpcore2
     pool_class: type[Any] = core.ConnectionPool if kind == "sync" else core.AsyncConnectionPool
     return pool_class
 
@@ -195,20 +200,26 @@ _EXPIRY_SWEEP_SECONDS = 1.0
 expired keep-alive; the connection a request is about to reuse is checked every time."""
 
 
-@cache
 def _linear_pool_class(stock: type[Any]) -> type[Any]:
     """``stock`` (a sync or async pool of httpcore or httpcore2) with its assignment replaced
     by :func:`_assign_linear`; defined on first use, since the core library is imported by
     httpx only when a transport is built."""
+    known = _LINEAR_POOLS.get(stock)
+    if known is not None:
+        return known
 
-    class LinearPool(stock):  # type: ignore[misc,valid-type]
+    class LinearPool(stock):  # type: ignore[misc]
         _next_sweep = 0.0
 
         def _assign_requests_to_connections(self) -> list[Any]:
             return _assign_linear(self)
 
     LinearPool.__name__ = LinearPool.__qualname__ = f"Linear{stock.__name__}"
+    _LINEAR_POOLS[stock] = LinearPool
     return LinearPool
+
+
+_LINEAR_POOLS: dict[type[Any], type[Any]] = {}
 
 
 def _assign_linear(pool: Any) -> list[Any]:
