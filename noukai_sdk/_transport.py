@@ -151,24 +151,25 @@ def default_client(
     verify = shared_ssl_context(library, verified=not plain_loopback)
     client_class = library.Client if kind == "sync" else library.AsyncClient
     client = client_class(limits=limits, verify=verify, trust_env=not loopback)
-    _use_linear_pool(client._transport, library, kind, limits, verify)
+    _use_linear_pool(client._transport, limits, verify)
     return cast("httpx.Client | httpx.AsyncClient", client)
 
 
-def _use_linear_pool(
-    transport: object, library: ModuleType, kind: str, limits: httpx.Limits, verify: Any
-) -> None:
+def _use_linear_pool(transport: object, limits: httpx.Limits, verify: Any) -> None:
     """Put ``transport`` (the client's own, built by httpx or httpx2) over a pool that assigns
     connections in linear time and probes idle sockets sparingly (see :func:`_assign_linear`).
 
     Neither library takes a pool from outside, and handing it a whole transport would switch
     off its proxy settings from the environment, so the pool of the transport it built is
-    replaced. A transport that does not hold the plain pool of its core library (a proxy, a
-    version with other internals) is left as it is.
+    replaced. Only the plain pool of httpcore or httpcore2 (told by its class name, without
+    importing either) with the state the replacement works on is; a proxy pool, or a core
+    version with other internals, stays as it is.
     """
-    stock = _stock_pool_class(library, kind)
-    pool = getattr(transport, "_pool", None)
-    if type(pool) is stock and all(hasattr(pool, name) for name in _POOL_STATE):
+    pool: object = getattr(transport, "_pool", None)
+    stock: type[Any] = type(pool)
+    if f"{stock.__module__.partition('.')[0]}.{stock.__name__}" in _STOCK_POOLS and all(
+        hasattr(pool, name) for name in _POOL_STATE
+    ):
         cast(Any, transport)._pool = _linear_pool_class(stock)(
             ssl_context=verify,
             max_connections=limits.max_connections,
@@ -177,20 +178,12 @@ def _use_linear_pool(
         )
 
 
-def _stock_pool_class(library: ModuleType, kind: str) -> type[Any]:
-    """The pool class of the library's core (httpcore under httpx, httpcore2 under httpx2)."""
-    core: ModuleType
-    if library is httpx:
-        import httpcore
-
-        core = httpcore
-    else:
-        import httpcore2
-
-        core = httpcore2
-    pool_class: type[Any] = core.ConnectionPool if kind == "sync" else core.AsyncConnectionPool
-    return pool_class
-
+_STOCK_POOLS = frozenset(
+    f"{core}.{name}"
+    for core in ("httpcore", "httpcore2")
+    for name in ("ConnectionPool", "AsyncConnectionPool")
+)
+"""The pools :func:`_use_linear_pool` replaces: a core library's own, not its proxy subclasses."""
 
 _POOL_STATE = ("_requests", "_connections", "_max_connections", "_max_keepalive_connections")
 """The state of httpcore's pool that :func:`_assign_linear` works on (httpcore 1.0.x)."""
@@ -202,8 +195,8 @@ expired keep-alive; the connection a request is about to reuse is checked every 
 
 def _linear_pool_class(stock: type[Any]) -> type[Any]:
     """``stock`` (a sync or async pool of httpcore or httpcore2) with its assignment replaced
-    by :func:`_assign_linear`; defined on first use, since the core library is imported by
-    httpx only when a transport is built."""
+    by :func:`_assign_linear`; defined on first use, from the class the library built (httpx
+    imports its core only then, and the SDK never imports it by name)."""
     known = _LINEAR_POOLS.get(stock)
     if known is not None:
         return known
