@@ -1,11 +1,12 @@
 """Running ``flow.map()``: bounded concurrency, 429-aware slowdown, fail-fast, progress, sinks.
 
-The runner is written once, in asyncio: :func:`iterate_batch` starts at most ``concurrency``
-items (fewer while the server answers 429), yields each item as it finishes and leaves no task
-behind when it is closed or cancelled. ``AsyncFlow.map`` awaits the items' calls directly;
-``Flow.map`` runs the same runner on a private event loop in a helper thread, each blocking call
-in a pool of ``concurrency`` threads, and hands the items over through a queue, so it works the
-same inside and outside a running event loop.
+The runner is written once, in asyncio: :func:`run_workers` runs ``concurrency`` workers that
+pull items from the inputs (fewer calls in flight while the server answers 429), hands each item
+over as it finishes and leaves no task behind when it is closed or cancelled; what to do after
+each call is decided by :class:`~noukai_sdk._core.batch.BatchSchedule`. ``AsyncFlow.map`` awaits
+the items' calls directly; ``Flow.map`` runs the same runner on a private event loop in a helper
+thread, each blocking call in a pool of ``concurrency`` threads, and hands the items over through
+a queue, so it works the same inside and outside a running event loop.
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from noukai_sdk._core.batch import (
-    AdaptiveLimit,
+    WAIT_FOR_SLOT,
     BatchItem,
     BatchResult,
+    BatchSchedule,
     check_batch_options,
-    failed_run_error,
-    item_arguments,
-    rate_limit_pause,
 )
+from noukai_sdk._core.clock import current_clock
 from noukai_sdk._core.errors import NoukaiError, RateLimitError
 from noukai_sdk._core.scope import active_scope
 
@@ -57,110 +57,116 @@ class BatchPlan:
     def total(self) -> int | None:
         return len(self.inputs) if isinstance(self.inputs, Sized) else None
 
-    @property
-    def effective_concurrency(self) -> int:
+    def schedule(self) -> BatchSchedule:
+        """A fresh schedule for one run of this plan."""
         # Replay matches calls to recordings in order: concurrent calls would race for them.
         scope = active_scope()
-        return 1 if scope is not None and scope.is_replay else self.concurrency
+        replaying = scope is not None and scope.is_replay
+        return BatchSchedule(
+            self.inputs,
+            common=self.common,
+            concurrency=1 if replaying else self.concurrency,
+            max_attempts=self.max_attempts,
+            fail_fast=self.fail_fast,
+        )
 
 
-async def iterate_batch(plan: BatchPlan, call: ItemCall) -> AsyncIterator[BatchItem[Any]]:
-    """Run every input through ``call``; yield each item as it finishes (fail-fast raises)."""
+Deliver = Callable[[BatchItem[Any]], Awaitable[None]]
+
+
+async def run_workers(
+    plan: BatchPlan, schedule: BatchSchedule, call: ItemCall, deliver: Deliver
+) -> None:
+    """Run every input through ``call`` with one worker per call slot; ``deliver`` each item.
+
+    The workers pull from the one input iterator, so at most ``concurrency`` inputs are read
+    ahead of the results, and a finished worker starts its next item at once (no scheduler in
+    between). What they do after each call is :class:`BatchSchedule`'s decision. The first error
+    a worker raises (``fail_fast``, a raising callback, a failing input iterator) stops the batch:
+    no item starts after it, the other workers are cancelled, and it is raised here.
+    """
+    concurrency = schedule.limit.ceiling
+    clock = current_clock()
     loop = asyncio.get_running_loop()
-    limit = AdaptiveLimit(plan.effective_concurrency)
-    paused_until = 0.0
-    calling = 0
-    slot_freed = asyncio.Condition()
-    running: set[asyncio.Task[BatchItem[Any]]] = set()
+    slot_waiters: list[asyncio.Future[None]] = []
 
-    async def take_slot() -> None:
-        """Wait out a rate-limit pause and for one of the (possibly shrunken) call slots."""
-        nonlocal calling
-        while True:
-            while (delay := paused_until - loop.time()) > 0:
-                await asyncio.sleep(delay)
-            async with slot_freed:
-                if calling < limit.slots:
-                    calling += 1
-                    return
-                await slot_freed.wait()
-
-    async def free_slot() -> None:
-        nonlocal calling
-        async with slot_freed:
-            calling -= 1
-            slot_freed.notify_all()
-
-    async def attempt(arguments: dict[str, Any]) -> Any:
-        await take_slot()
-        try:
-            return await call(arguments)
-        finally:
-            await free_slot()
-
-    async def run_item(index: int, item: object) -> BatchItem[Any]:
-        nonlocal paused_until
-        outcome: BatchItem[Any] = BatchItem(index=index, input=item)
-        try:
-            arguments = item_arguments(item, plan.common, index=index)
-        except TypeError as error:
-            outcome.error = error
-            return outcome
-        while True:
-            outcome.attempts += 1
-            try:
-                result = await attempt(arguments)
-            except RateLimitError as error:
-                if outcome.attempts >= plan.max_attempts:
-                    outcome.error = error
-                    return outcome
-                limit.rate_limited(calling + 1)
-                paused_until = max(paused_until, loop.time() + rate_limit_pause(error))
+    async def admitted(item: BatchItem[Any]) -> None:
+        while (delay := schedule.admit(item, clock.monotonic())) > 0:
+            if delay != WAIT_FOR_SLOT:
+                await clock.asleep(delay)
                 continue
-            except Exception as error:  # recorded on the item: one bad input never stops a batch
-                outcome.error = error
-                return outcome
-            outcome.result = result
-            outcome.error = failed_run_error(result)
-            limit.succeeded()
-            return outcome
+            waiter: asyncio.Future[None] = loop.create_future()
+            slot_waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in slot_waiters:
+                    slot_waiters.remove(waiter)
 
-    source = iter(enumerate(plan.inputs))
-    exhausted = False
-    try:
+    def release() -> None:
+        schedule.release()
+        # Only a throttled batch has waiters; each asks again (the limit may have grown).
+        for waiter in slot_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        slot_waiters.clear()
+
+    async def run_item(item: BatchItem[Any], arguments: dict[str, Any]) -> None:
         while True:
-            while not exhausted and len(running) < limit.slots:
-                try:
-                    index, item = next(source)
-                except StopIteration:
-                    exhausted = True
-                    break
-                running.add(asyncio.ensure_future(run_item(index, item)))
-            if not running:
+            await admitted(item)
+            try:
+                result = await call(arguments)
+            except RateLimitError as error:
+                release()
+                if schedule.rate_limited(item, error, clock.monotonic()):
+                    continue
                 return
-            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in sorted(finished, key=lambda task: task.result().index):
-                running.discard(task)
-                outcome = task.result()
-                if plan.fail_fast and outcome.error is not None:
-                    raise outcome.error
-                yield outcome
+            except Exception as error:  # recorded on the item: one bad input never stops a batch
+                release()
+                schedule.failed(item, error)
+                return
+            except BaseException:
+                release()
+                raise
+            release()
+            schedule.succeeded(item, result)
+            return
+
+    async def work() -> None:
+        while (taken := schedule.next_item()) is not None:
+            item, arguments = taken
+            if arguments is not None:
+                await run_item(item, arguments)
+            if schedule.stops_batch(item) and item.error is not None:
+                raise item.error
+            await deliver(item)
+
+    total = plan.total
+    count = concurrency if total is None else max(1, min(concurrency, total))
+    workers = [asyncio.ensure_future(work()) for _ in range(count)]
+    try:
+        done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
     finally:
-        await _cancel_all(running)
+        schedule.stop()
+        await _cancel_all(workers)
 
 
-async def _cancel_all(tasks: set[asyncio.Task[BatchItem[Any]]]) -> None:
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         task.cancel()
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class _Sinks:
     """Where finished items go besides the result: the progress callback, ``on_item``, a JSONL file."""
 
-    def __init__(self, plan: BatchPlan) -> None:
+    def __init__(self, plan: BatchPlan, *, keep_items: bool) -> None:
         self._plan = plan
+        self._keep_items = keep_items
         self._total = plan.total
         self.result: BatchResult[Any] = BatchResult()
         self._file: IO[str] | None = None
@@ -172,7 +178,7 @@ class _Sinks:
         result.done += 1
         if item.error is not None:
             result.failed_count += 1
-        if self._plan.keep_items:
+        if self._keep_items:
             result.items.append(item)
         if self._file is not None:
             self._file.write(json.dumps(jsonl_row(item), default=str) + "\n")
@@ -213,25 +219,67 @@ def jsonl_row(item: BatchItem[Any]) -> dict[str, Any]:
 
 async def collect_batch(plan: BatchPlan, call: ItemCall) -> BatchResult[Any]:
     """Run the whole batch and return its items in input order."""
-    sinks = _Sinks(plan)
+    sinks = _Sinks(plan, keep_items=plan.keep_items)
+
+    async def deliver(item: BatchItem[Any]) -> None:
+        sinks.add(item)
+
     try:
-        async for item in iterate_batch(plan, call):
-            sinks.add(item)
+        await run_workers(plan, plan.schedule(), call, deliver)
     finally:
         result = sinks.close()
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class _End:
+    """The last thing the workers hand over: ``error`` when the batch failed."""
+
+    error: Exception | None
+
+
 async def iterate_batch_with_sinks(
     plan: BatchPlan, call: ItemCall
 ) -> AsyncIterator[BatchItem[Any]]:
-    """:func:`iterate_batch`, with the progress callback, ``on_item`` and the output file fed."""
-    sinks = _Sinks(plan)
+    """Each item as it finishes, after the progress callback, ``on_item`` and the output file.
+
+    Items pass through a queue of ``concurrency`` places, so workers wait for a slow consumer
+    instead of piling items up. Closing the iterator (or cancelling its consumer) cancels the
+    workers and waits for them.
+    """
+    # The caller holds each item as it comes; keeping them here too would grow with the batch.
+    sinks = _Sinks(plan, keep_items=False)
+    schedule = plan.schedule()
+    handoff: asyncio.Queue[BatchItem[Any] | _End] = asyncio.Queue(maxsize=plan.concurrency)
+
+    async def deliver(item: BatchItem[Any]) -> None:
+        sinks.add(item)
+        await handoff.put(item)
+        # The consumer sees the item before this worker reads its next input, so one that stops
+        # at an item (``break``, an error it raises) starts no more work than it had to.
+        await asyncio.sleep(0)
+
+    async def produce() -> None:
+        try:
+            await run_workers(plan, schedule, call, deliver)
+        except Exception as error:  # raised in the consumer, after the items before it
+            await handoff.put(_End(error))
+        else:
+            await handoff.put(_End(None))
+
+    producer = asyncio.ensure_future(produce())
     try:
-        async for item in iterate_batch(plan, call):
-            sinks.add(item)
-            yield item
+        while True:
+            handed = await handoff.get()
+            if isinstance(handed, _End):
+                if handed.error is not None:
+                    raise handed.error
+                return
+            yield handed
     finally:
+        schedule.stop()  # before any worker runs again: none starts another item
+        producer.cancel()
+        await asyncio.gather(producer, return_exceptions=True)
         sinks.close()
 
 

@@ -8,14 +8,15 @@ performs no network I/O.
 from __future__ import annotations
 
 import weakref
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
-from typing_extensions import Self
+from typing_extensions import TypedDict
 
+from noukai_sdk._closing import AsyncClosing, Closing
 from noukai_sdk._core.config import ClientConfig, resolve_config
 from noukai_sdk._core.link import AsyncLink, SyncLink
-from noukai_sdk._core.log_hook import LogHandler, LogHook
+from noukai_sdk._core.log_hook import LogHook
+from noukai_sdk._core.options import ClientOptions, check_options
 from noukai_sdk._core.paths import FlowAddress, parse_flow_address, validate_session_header
 from noukai_sdk._core.requesting import RequestContext
 from noukai_sdk._core.retry import RetryPolicy
@@ -24,10 +25,23 @@ from noukai_sdk._transport import AsyncTransport, SyncTransport
 if TYPE_CHECKING:
     import httpx
     import httpx2
+    from typing_extensions import Unpack
 
     from noukai_sdk._core.http_types import TimeoutValue
     from noukai_sdk._flows import AsyncFlow, Flow
     from noukai_sdk._otel import OtelSettings
+
+
+LinkT = TypeVar("LinkT", SyncLink, AsyncLink)
+
+
+class TransportSettings(TypedDict):
+    """What a client hands its transport besides the injected ``http_client``."""
+
+    base_url: str
+    api_key: str
+    timeout: TimeoutValue
+    max_concurrency: int
 
 
 class _ClientCore:
@@ -37,52 +51,55 @@ class _ClientCore:
     _context: RequestContext
     _otel: OtelSettings | None
 
-    def _setup(
-        self,
-        *,
-        api_key: str | None,
-        env: str | None,
-        org: str | None,
-        project: str | None,
-        session_id: str | None,
-        timeout: TimeoutValue | None,
-        max_retries: int | None,
-        max_concurrency: int | None,
-        log_handler: LogHandler | None,
-        log_payloads: bool,
-        dev_port: int | None,
-        otel: bool = False,
-        tracer: Any = None,
-        otel_steps: bool = False,
-        otel_step_payloads: bool = False,
-    ) -> None:
+    def _setup(self, api_key: str | None, options: ClientOptions) -> TransportSettings:
+        """Resolve the configuration and build the request context; the transport's settings."""
+        check_options(f"{type(self).__name__}()", options, ClientOptions)
+        org, project = options.get("org"), options.get("project")
         if (org is None) != (project is None):
             raise ValueError("`org` and `project` must be provided together, or both omitted.")
         self._config = resolve_config(
             api_key=api_key,
-            env=env,
-            dev_port=dev_port,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_concurrency=max_concurrency,
+            env=options.get("env"),
+            dev_port=options.get("dev_port"),
+            timeout=options.get("timeout"),
+            max_retries=options.get("max_retries"),
+            max_concurrency=options.get("max_concurrency"),
         )
         self._default_org = org
         self._default_project = project
+        session_id = options.get("session_id")
         self._session_id = None if session_id is None else validate_session_header(session_id)
         self._otel = None
-        if otel or otel_steps or otel_step_payloads:  # otherwise OpenTelemetry is never imported
+        steps, payloads = options.get("otel_steps", False), options.get("otel_step_payloads", False)
+        if options.get("otel", False) or steps or payloads:  # else OpenTelemetry is never imported
             from noukai_sdk._otel import OtelSettings
 
             self._otel = OtelSettings.create(
-                tracer=tracer, steps=otel_steps, payloads=otel_step_payloads
+                tracer=options.get("tracer"), steps=steps, payloads=payloads
             )
+        log = LogHook(
+            options.get("log_handler"),
+            payloads=options.get("log_payloads", False),
+            secrets=(self._config.api_key,),
+        )
         self._context = RequestContext(
             retry=RetryPolicy(max_retries=self._config.max_retries),
-            log=LogHook(log_handler, payloads=log_payloads, secrets=(self._config.api_key,)),
+            log=log,
             timeout=self._config.timeout,
             secrets=(self._config.api_key,),
             propagate=None if self._otel is None else self._otel.propagation_headers,
         )
+        return TransportSettings(
+            base_url=self._config.base_url,
+            api_key=self._config.api_key,
+            timeout=self._config.timeout,
+            max_concurrency=self._config.max_concurrency,
+        )
+
+    def _register(self, link: LinkT) -> LinkT:
+        """``link``, remembered as its transport's (for the 0.2.0 ``transport=`` scope form)."""
+        _LINK_OF_TRANSPORT[link.io] = link
+        return link
 
     def __repr__(self) -> str:
         return (
@@ -130,7 +147,7 @@ class _ClientCore:
         )
 
 
-class Noukai(_ClientCore):
+class Noukai(Closing, _ClientCore):
     """The blocking Noukai client.
 
     ``api_key`` defaults to ``NOUKAI_API_KEY``; ``env="dev"`` (or ``NOUKAI_ENV=dev``) targets the
@@ -150,48 +167,12 @@ class Noukai(_ClientCore):
         self,
         api_key: str | None = None,
         *,
-        env: str | None = None,
-        org: str | None = None,
-        project: str | None = None,
-        session_id: str | None = None,
-        timeout: TimeoutValue | None = None,
-        max_retries: int | None = None,
-        max_concurrency: int | None = None,
-        log_handler: LogHandler | None = None,
-        log_payloads: bool = False,
         http_client: httpx.Client | httpx2.Client | None = None,
-        dev_port: int | None = None,
-        otel: bool = False,
-        tracer: Any = None,
-        otel_steps: bool = False,
-        otel_step_payloads: bool = False,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self._setup(
-            api_key=api_key,
-            env=env,
-            org=org,
-            project=project,
-            session_id=session_id,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_concurrency=max_concurrency,
-            log_handler=log_handler,
-            log_payloads=log_payloads,
-            dev_port=dev_port,
-            otel=otel,
-            tracer=tracer,
-            otel_steps=otel_steps,
-            otel_step_payloads=otel_step_payloads,
-        )
-        self._transport = SyncTransport(
-            base_url=self._config.base_url,
-            api_key=self._config.api_key,
-            timeout=self._config.timeout,
-            http_client=http_client,
-            max_concurrency=self._config.max_concurrency,
-        )
-        self._link = SyncLink(self._context, self._transport, self._session_id)
-        _LINK_OF_TRANSPORT[self._transport] = self._link
+        settings = self._setup(api_key, options)
+        self._transport = SyncTransport(http_client=http_client, **settings)
+        self._link = self._register(SyncLink(self._context, self._transport, self._session_id))
 
     def flow(
         self, slug: str | None = None, *, org: str | None = None, project: str | None = None
@@ -209,19 +190,8 @@ class Noukai(_ClientCore):
         """Release the connection pool; safe to call more than once."""
         self._transport.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncNoukai(_ClientCore):
+class AsyncNoukai(AsyncClosing, _ClientCore):
     """The asyncio Noukai client; same arguments as :class:`Noukai` (``http_client``: ``httpx.AsyncClient`` or ``httpx2.AsyncClient``)."""
 
     _link: AsyncLink
@@ -230,48 +200,12 @@ class AsyncNoukai(_ClientCore):
         self,
         api_key: str | None = None,
         *,
-        env: str | None = None,
-        org: str | None = None,
-        project: str | None = None,
-        session_id: str | None = None,
-        timeout: TimeoutValue | None = None,
-        max_retries: int | None = None,
-        max_concurrency: int | None = None,
-        log_handler: LogHandler | None = None,
-        log_payloads: bool = False,
         http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
-        dev_port: int | None = None,
-        otel: bool = False,
-        tracer: Any = None,
-        otel_steps: bool = False,
-        otel_step_payloads: bool = False,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self._setup(
-            api_key=api_key,
-            env=env,
-            org=org,
-            project=project,
-            session_id=session_id,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_concurrency=max_concurrency,
-            log_handler=log_handler,
-            log_payloads=log_payloads,
-            dev_port=dev_port,
-            otel=otel,
-            tracer=tracer,
-            otel_steps=otel_steps,
-            otel_step_payloads=otel_step_payloads,
-        )
-        self._transport = AsyncTransport(
-            base_url=self._config.base_url,
-            api_key=self._config.api_key,
-            timeout=self._config.timeout,
-            http_client=http_client,
-            max_concurrency=self._config.max_concurrency,
-        )
-        self._link = AsyncLink(self._context, self._transport, self._session_id)
-        _LINK_OF_TRANSPORT[self._transport] = self._link
+        settings = self._setup(api_key, options)
+        self._transport = AsyncTransport(http_client=http_client, **settings)
+        self._link = self._register(AsyncLink(self._context, self._transport, self._session_id))
 
     def flow(
         self, slug: str | None = None, *, org: str | None = None, project: str | None = None
@@ -288,17 +222,6 @@ class AsyncNoukai(_ClientCore):
     async def aclose(self) -> None:
         """Release the connection pool; safe to call more than once."""
         await self._transport.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 @overload

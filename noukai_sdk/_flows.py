@@ -2,20 +2,12 @@
 
 The protocols they drive live in :mod:`noukai_sdk._core.execute` and
 :mod:`noukai_sdk._core.step_protocol`; ``Flow`` runs them with blocking I/O, ``AsyncFlow`` with
-asyncio.
+asyncio. The keyword options are named once, in :mod:`noukai_sdk._core.options`.
 """
 
 from __future__ import annotations
 
-from collections.abc import (
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Iterable,
-    Iterator,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 
@@ -26,30 +18,34 @@ from noukai_sdk._core.batch import (
     BatchMode,
     BatchResult,
 )
-from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
 from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.execute import (
     AsyncToolHandler,
     ExecuteCall,
-    MessageInput,
     ToolHandler,
     execute_protocol,
-    public_arguments,
     replayed_outcome,
-    resume_protocol,
+    resumable,
 )
-from noukai_sdk._core.http_types import Timeout
 from noukai_sdk._core.jobs import submit_protocol
 from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
-from noukai_sdk._core.paths import FlowAddress, Version
-from noukai_sdk._core.results import (
-    ExecuteOutcome,
-    ExecuteResult,
-    PausedResult,
-    ResumeBinding,
-    ToolResults,
+from noukai_sdk._core.options import (
+    EventOptions,
+    ExecuteOptions,
+    JobOptions,
+    StepOptions,
+    StreamOptions,
+    check_options,
 )
-from noukai_sdk._core.scope import ReplayCall, Scope, active_scope
+from noukai_sdk._core.paths import FlowAddress, Version
+from noukai_sdk._core.results import ExecuteOutcome, ExecuteResult, JobAccepted, PausedResult
+from noukai_sdk._core.scope import (
+    ReplayCall,
+    ReplayedJob,
+    Scope,
+    active_scope,
+    resolve_session_id,
+)
 from noukai_sdk._core.tool_calls import reject_async_handler_on_sync_client
 from noukai_sdk._jobs import AsyncJob, Job
 from noukai_sdk._runs import AsyncRun, Run
@@ -63,25 +59,27 @@ from noukai_sdk._streams import (
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import TypedDict, Unpack
+    from typing_extensions import Unpack
 
-    from noukai_sdk._batch import ItemCallback, ProgressCallback
+    from noukai_sdk._batch import BatchPlan, ItemCallback, ProgressCallback
     from noukai_sdk._core.events import StepCompleted, StreamEvent
-    from noukai_sdk._core.step_protocol import StepCall
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 OutT = TypeVar("OutT")
 StepsT = TypeVar("StepsT")
 EventsT = TypeVar("EventsT")
 TextT = TypeVar("TextT")
+BatchT = TypeVar("BatchT")
+ItemsT = TypeVar("ItemsT")
 ObjectT = TypeVar("ObjectT")
 
 
-class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
-    """State, call building and the streaming entry points shared by ``Flow`` and ``AsyncFlow``.
+class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT, BatchT, ItemsT]):
+    """State, call building and the entry points shared by ``Flow`` and ``AsyncFlow``.
 
     ``HandlerT`` is the tool-handler type the client kind accepts; ``StepsT``/``EventsT``/``TextT``
-    are the iterator types ``steps()``/``events()``/``stream_text()`` return (blocking or asyncio).
+    are the iterator types ``steps()``/``events()``/``stream_text()`` return, ``BatchT``/``ItemsT``
+    what ``map()`` returns (blocking or asyncio).
     """
 
     _sync_client: ClassVar[bool]
@@ -107,124 +105,48 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
     def slug(self) -> str:
         return self._address.slug
 
-    def steps(
-        self,
-        message: str | None = None,
-        *,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: HandlerT | None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-        auto_resume: int = 0,
-    ) -> StepsT:
+    def steps(self, message: str | None = None, **options: Unpack[StepOptions[HandlerT]]) -> StepsT:
         """Run the flow step by step, yielding each ``StepCompleted`` (``POST …/step``).
 
         A failed step raises ``FlowExecutionError``; a stream cut short raises
         ``StreamInterruptedError`` (unless ``auto_resume`` reconnects it). Close the stream (or
         use ``with``) to stop early."""
-        arguments = public_arguments(locals())
-        from noukai_sdk._core.step_protocol import StepCall
-
-        call = StepCall.from_args(
-            self._address,
-            client_session_id=self._link.session_id,
-            only_steps=True,
-            entry="steps()",
-            **arguments,
-        )
-        protocol = self._step_protocol(call, session_id)
-        return cast(StepsT, self._open_stream(self._observe("steps", version, protocol)))
+        self._check(options, "steps", StepOptions)
+        protocol = self._step_protocol("steps", message, options, only_steps=True)
+        return cast(StepsT, self._open_stream(protocol))
 
     def events(
-        self,
-        message: str | None = None,
-        *,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: HandlerT | None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        run_remaining: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-        auto_resume: int = 0,
+        self, message: str | None = None, **options: Unpack[EventOptions[HandlerT]]
     ) -> EventsT:
         """Run the flow step by step, yielding every typed event (``POST …/step``).
 
         ``run_remaining=True`` streams all remaining steps in one connection; ``auto_resume=N``
         reconnects a stream cut after the run started, at its cursor, up to N times."""
-        arguments = public_arguments(locals())
-        from noukai_sdk._core.step_protocol import StepCall
-
-        call = StepCall.from_args(
-            self._address,
-            client_session_id=self._link.session_id,
-            only_steps=False,
-            entry="events()",
-            **arguments,
-        )
-        protocol = self._step_protocol(call, session_id)
-        return cast(EventsT, self._open_stream(self._observe("events", version, protocol)))
+        self._check(options, "events", EventOptions)
+        run_remaining = options.pop("run_remaining", False)
+        protocol = self._step_protocol("events", message, options, run_remaining=run_remaining)
+        return cast(EventsT, self._open_stream(protocol))
 
     def stream_text(
-        self,
-        message: str | None = None,
-        *,
-        step: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: HandlerT | None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-        auto_resume: int = 0,
+        self, message: str | None = None, **options: Unpack[StreamOptions[HandlerT]]
     ) -> TextT:
         """Run the flow and iterate its text as it arrives (``str`` deltas), in ``with``.
 
         Streams all steps in one connection (``run_remaining``); ``step=`` keeps one step's
         text. After the loop: ``text``, ``usage``, ``execution_id`` and ``final_result()``. A failed
         step raises ``FlowExecutionError``; tool pauses go to ``tool_handler``."""
-        arguments = public_arguments(locals())
-        protocol, session = self._helper_protocol("stream_text", arguments)
+        step, protocol, session = self._helper_protocol("stream_text", message, options)
         return cast(TextT, self._open_text_stream(protocol, step, session))
 
     def _helper_protocol(
-        self, method: str, arguments: dict[str, Any]
-    ) -> tuple[Steps[None], str | None]:
-        """The whole-run events protocol behind a text or object stream, and its session id."""
-        from noukai_sdk._core.step_protocol import StepCall
-
-        arguments.pop("step")
-        arguments.pop("output_type", None)
-        call = StepCall.from_args(
-            self._address,
-            client_session_id=self._link.session_id,
-            only_steps=False,
-            entry=f"{method}()",
-            run_remaining=True,
-            **arguments,
-        )
-        protocol = self._step_protocol(call, arguments["session_id"])
-        return self._observe(method, arguments["version"], protocol), call.session_id
+        self, method: str, message: str | None, options: StreamOptions[Any]
+    ) -> tuple[str | None, Steps[None], str | None]:
+        """The chosen step, the whole-run events protocol behind a text or object stream, and
+        its session id."""
+        self._check(options, method, StreamOptions)
+        step = options.pop("step", None)
+        protocol = self._step_protocol(method, message, options, run_remaining=True)
+        return step, protocol, self._session_id(options.get("session_id"))
 
     def _open_stream(self, protocol: Steps[None]) -> object:
         """The public iterator over ``protocol`` for this client kind."""
@@ -240,17 +162,86 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
         """``protocol`` as the stream of ``method`` runs it; a traced flow wraps it in a span."""
         return protocol
 
-    def _step_protocol(self, call: StepCall, session_id: str | None) -> Steps[None]:
-        """The protocol behind ``steps()``/``events()``: the recording in a replay scope."""
+    def _check(self, options: Mapping[str, object], method: str, accepted: type[Any]) -> None:
+        check_options(f"{type(self).__name__}.{method}()", options, accepted)
+
+    def _session_id(self, session_id: str | None) -> str | None:
+        """The session a call runs in: per-call, else the active scope's, else the client's."""
+        return resolve_session_id(session_id, self._link.session_id)
+
+    def _step_protocol(
+        self,
+        method: str,
+        message: str | None,
+        options: StepOptions[Any],
+        *,
+        only_steps: bool = False,
+        run_remaining: bool = False,
+    ) -> Steps[None]:
+        """The protocol behind ``method`` (the recording in a replay scope), as it observes it."""
+        from noukai_sdk._core.step_protocol import StepCall, step_protocol
+
+        call = StepCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            only_steps=only_steps,
+            entry=f"{method}()",
+            message=message,
+            run_remaining=run_remaining,
+            **options,
+        )
         self._check_handler(call.tool_handler)
         scope = _replay_scope()
         if scope is not None:
             from noukai_sdk._replay import replay_events
 
-            return replay_events(scope, self._replay_call(session_id), only_steps=call.only_steps)
-        from noukai_sdk._core.step_protocol import step_protocol
+            replay_call = self._replay_call(options.get("session_id"))
+            protocol = replay_events(scope, replay_call, only_steps=only_steps)
+        else:
+            protocol = step_protocol(call, self._link.context)
+        return self._observe(method, options.get("version"), protocol)
 
-        return step_protocol(call, self._link.context)
+    def _execute_protocol(
+        self,
+        message: str | None,
+        tool_handler: HandlerT | None,
+        output_type: Any,
+        options: ExecuteOptions,
+    ) -> Steps[ExecuteOutcome]:
+        """The protocol behind ``execute()``: the recording in a replay scope, else the run
+        (a pause bound to resume through this client)."""
+        self._check(options, "execute", ExecuteOptions)
+        self._check_handler(tool_handler)
+        call = ExecuteCall.from_args(
+            self._address,
+            client_session_id=self._link.session_id,
+            message=message,
+            tool_handler=tool_handler,
+            output_type=output_type,
+            **options,
+        )
+        scope = _replay_scope()
+        if scope is not None:
+            from noukai_sdk._replay import replay_execute
+
+            replay_call = self._replay_call(options.get("session_id"))
+            return replayed_outcome(call, replay_execute(scope, replay_call))
+        return resumable(call, self._link, execute_protocol(call, self._link.context))
+
+    def _submit_protocol(
+        self, message: str | None, options: JobOptions
+    ) -> Steps[JobAccepted | ReplayedJob]:
+        """The protocol behind ``execute_async()``: the server's answer, or the recording."""
+        self._check(options, "execute_async", JobOptions)
+        call = ExecuteCall.from_args(
+            self._address, client_session_id=self._link.session_id, message=message, **options
+        )
+        scope = _replay_scope()
+        if scope is not None:
+            from noukai_sdk._replay import replay_job
+
+            return replay_job(scope, self._replay_call(options.get("session_id")))
+        return submit_protocol(call, self._address, self._link.context)
 
     def _check_handler(self, handler: Callable[..., Any] | None) -> None:
         """The blocking client refuses an ``async def`` handler before any request."""
@@ -264,6 +255,83 @@ class _FlowCore(Generic[HandlerT, StepsT, EventsT, TextT]):
             link=self._link,
         )
 
+    @overload
+    def map(
+        self,
+        inputs: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        mode: BatchMode = "execute",
+        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
+        fail_fast: bool = False,
+        as_completed: Literal[False] = False,
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+        keep_items: bool | None = None,
+        output: str | Path | None = None,
+        **execute_kwargs: Any,
+    ) -> BatchT: ...
+
+    @overload
+    def map(
+        self,
+        inputs: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        mode: BatchMode = "execute",
+        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
+        fail_fast: bool = False,
+        as_completed: Literal[True],
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+        keep_items: bool | None = None,
+        output: str | Path | None = None,
+        **execute_kwargs: Any,
+    ) -> ItemsT: ...
+
+    def map(
+        self,
+        inputs: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        mode: BatchMode = "execute",
+        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
+        fail_fast: bool = False,
+        as_completed: bool = False,
+        on_progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
+        keep_items: bool | None = None,
+        output: str | Path | None = None,
+        **execute_kwargs: Any,
+    ) -> BatchT | ItemsT:
+        """Run the flow over many inputs, at most ``concurrency`` at a time (see the README).
+
+        An input is a message or a dict of :meth:`execute` keyword arguments; ``execute_kwargs``
+        apply to every item. ``mode="jobs"`` queues each item server-side and polls it. On the
+        blocking client it returns the ``BatchResult`` (or, with ``as_completed=True``, an
+        iterator of the items as they finish); on the asyncio client await the result, or
+        ``async for`` the items.
+        """
+        from noukai_sdk._batch import new_plan
+
+        plan = new_plan(
+            inputs,
+            common=execute_kwargs,
+            concurrency=concurrency,
+            mode=mode,
+            max_attempts=max_attempts,
+            fail_fast=fail_fast,
+            on_progress=on_progress,
+            on_item=on_item,
+            keep_items=keep_items,
+            output=output,
+        )
+        return self._run_plan(plan, jobs=mode == "jobs", as_completed=as_completed)
+
+    def _run_plan(self, plan: BatchPlan, *, jobs: bool, as_completed: bool) -> BatchT | ItemsT:
+        """The batch ``plan`` on this client kind: its result, or its items as they finish."""
+        raise NotImplementedError
+
 
 def _replay_scope() -> Scope | None:
     """The active scope when it is in replay mode (then no flow endpoint is called)."""
@@ -273,30 +341,21 @@ def _replay_scope() -> Scope | None:
 
 if TYPE_CHECKING:
     _SyncFlowBase = _FlowCore[
-        ToolHandler, EventStream[StepCompleted], EventStream[StreamEvent], TextStream
+        ToolHandler,
+        EventStream[StepCompleted],
+        EventStream[StreamEvent],
+        TextStream,
+        BatchResult[Any],
+        Iterator[BatchItem[Any]],
     ]
     _AsyncFlowBase = _FlowCore[
         AsyncToolHandler,
         AsyncEventStream[StepCompleted],
         AsyncEventStream[StreamEvent],
         AsyncTextStream,
+        Awaitable[BatchResult[Any]],
+        AsyncIterator[BatchItem[Any]],
     ]
-
-    class ExecuteOptions(TypedDict, total=False):
-        """The keyword arguments of ``execute()`` that do not change its return type."""
-
-        messages: Sequence[MessageInput] | None
-        parameters: Mapping[str, Any] | None
-        block_overrides: Mapping[str, Any] | None
-        attachments: Sequence[Any] | None
-        tools: Sequence[Any] | None
-        tool_choice: Any
-        max_tool_rounds: int | None
-        trace: bool
-        version: Version
-        timeout: Timeout
-        session_id: str | None
-        usage: bool
 else:  # the event classes are imported lazily; at run time the bases need no parameters
     _SyncFlowBase = _AsyncFlowBase = _FlowCore
 
@@ -373,20 +432,9 @@ class Flow(_SyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: Any = None,
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the flow and wait for its result (``POST …/execute``).
 
@@ -397,48 +445,37 @@ class Flow(_SyncFlowBase):
         raises ``OutputValidationError``); ``usage=True`` fetches the run trace once after a
         completed run to fill ``result.usage``.
         """
-        arguments = public_arguments(locals())
-        self._check_handler(tool_handler)
-        call = ExecuteCall.from_args(
-            self._address,
-            client_session_id=self._link.session_id,
-            **arguments,
-        )
-        scope = _replay_scope()
-        if scope is not None:
-            from noukai_sdk._replay import replay_execute
+        protocol = self._execute_protocol(message, tool_handler, output_type, options)
+        return self._link.run(protocol)
 
-            replayed = replayed_outcome(call, replay_execute(scope, self._replay_call(session_id)))
-            return self._link.run(replayed)
-        outcome = self._link.run(execute_protocol(call, self._link.context))
-        return self._bind(outcome, call)
-
-    def execute_async(
-        self,
-        message: str | None = None,
-        *,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-    ) -> Job:
+    def execute_async(self, message: str | None = None, **options: Unpack[JobOptions]) -> Job:
         """Queue the flow server-side (``POST …/jobs``) and return a :class:`Job` to poll or wait on."""
-        arguments = public_arguments(locals())
-        call = ExecuteCall.from_args(
-            self._address,
-            client_session_id=self._link.session_id,
-            **arguments,
-        )
-        scope = _replay_scope()
-        if scope is not None:
-            from noukai_sdk._replay import replay_job
+        answer = self._link.run(self._submit_protocol(message, options))
+        return Job.submitted(self._link, self._address, answer)
 
-            replayed = self._link.run(replay_job(scope, self._replay_call(session_id)))
-            return Job.replayed(self._link, self._address, replayed)
-        accepted = self._link.run(submit_protocol(call, self._address, self._link.context))
-        return Job(self._link, self._address, accepted)
+    def stream_object(
+        self,
+        output_type: type[ObjectT],
+        message: str | None = None,
+        **options: Unpack[StreamOptions[ToolHandler]],
+    ) -> ObjectStream[ObjectT]:
+        """Run the flow and iterate the JSON object its text spells, as partial snapshots.
+
+        Each snapshot (a plain JSON value) extends the one before; ``final_object()`` is the
+        object validated as ``output_type``. Same options as :meth:`stream_text`."""
+        step, protocol, session = self._helper_protocol("stream_object", message, options)
+        return ObjectStream(
+            protocol, self._link.io, output_type=output_type, step=step, session_id=session
+        )
+
+    def run(self, execution_id: str) -> Run:
+        """The run ``execution_id`` of this flow, for its traces (no request is made)."""
+        return Run(self._link, self._address, execution_id)
+
+    def job(self, execution_id: str) -> Job:
+        """The job ``execution_id`` of this flow, submitted earlier (perhaps elsewhere), to poll
+        or wait on (no request is made)."""
+        return Job.by_id(self._link, self._address, execution_id)
 
     def _open_stream(self, protocol: Steps[None]) -> EventStream[Any]:
         return EventStream(protocol, self._link.io)
@@ -448,124 +485,15 @@ class Flow(_SyncFlowBase):
     ) -> TextStream:
         return TextStream(protocol, self._link.io, step=step, session_id=session_id)
 
-    def stream_object(
-        self,
-        output_type: type[ObjectT],
-        message: str | None = None,
-        *,
-        step: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-        auto_resume: int = 0,
-    ) -> ObjectStream[ObjectT]:
-        """Run the flow and iterate the JSON object its text spells, as partial snapshots.
-
-        Each snapshot (a plain JSON value) extends the one before; ``final_object()`` is the
-        object validated as ``output_type``. Same options as :meth:`stream_text`."""
-        arguments = public_arguments(locals())
-        protocol, session = self._helper_protocol("stream_object", arguments)
-        return ObjectStream(
-            protocol, self._link.io, output_type=output_type, step=step, session_id=session
-        )
-
-    def run(self, execution_id: str) -> Run:
-        """The run ``execution_id`` of this flow, for its traces (no request is made)."""
-        return Run(self._link, self._address, execution_id)
-
-    def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
-        if isinstance(outcome, PausedResult):
-            outcome._binding = ResumeBinding(is_async=False, resume=self._resume_factory(call))
-        return outcome
-
-    def _resume_factory(self, call: ExecuteCall) -> Callable[[PausedResult, ToolResults], Any]:
-        def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-            protocol = resume_protocol(call, paused, tool_results, self._link.context)
-            return self._bind(self._link.run(protocol), call)
-
-        return resume
-
-    @overload
-    def map(
-        self,
-        inputs: Iterable[str | Mapping[str, Any]],
-        *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-        mode: BatchMode = "execute",
-        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
-        fail_fast: bool = False,
-        as_completed: Literal[False] = False,
-        on_progress: ProgressCallback | None = None,
-        on_item: ItemCallback | None = None,
-        keep_items: bool | None = None,
-        output: str | Path | None = None,
-        **execute_kwargs: Any,
-    ) -> BatchResult[Any]: ...
-
-    @overload
-    def map(
-        self,
-        inputs: Iterable[str | Mapping[str, Any]],
-        *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-        mode: BatchMode = "execute",
-        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
-        fail_fast: bool = False,
-        as_completed: Literal[True],
-        on_progress: ProgressCallback | None = None,
-        on_item: ItemCallback | None = None,
-        keep_items: bool | None = None,
-        output: str | Path | None = None,
-        **execute_kwargs: Any,
-    ) -> Iterator[BatchItem[Any]]: ...
-
-    def map(
-        self,
-        inputs: Iterable[str | Mapping[str, Any]],
-        *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-        mode: BatchMode = "execute",
-        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
-        fail_fast: bool = False,
-        as_completed: bool = False,
-        on_progress: ProgressCallback | None = None,
-        on_item: ItemCallback | None = None,
-        keep_items: bool | None = None,
-        output: str | Path | None = None,
-        **execute_kwargs: Any,
+    def _run_plan(
+        self, plan: BatchPlan, *, jobs: bool, as_completed: bool
     ) -> BatchResult[Any] | Iterator[BatchItem[Any]]:
-        """Run the flow over many inputs, at most ``concurrency`` at a time (see the README).
+        from noukai_sdk._batch import iterate_batch_blocking, run_batch_blocking
 
-        An input is a message or a dict of :meth:`execute` keyword arguments; ``execute_kwargs``
-        apply to every item. ``mode="jobs"`` queues each item server-side and polls it.
-        """
-        from noukai_sdk._batch import iterate_batch_blocking, new_plan, run_batch_blocking
-
-        plan = new_plan(
-            inputs,
-            common=execute_kwargs,
-            concurrency=concurrency,
-            mode=mode,
-            max_attempts=max_attempts,
-            fail_fast=fail_fast,
-            on_progress=on_progress,
-            on_item=on_item,
-            keep_items=keep_items,
-            output=output,
+        call = self._run_job if jobs else self._run_execute
+        return (
+            iterate_batch_blocking(plan, call) if as_completed else run_batch_blocking(plan, call)
         )
-        call = self._run_job if mode == "jobs" else self._run_execute
-        if as_completed:
-            return iterate_batch_blocking(plan, call)
-        return run_batch_blocking(plan, call)
 
     def _run_execute(self, arguments: dict[str, Any]) -> Any:
         return cast(Any, self.execute(**arguments))
@@ -649,64 +577,43 @@ class AsyncFlow(_AsyncFlowBase):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
         output_type: Any = None,
-        usage: bool = False,
+        **options: Unpack[ExecuteOptions],
     ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the flow and wait for its result; see :meth:`Flow.execute`. Handlers may be async."""
-        arguments = public_arguments(locals())
-        self._check_handler(tool_handler)
-        call = ExecuteCall.from_args(
-            self._address,
-            client_session_id=self._link.session_id,
-            **arguments,
-        )
-        scope = _replay_scope()
-        if scope is not None:
-            from noukai_sdk._replay import replay_execute
-
-            replayed = replayed_outcome(call, replay_execute(scope, self._replay_call(session_id)))
-            return await self._link.run(replayed)
-        protocol = execute_protocol(call, self._link.context)
-        return self._bind(await self._link.run(protocol), call)
+        protocol = self._execute_protocol(message, tool_handler, output_type, options)
+        return await self._link.run(protocol)
 
     async def execute_async(
-        self,
-        message: str | None = None,
-        *,
-        parameters: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
+        self, message: str | None = None, **options: Unpack[JobOptions]
     ) -> AsyncJob:
         """Queue the flow server-side and return an :class:`AsyncJob`; see :meth:`Flow.execute_async`."""
-        arguments = public_arguments(locals())
-        call = ExecuteCall.from_args(
-            self._address,
-            client_session_id=self._link.session_id,
-            **arguments,
-        )
-        scope = _replay_scope()
-        if scope is not None:
-            from noukai_sdk._replay import replay_job
+        answer = await self._link.run(self._submit_protocol(message, options))
+        return AsyncJob.submitted(self._link, self._address, answer)
 
-            replayed = await self._link.run(replay_job(scope, self._replay_call(session_id)))
-            return AsyncJob.replayed(self._link, self._address, replayed)
-        accepted = await self._link.run(submit_protocol(call, self._address, self._link.context))
-        return AsyncJob(self._link, self._address, accepted)
+    def stream_object(
+        self,
+        output_type: type[ObjectT],
+        message: str | None = None,
+        **options: Unpack[StreamOptions[AsyncToolHandler]],
+    ) -> AsyncObjectStream[ObjectT]:
+        """Run the flow and iterate the JSON object its text spells, as partial snapshots.
+
+        Each snapshot (a plain JSON value) extends the one before; ``await final_object()`` is the
+        object validated as ``output_type``. Same options as :meth:`stream_text`."""
+        step, protocol, session = self._helper_protocol("stream_object", message, options)
+        return AsyncObjectStream(
+            protocol, self._link.io, output_type=output_type, step=step, session_id=session
+        )
+
+    def run(self, execution_id: str) -> AsyncRun:
+        """The run ``execution_id`` of this flow, for its traces (no request is made)."""
+        return AsyncRun(self._link, self._address, execution_id)
+
+    def job(self, execution_id: str) -> AsyncJob:
+        """The job ``execution_id`` of this flow, to poll or wait on; see :meth:`Flow.job`."""
+        return AsyncJob.by_id(self._link, self._address, execution_id)
 
     def _open_stream(self, protocol: Steps[None]) -> AsyncEventStream[Any]:
         return AsyncEventStream(protocol, self._link.io)
@@ -716,121 +623,13 @@ class AsyncFlow(_AsyncFlowBase):
     ) -> AsyncTextStream:
         return AsyncTextStream(protocol, self._link.io, step=step, session_id=session_id)
 
-    def stream_object(
-        self,
-        output_type: type[ObjectT],
-        message: str | None = None,
-        *,
-        step: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        attachments: Sequence[Any] | None = None,
-        input_overrides: Mapping[str, Any] | None = None,
-        block_overrides: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
-        tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
-        version: Version = None,
-        timeout: Timeout = None,
-        session_id: str | None = None,
-        auto_resume: int = 0,
-    ) -> AsyncObjectStream[ObjectT]:
-        """Run the flow and iterate the JSON object its text spells, as partial snapshots.
-
-        Each snapshot (a plain JSON value) extends the one before; ``await final_object()`` is the
-        object validated as ``output_type``. Same options as :meth:`stream_text`."""
-        arguments = public_arguments(locals())
-        protocol, session = self._helper_protocol("stream_object", arguments)
-        return AsyncObjectStream(
-            protocol, self._link.io, output_type=output_type, step=step, session_id=session
-        )
-
-    def run(self, execution_id: str) -> AsyncRun:
-        """The run ``execution_id`` of this flow, for its traces (no request is made)."""
-        return AsyncRun(self._link, self._address, execution_id)
-
-    def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
-        if isinstance(outcome, PausedResult):
-            outcome._binding = ResumeBinding(is_async=True, resume=self._resume_factory(call))
-        return outcome
-
-    def _resume_factory(self, call: ExecuteCall) -> Callable[[PausedResult, ToolResults], Any]:
-        async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-            protocol = resume_protocol(call, paused, tool_results, self._link.context)
-            return self._bind(await self._link.run(protocol), call)
-
-        return resume
-
-    @overload
-    def map(
-        self,
-        inputs: Iterable[str | Mapping[str, Any]],
-        *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-        mode: BatchMode = "execute",
-        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
-        fail_fast: bool = False,
-        as_completed: Literal[False] = False,
-        on_progress: ProgressCallback | None = None,
-        on_item: ItemCallback | None = None,
-        keep_items: bool | None = None,
-        output: str | Path | None = None,
-        **execute_kwargs: Any,
-    ) -> Awaitable[BatchResult[Any]]: ...
-
-    @overload
-    def map(
-        self,
-        inputs: Iterable[str | Mapping[str, Any]],
-        *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-        mode: BatchMode = "execute",
-        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
-        fail_fast: bool = False,
-        as_completed: Literal[True],
-        on_progress: ProgressCallback | None = None,
-        on_item: ItemCallback | None = None,
-        keep_items: bool | None = None,
-        output: str | Path | None = None,
-        **execute_kwargs: Any,
-    ) -> AsyncIterator[BatchItem[Any]]: ...
-
-    def map(
-        self,
-        inputs: Iterable[str | Mapping[str, Any]],
-        *,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-        mode: BatchMode = "execute",
-        max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS,
-        fail_fast: bool = False,
-        as_completed: bool = False,
-        on_progress: ProgressCallback | None = None,
-        on_item: ItemCallback | None = None,
-        keep_items: bool | None = None,
-        output: str | Path | None = None,
-        **execute_kwargs: Any,
+    def _run_plan(
+        self, plan: BatchPlan, *, jobs: bool, as_completed: bool
     ) -> Awaitable[BatchResult[Any]] | AsyncIterator[BatchItem[Any]]:
-        """Run the flow over many inputs; see :meth:`Flow.map`. Await the result, or
-        ``async for`` the items with ``as_completed=True``."""
-        from noukai_sdk._batch import collect_batch, iterate_batch_with_sinks, new_plan
+        from noukai_sdk._batch import collect_batch, iterate_batch_with_sinks
 
-        plan = new_plan(
-            inputs,
-            common=execute_kwargs,
-            concurrency=concurrency,
-            mode=mode,
-            max_attempts=max_attempts,
-            fail_fast=fail_fast,
-            on_progress=on_progress,
-            on_item=on_item,
-            keep_items=keep_items,
-            output=output,
-        )
-        call = self._run_job if mode == "jobs" else self._run_execute
-        if as_completed:
-            return iterate_batch_with_sinks(plan, call)
-        return collect_batch(plan, call)
+        call = self._run_job if jobs else self._run_execute
+        return iterate_batch_with_sinks(plan, call) if as_completed else collect_batch(plan, call)
 
     async def _run_execute(self, arguments: dict[str, Any]) -> Any:
         return cast(Any, await self.execute(**arguments))

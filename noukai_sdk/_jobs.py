@@ -5,6 +5,7 @@ Both handles drive the same protocols from :mod:`noukai_sdk._core.jobs`.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from noukai_sdk._core.clock import monotonic
@@ -22,7 +23,7 @@ from noukai_sdk._core.jobs import (
 )
 from noukai_sdk._core.link import AsyncLink, ClientLink, SyncLink
 from noukai_sdk._core.output import check_output_type
-from noukai_sdk._core.paths import FlowAddress
+from noukai_sdk._core.paths import FlowAddress, validate_segment
 from noukai_sdk._core.results import JobAccepted, JobStatus
 from noukai_sdk._core.scope import ReplayedJob
 
@@ -44,11 +45,31 @@ class _JobCore:
         accepted: JobAccepted,
         *,
         replayed_status: JobStatus | None = None,
+        submitted_at: float | None = None,
     ) -> None:
         self._link = link
         self._accepted = accepted
-        self._ref = JobRef(address, accepted.execution_id, monotonic())
+        since = monotonic() if submitted_at is None else submitted_at
+        self._ref = JobRef(address, accepted.execution_id, since)
         self._replayed = replayed_status
+
+    @classmethod
+    def by_id(cls, link: ClientLink, address: FlowAddress, execution_id: str) -> Self:
+        """A handle for a job submitted earlier (perhaps by another process), known by its id.
+
+        Nothing of the submission is known: ``status`` is ``"unknown"`` and ``flow_id`` empty
+        (poll for the job's state). A 404 is the server's answer at once, not read as "not queued
+        yet" as it is just after a submission: an id typed by hand may be a typo.
+        """
+        accepted = JobAccepted.model_validate(
+            {
+                "execution_id": validate_segment(execution_id, name="execution_id"),
+                "status": "unknown",
+                "flow_id": "",
+                "block_count": 0,
+            }
+        )
+        return cls(link, address, accepted, submitted_at=-math.inf)
 
     @classmethod
     def replayed(cls, link: ClientLink, address: FlowAddress, recording: ReplayedJob) -> Self:
@@ -63,6 +84,15 @@ class _JobCore:
         )
         accepted._session_id = recording.session_id
         return cls(link, address, accepted, replayed_status=recording.final_status)
+
+    @classmethod
+    def submitted(
+        cls, link: ClientLink, address: FlowAddress, answer: JobAccepted | ReplayedJob
+    ) -> Self:
+        """The handle for a submission's answer: the server's, or a replayed recording."""
+        if isinstance(answer, ReplayedJob):
+            return cls.replayed(link, address, answer)
+        return cls(link, address, answer)
 
     def __repr__(self) -> str:
         return (

@@ -12,11 +12,9 @@ turn. ``with``/``async with`` makes the release immediate in every case.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from typing_extensions import Self
-
+from noukai_sdk._closing import AsyncClosing, Closing
 from noukai_sdk._core.effects import AsyncIO, Steps, SyncIO, iterate_async, iterate_sync
 from noukai_sdk._core.errors import OutputValidationError
 from noukai_sdk._core.object_output import validate_streamed_object
@@ -33,7 +31,7 @@ RunT = TypeVar("RunT", TextRun, ObjectRun)
 ItemT = TypeVar("ItemT")
 
 
-class EventStream(Generic[EventT]):
+class EventStream(Closing, Generic[EventT]):
     """A blocking stream of typed events: iterate it, ideally inside ``with``."""
 
     __slots__ = ("_events",)
@@ -54,22 +52,11 @@ class EventStream(Generic[EventT]):
         if close is not None:
             close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
 
-class AsyncEventStream(Generic[EventT]):
+class AsyncEventStream(AsyncClosing, Generic[EventT]):
     """An asyncio stream of typed events: ``async for`` it, ideally inside ``async with``."""
 
     __slots__ = ("_events",)
@@ -89,17 +76,6 @@ class AsyncEventStream(Generic[EventT]):
         aclose = getattr(self._events, "aclose", None)
         if aclose is not None:
             await aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

@@ -1,13 +1,15 @@
 """Batches: the items and results of ``flow.map()``, and the decisions it makes (no I/O).
 
 ``flow.map()`` runs one flow over many inputs. What an input means, what an item's outcome is,
-when a rate-limited item is tried again and how far the whole batch slows down are decided here;
-:mod:`noukai_sdk._batch` does the running.
+when a call may start, when a rate-limited item is tried again, how far the whole batch slows
+down and when it stops are decided here (:class:`BatchSchedule`); :mod:`noukai_sdk._batch` does
+the running.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -167,6 +169,116 @@ class AdaptiveLimit:
 
 PROBE_AFTER_SUCCESSES = 25
 """Successes per slot in a row before a throttled batch tries one more call in flight."""
+
+WAIT_FOR_SLOT = math.inf
+"""What :meth:`BatchSchedule.admit` answers when every call slot is taken: wait for a release."""
+
+
+class BatchSchedule:
+    """The state one batch's workers share, and every decision they act on.
+
+    Each worker takes the next input (:meth:`next_item`), asks before each call whether it may
+    start (:meth:`admit`), hands back its slot (:meth:`release`) and reports how the call went;
+    the schedule answers whether a rate-limited item is tried again, how long the whole batch
+    pauses, how many calls may be in flight, and whether the batch stops. The workers of a batch
+    run on one event loop, so the schedule needs no lock.
+    """
+
+    __slots__ = (
+        "_common",
+        "_fail_fast",
+        "_inputs",
+        "_max_attempts",
+        "calling",
+        "limit",
+        "paused_until",
+        "stopped",
+    )
+
+    def __init__(
+        self,
+        inputs: Iterable[Any],
+        *,
+        common: Mapping[str, Any],
+        concurrency: int,
+        max_attempts: int,
+        fail_fast: bool,
+    ) -> None:
+        self._inputs: Iterator[tuple[int, Any]] = enumerate(inputs)
+        self._common = common
+        self._max_attempts = max_attempts
+        self._fail_fast = fail_fast
+        self.limit = AdaptiveLimit(concurrency)
+        self.calling = 0
+        self.paused_until = 0.0
+        self.stopped = False
+
+    def next_item(self) -> tuple[BatchItem[Any], dict[str, Any] | None] | None:
+        """The next input as an item and its call's arguments; ``None`` once inputs run out or
+        the batch stopped. An input that is no call gets its error at once and no arguments."""
+        if self.stopped:
+            return None
+        try:
+            index, value = next(self._inputs)
+        except StopIteration:
+            self.stopped = True
+            return None
+        item: BatchItem[Any] = BatchItem(index=index, input=value)
+        try:
+            return item, item_arguments(value, self._common, index=index)
+        except TypeError as error:
+            item.error = error
+            return item, None
+
+    def admit(self, item: BatchItem[Any], now: float) -> float:
+        """Take a call slot for one attempt at ``item`` and answer ``0.0``, or say how long to
+        wait before asking again: the rest of a rate-limit pause, or :data:`WAIT_FOR_SLOT` while
+        every slot is busy."""
+        if now < self.paused_until:
+            return self.paused_until - now
+        if self.calling >= self.limit.slots:
+            return WAIT_FOR_SLOT
+        self.calling += 1
+        item.attempts += 1
+        return 0.0
+
+    def release(self) -> None:
+        """A call ended (however it ended): its slot is free again."""
+        self.calling -= 1
+
+    def rate_limited(self, item: BatchItem[Any], error: RateLimitError, now: float) -> bool:
+        """After a 429 (its slot released): whether to try ``item`` again.
+
+        Trying again slows the whole batch: fewer calls in flight, and nobody starts one before
+        the ``Retry-After`` has passed. Out of attempts, the 429 is the item's error.
+        """
+        if item.attempts >= self._max_attempts:
+            item.error = error
+            return False
+        self.limit.rate_limited(self.calling + 1)
+        self.paused_until = max(self.paused_until, now + rate_limit_pause(error))
+        return True
+
+    def succeeded(self, item: BatchItem[Any], result: object) -> None:
+        """The call answered: the item keeps the result (a failed run also counts as an error)."""
+        item.result = result
+        item.error = failed_run_error(result)
+        self.limit.succeeded()
+
+    def failed(self, item: BatchItem[Any], error: Exception) -> None:
+        """The call raised: the error is the item's own, and the batch goes on."""
+        item.error = error
+
+    def stop(self) -> None:
+        """Start no more items (the batch failed, or its caller stopped it)."""
+        self.stopped = True
+
+    def stops_batch(self, item: BatchItem[Any]) -> bool:
+        """Whether ``item``'s outcome ends the batch (``fail_fast`` and an error): no item starts
+        after this answers ``True``."""
+        if self._fail_fast and item.error is not None:
+            self.stopped = True
+        return self._fail_fast and item.error is not None
 
 
 def check_batch_options(*, concurrency: object, max_attempts: object, mode: str) -> None:

@@ -21,6 +21,7 @@ from noukai_sdk._core.constants import (
 )
 from noukai_sdk._core.effects import Steps, call_user
 from noukai_sdk._core.http_types import HttpRequest, Timeout
+from noukai_sdk._core.link import AsyncLink, ClientLink
 from noukai_sdk._core.output import check_output_type
 from noukai_sdk._core.paths import FlowAddress, Version, version_number
 from noukai_sdk._core.requesting import RequestContext, send_with_retries
@@ -28,6 +29,7 @@ from noukai_sdk._core.results import (
     ExecuteOutcome,
     ExecuteResult,
     PausedResult,
+    ResumeBinding,
     ToolResults,
     attach_parsed,
     parse_execute_response,
@@ -218,6 +220,28 @@ def finish_outcome(
     return outcome
 
 
+def resumable(
+    call: ExecuteCall,
+    link: ClientLink,
+    protocol: Steps[ExecuteOutcome],
+    wrap: Callable[[Steps[ExecuteOutcome]], Steps[ExecuteOutcome]] = lambda protocol: protocol,
+) -> Steps[ExecuteOutcome]:
+    """``protocol`` run through ``wrap``, a paused outcome bound to resume through ``link``.
+
+    The resume runs the same way (``wrap``, then bound again), so a blocking client's
+    ``resume_sync()`` returns the next outcome and an asyncio client's ``resume()`` awaits it.
+    """
+    outcome = yield from wrap(protocol)
+    if isinstance(outcome, PausedResult):
+
+        def resume(paused: PausedResult, tool_results: ToolResults) -> Any:
+            again = resume_protocol(call, paused, tool_results, link.context)
+            return link.run(resumable(call, link, again, wrap))
+
+        outcome._binding = ResumeBinding(is_async=isinstance(link, AsyncLink), resume=resume)
+    return outcome
+
+
 def replayed_outcome(call: ExecuteCall, replayed: Steps[ExecuteResult]) -> Steps[ExecuteResult]:
     """A replayed result, parsed as a live one would be; ``usage`` stays ``None`` (no live request)."""
     result = yield from replayed
@@ -286,15 +310,6 @@ def _warn_if_messages_large(wire: list[dict[str, Any]]) -> None:
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
-
-
-def public_arguments(frame_locals: Mapping[str, Any]) -> dict[str, Any]:
-    """A public method's arguments by name, from ``locals()`` taken as its first statement.
-
-    The shells hand them to a call object's ``from_args`` unchanged, so an option is named in
-    the signature and the call object only, never again in between.
-    """
-    return {name: value for name, value in frame_locals.items() if name != "self"}
 
 
 def as_list(items: Sequence[Any] | None, *, name: str) -> list[Any] | None:

@@ -17,13 +17,14 @@ from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, cast
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.errors import NoukaiError
 from noukai_sdk._core.paths import Version
 from noukai_sdk._core.results import ExecuteResult, PausedResult
-from noukai_sdk._flows import AsyncFlow, Flow
+from noukai_sdk._flows import AsyncFlow, Flow, _FlowCore
 from noukai_sdk._otel._streams import StreamSpan, trace_context_headers, traced_protocol
 from noukai_sdk._runs import AsyncRun, Run
 from noukai_sdk._version import __version__
@@ -32,8 +33,13 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
     from noukai_sdk._core.link import AsyncLink, SyncLink
+    from noukai_sdk._core.options import ExecuteOptions, JobOptions
     from noukai_sdk._core.paths import FlowAddress
+    from noukai_sdk._core.results import ExecuteOutcome, JobAccepted
+    from noukai_sdk._core.scope import ReplayedJob
     from noukai_sdk_generated.models import StepTrace, Trace
+
+OutcomeT = TypeVar("OutcomeT")
 
 TRACER_NAME = "noukai-sdk"
 PAYLOAD_LIMIT = 4096
@@ -247,7 +253,54 @@ def live_trace_span(
     return observe
 
 
-class TracedFlow(Flow):
+def traced_call(
+    flow: TracedFlow | AsyncTracedFlow,
+    method: str,
+    version: object,
+    protocol: Callable[[], Steps[OutcomeT]],
+) -> Steps[OutcomeT]:
+    """A call's protocol (built inside the span, so a refused argument is recorded too) in its
+    CLIENT span; with ``otel_steps``, the finished run's blocks as child spans afterwards."""
+    settings = _settings(flow)
+    with call_span(settings, flow, method, version) as span:
+        outcome = yield from protocol()
+        record_outcome(span, outcome)
+        execution_id = step_trace_target(settings, outcome)
+        if execution_id is not None:
+            # Step spans are best effort: the call itself has succeeded.
+            with contextlib.suppress(Exception):
+                trace = yield from flow.run(execution_id)._trace_protocol(None)
+                emit_step_spans(settings, trace)
+        return outcome
+
+
+class _TracedCalls(_FlowCore[Any, Any, Any, Any, Any, Any]):
+    """What both traced flows do: ``execute``/``execute_async`` and streams inside spans."""
+
+    __slots__ = ()
+    _settings: OtelSettings
+
+    def _observe(self, method: str, version: Version, protocol: Steps[None]) -> Steps[None]:
+        return traced_stream(self.traced, f"noukai.flow.{method}", version, protocol)
+
+    def _execute_protocol(
+        self, message: str | None, tool_handler: Any, output_type: Any, options: ExecuteOptions
+    ) -> Steps[ExecuteOutcome]:
+        build = partial(super()._execute_protocol, message, tool_handler, output_type, options)
+        return traced_call(self.traced, "execute", options.get("version"), build)
+
+    def _submit_protocol(
+        self, message: str | None, options: JobOptions
+    ) -> Steps[JobAccepted | ReplayedJob]:
+        build = partial(super()._submit_protocol, message, options)
+        return traced_call(self.traced, "execute_async", options.get("version"), build)
+
+    @property
+    def traced(self) -> TracedFlow | AsyncTracedFlow:
+        return cast("TracedFlow | AsyncTracedFlow", self)
+
+
+class TracedFlow(_TracedCalls, Flow):
     """A :class:`Flow` whose calls and streams run inside spans."""
 
     __slots__ = ("_settings",)
@@ -256,34 +309,13 @@ class TracedFlow(Flow):
         super().__init__(link, address)
         self._settings = settings
 
-    def _observe(self, method: str, version: Version, protocol: Steps[None]) -> Steps[None]:
-        return traced_stream(self, f"noukai.flow.{method}", version, protocol)
-
     def run(self, execution_id: str) -> Run:
         return Run(
             self._link, self._address, execution_id, observe=live_trace_span(self, execution_id)
         )
 
-    def execute(self, *args: Any, **kwargs: Any) -> Any:
-        settings = self._settings
-        with call_span(settings, self, "execute", kwargs.get("version")) as span:
-            outcome = cast(Any, super().execute(*args, **kwargs))
-            record_outcome(span, outcome)
-            execution_id = step_trace_target(settings, outcome)
-            if execution_id is not None:
-                # Step spans are best effort: the call itself has succeeded.
-                with contextlib.suppress(Exception):
-                    emit_step_spans(settings, self.run(execution_id).trace())
-            return outcome
 
-    def execute_async(self, *args: Any, **kwargs: Any) -> Any:
-        with call_span(self._settings, self, "execute_async", kwargs.get("version")) as span:
-            job = super().execute_async(*args, **kwargs)
-            record_outcome(span, job)
-            return job
-
-
-class AsyncTracedFlow(AsyncFlow):
+class AsyncTracedFlow(_TracedCalls, AsyncFlow):
     """An :class:`AsyncFlow` whose calls and streams run inside spans."""
 
     __slots__ = ("_settings",)
@@ -292,27 +324,6 @@ class AsyncTracedFlow(AsyncFlow):
         super().__init__(link, address)
         self._settings = settings
 
-    def _observe(self, method: str, version: Version, protocol: Steps[None]) -> Steps[None]:
-        return traced_stream(self, f"noukai.flow.{method}", version, protocol)
-
     def run(self, execution_id: str) -> AsyncRun:
         observe = live_trace_span(self, execution_id)
         return AsyncRun(self._link, self._address, execution_id, observe=observe)
-
-    async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        settings = self._settings
-        with call_span(settings, self, "execute", kwargs.get("version")) as span:
-            outcome: Any = await super().execute(*args, **kwargs)
-            record_outcome(span, outcome)
-            execution_id = step_trace_target(settings, outcome)
-            if execution_id is not None:
-                # Step spans are best effort: the call itself has succeeded.
-                with contextlib.suppress(Exception):
-                    emit_step_spans(settings, await self.run(execution_id).trace())
-            return outcome
-
-    async def execute_async(self, *args: Any, **kwargs: Any) -> Any:
-        with call_span(self._settings, self, "execute_async", kwargs.get("version")) as span:
-            job = await super().execute_async(*args, **kwargs)
-            record_outcome(span, job)
-            return job

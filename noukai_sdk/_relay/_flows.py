@@ -10,73 +10,82 @@ token a relay adds to each paused reply is sent back with that pause's resume au
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from typing_extensions import Self
-
-from noukai_sdk._core.constants import DEFAULT_MAX_TOOL_ROUNDS
+from noukai_sdk._closing import AsyncClosing, Closing
+from noukai_sdk._core.effects import Steps
 from noukai_sdk._core.execute import (
     AsyncToolHandler,
     ExecuteCall,
-    MessageInput,
     ToolHandler,
     execute_protocol,
-    public_arguments,
-    resume_protocol,
+    resumable,
 )
-from noukai_sdk._core.results import (
-    ExecuteOutcome,
-    ExecuteResult,
-    PausedResult,
-    ResumeBinding,
-    ToolResults,
-)
+from noukai_sdk._core.link import AsyncLink, SyncLink
+from noukai_sdk._core.options import RelayExecuteOptions, check_options
+from noukai_sdk._core.results import ExecuteOutcome, ExecuteResult, PausedResult
 from noukai_sdk._core.tool_calls import is_async_callable
 from noukai_sdk._relay._carry import ResumeTokens, carrying_resume_tokens
 from noukai_sdk._relay._transport import (
+    RelayConnection,
+    RelayEndpoint,
     RelayExecuteTransport,
     RelaySyncExecuteTransport,
-    RelayTarget,
     relay_link,
     relay_target,
 )
 
 if TYPE_CHECKING:
     import httpx
-    from typing_extensions import TypedDict, Unpack
-
-    class RelayExecuteOptions(TypedDict, total=False):
-        """The keyword arguments of ``execute()`` that do not change its return type."""
-
-        messages: Sequence[MessageInput] | None
-        parameters: Mapping[str, Any] | None
-        tools: Sequence[Any] | None
-        tool_choice: Any
-        max_tool_rounds: int | None
-        trace: bool
-
+    from typing_extensions import Unpack
 
 OutT = TypeVar("OutT")
+TransportT = TypeVar("TransportT", RelaySyncExecuteTransport, RelayExecuteTransport)
 
 
-class _RelayFlowCore:
+class _RelayFlowCore(RelayEndpoint):
     """Call building shared by ``RelayFlow`` and ``AsyncRelayFlow``."""
 
-    _target: RelayTarget
-    _tokens: ResumeTokens
+    def _connect(
+        self, transport: type[TransportT], url: str, connection: RelayConnection[Any]
+    ) -> TransportT:
+        """This flow's own transport to ``url``, and the link its calls run through."""
+        check_options(f"{type(self).__name__}()", connection, RelayConnection)
+        relay = transport(url, **connection)
+        self._target = relay_target(relay)
+        self._tokens = ResumeTokens()
+        link: SyncLink | AsyncLink = relay_link(relay, connection.get("timeout"))
+        self._link = link
+        return relay
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.url!r})"
+    def _execute_protocol(
+        self,
+        message: str | None,
+        tool_handler: AsyncToolHandler | None,
+        output_type: Any,
+        options: RelayExecuteOptions,
+    ) -> Steps[ExecuteOutcome]:
+        """The execute protocol against the relay, resume tokens carried on every resume."""
+        check_options(f"{type(self).__name__}.execute()", options, RelayExecuteOptions)
+        sync_client = isinstance(self._link, SyncLink)
+        if sync_client and tool_handler is not None and is_async_callable(tool_handler):
+            raise TypeError("Sync RelayFlow cannot use async tool_handler. Use AsyncRelayFlow.")
+        call = ExecuteCall.from_args(
+            self._target,
+            client_session_id=None,
+            in_session=False,
+            message=message,
+            tool_handler=tool_handler,
+            output_type=output_type,
+            **options,
+        )
+        return resumable(call, self._link, execute_protocol(call, self._link.context), self._carry)
 
-    @property
-    def url(self) -> str:
-        """The relay route every call is POSTed to."""
-        return self._target.url
+    def _carry(self, protocol: Steps[ExecuteOutcome]) -> Steps[ExecuteOutcome]:
+        return carrying_resume_tokens(protocol, self._tokens)
 
 
-class RelayFlow(_RelayFlowCore):
+class RelayFlow(Closing, _RelayFlowCore):
     """A flow behind a relay route (blocking): ``RelayFlow("https://app.example/agent/execute")``.
 
     No API key: the relay adds it server-side. ``client`` is an optional ``httpx.Client``
@@ -84,17 +93,10 @@ class RelayFlow(_RelayFlowCore):
     ``RelayFlow``; use it as a context manager or call :meth:`close`.
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        client: httpx.Client | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> None:
-        self._relay = RelaySyncExecuteTransport(url, client=client, timeout=timeout)
-        self._target = relay_target(self._relay)
-        self._tokens = ResumeTokens()
-        self._link = relay_link(self._relay, timeout)
+    _link: SyncLink
+
+    def __init__(self, url: str, **connection: Unpack[RelayConnection[httpx.Client]]) -> None:
+        self._relay = self._connect(RelaySyncExecuteTransport, url, connection)
 
     @property
     def transport(self) -> RelaySyncExecuteTransport:
@@ -165,75 +167,29 @@ class RelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: ToolHandler | None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
         output_type: Any = None,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the relayed flow; with ``tool_handler`` every tool pause is answered automatically.
 
         Without a handler a pause comes back as a :class:`PausedResult` to answer with
         ``resume_sync()``.
         """
-        arguments = public_arguments(locals())
-        if tool_handler is not None and is_async_callable(tool_handler):
-            raise TypeError("Sync RelayFlow cannot use async tool_handler. Use AsyncRelayFlow.")
-        call = ExecuteCall.from_args(
-            self._target,
-            client_session_id=None,
-            in_session=False,
-            **arguments,
-        )
-        protocol = carrying_resume_tokens(execute_protocol(call, self._link.context), self._tokens)
-        outcome = self._link.run(protocol)
-        return self._bind(outcome, call)
-
-    def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
-        if isinstance(outcome, PausedResult):
-
-            def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-                protocol = carrying_resume_tokens(
-                    resume_protocol(call, paused, tool_results, self._link.context), self._tokens
-                )
-                return self._bind(self._link.run(protocol), call)
-
-            outcome._binding = ResumeBinding(is_async=False, resume=resume)
-        return outcome
+        return self._link.run(self._execute_protocol(message, tool_handler, output_type, options))
 
     def close(self) -> None:
         """Release the connection pool (an injected ``client`` stays open); idempotent."""
         self._relay.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncRelayFlow(_RelayFlowCore):
+class AsyncRelayFlow(AsyncClosing, _RelayFlowCore):
     """A flow behind a relay route (asyncio); see :class:`RelayFlow`. Handlers may be async."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        client: httpx.AsyncClient | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> None:
-        self._relay = RelayExecuteTransport(url, client=client, timeout=timeout)
-        self._target = relay_target(self._relay)
-        self._tokens = ResumeTokens()
-        self._link = relay_link(self._relay, timeout)
+    _link: AsyncLink
+
+    def __init__(self, url: str, **connection: Unpack[RelayConnection[httpx.AsyncClient]]) -> None:
+        self._relay = self._connect(RelayExecuteTransport, url, connection)
 
     @property
     def transport(self) -> RelayExecuteTransport:
@@ -304,50 +260,14 @@ class AsyncRelayFlow(_RelayFlowCore):
         self,
         message: str | None = None,
         *,
-        messages: Sequence[MessageInput] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        tools: Sequence[Any] | None = None,
-        tool_choice: Any = None,
         tool_handler: AsyncToolHandler | None = None,
-        max_tool_rounds: int | None = DEFAULT_MAX_TOOL_ROUNDS,
-        trace: bool = False,
         output_type: Any = None,
+        **options: Unpack[RelayExecuteOptions],
     ) -> ExecuteResult[Any] | PausedResult[Any]:
         """Run the relayed flow; see :meth:`RelayFlow.execute`. A pause resumes with ``await resume()``."""
-        arguments = public_arguments(locals())
-        call = ExecuteCall.from_args(
-            self._target,
-            client_session_id=None,
-            in_session=False,
-            **arguments,
-        )
-        protocol = carrying_resume_tokens(execute_protocol(call, self._link.context), self._tokens)
-        outcome = await self._link.run(protocol)
-        return self._bind(outcome, call)
-
-    def _bind(self, outcome: ExecuteOutcome, call: ExecuteCall) -> ExecuteOutcome:
-        if isinstance(outcome, PausedResult):
-
-            async def resume(paused: PausedResult, tool_results: ToolResults) -> ExecuteOutcome:
-                protocol = carrying_resume_tokens(
-                    resume_protocol(call, paused, tool_results, self._link.context), self._tokens
-                )
-                return self._bind(await self._link.run(protocol), call)
-
-            outcome._binding = ResumeBinding(is_async=True, resume=resume)
-        return outcome
+        protocol = self._execute_protocol(message, tool_handler, output_type, options)
+        return await self._link.run(protocol)
 
     async def aclose(self) -> None:
         """Release the connection pool (an injected ``client`` stays open); idempotent."""
         await self._relay.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

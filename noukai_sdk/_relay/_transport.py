@@ -11,22 +11,26 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
-from typing_extensions import Self
+from typing_extensions import TypedDict
 
+from noukai_sdk._closing import AsyncClosing, Closing
 from noukai_sdk._core.config import validate_timeout
 from noukai_sdk._core.constants import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT
-from noukai_sdk._core.effects import run_async, run_sync, send
+from noukai_sdk._core.effects import Steps, run_async, run_sync, send
 from noukai_sdk._core.http_types import HttpRequest, Timeout, TimeoutValue
 from noukai_sdk._core.link import AsyncLink, SyncLink
+from noukai_sdk._core.options import check_options
 from noukai_sdk._core.requesting import RequestContext
 from noukai_sdk._core.retry import RetryPolicy
 from noukai_sdk._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import Unpack
+
+ClientT = TypeVar("ClientT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +111,41 @@ def json_object(content: bytes) -> dict[str, Any]:
     return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
 
 
-class RelaySyncExecuteTransport:
+class RelayConnection(TypedDict, Generic[ClientT], total=False):
+    """How a relay flow or transport connects: ``client``, an optional httpx client you configure
+    (proxies, TLS, ``base_url`` for a relative ``url``; never closed for you), and ``timeout``
+    (default 300 s)."""
+
+    client: ClientT | None
+    timeout: float | httpx.Timeout | None
+
+
+class RelayEndpoint:
+    """What relay flows and transports show of their route: the URL, and a repr naming it."""
+
+    __slots__ = ()
+
+    _target: RelayTarget
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    @property
+    def url(self) -> str:
+        """The relay route every call is POSTed to."""
+        return self._target.url
+
+
+def relay_connection(
+    owner: object, url: str, connection: RelayConnection[Any]
+) -> tuple[RelayTarget, TimeoutValue, object]:
+    """The checked target, timeout and injected client of a relay flow or transport."""
+    check_options(f"{type(owner).__name__}()", connection, RelayConnection)
+    timeout = relay_timeout(connection.get("timeout"))
+    return RelayTarget(relay_url(url)), timeout, connection.get("client")
+
+
+class RelaySyncExecuteTransport(Closing, RelayEndpoint):
     """One ``POST <url>`` per :meth:`send`, over one pooled ``httpx.Client`` (blocking).
 
     ``client`` is an optional ``httpx.Client`` you configure (proxies, TLS, ``base_url`` for a
@@ -115,22 +153,9 @@ class RelaySyncExecuteTransport:
     :class:`~noukai_sdk.APIConnectionError` / :class:`~noukai_sdk.APITimeoutError`.
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        client: httpx.Client | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> None:
-        self._target = RelayTarget(relay_url(url))
-        self._io = KeylessSyncIO(timeout=relay_timeout(timeout), http_client=client)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.url!r})"
-
-    @property
-    def url(self) -> str:
-        return self._target.url
+    def __init__(self, url: str, **connection: Unpack[RelayConnection[httpx.Client]]) -> None:
+        self._target, timeout, client = relay_connection(self, url, connection)
+        self._io = KeylessSyncIO(timeout=timeout, http_client=client)
 
     def send(self, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """POST ``payload`` (an ``ExecuteRequest`` in wire form); return the status and JSON object.
@@ -138,73 +163,41 @@ class RelaySyncExecuteTransport:
         A body that is not a JSON object comes back as ``{}``; error statuses are returned, not
         raised.
         """
-        request = self._target.operation_request(
-            "execute", version=None, body=dict(payload), session_id=None, timeout=None
-        )
-        response = run_sync(send(request), self._io)
-        return response.status_code, json_object(response.content)
+        return run_sync(post_protocol(self._target, payload), self._io)
 
     def close(self) -> None:
         """Release the connection pool (only when this object created the httpx client)."""
         self._io.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class RelayExecuteTransport:
+class RelayExecuteTransport(AsyncClosing, RelayEndpoint):
     """One ``POST <url>`` per :meth:`send`, over one pooled ``httpx.AsyncClient`` (asyncio).
 
     See :class:`RelaySyncExecuteTransport`; ``client`` is an ``httpx.AsyncClient``.
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        client: httpx.AsyncClient | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> None:
-        self._target = RelayTarget(relay_url(url))
-        self._io = KeylessAsyncIO(timeout=relay_timeout(timeout), http_client=client)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.url!r})"
-
-    @property
-    def url(self) -> str:
-        return self._target.url
+    def __init__(self, url: str, **connection: Unpack[RelayConnection[httpx.AsyncClient]]) -> None:
+        self._target, timeout, client = relay_connection(self, url, connection)
+        self._io = KeylessAsyncIO(timeout=timeout, http_client=client)
 
     async def send(self, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """POST ``payload``; return the status and the JSON object (see the sync class)."""
-        request = self._target.operation_request(
-            "execute", version=None, body=dict(payload), session_id=None, timeout=None
-        )
-        response = await run_async(send(request), self._io)
-        return response.status_code, json_object(response.content)
+        return await run_async(post_protocol(self._target, payload), self._io)
 
     async def aclose(self) -> None:
         """Release the connection pool (only when this object created the httpx client)."""
         await self._io.aclose()
 
-    async def __aenter__(self) -> Self:
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+def post_protocol(
+    target: RelayTarget, payload: Mapping[str, Any]
+) -> Steps[tuple[int, dict[str, Any]]]:
+    """One POST of ``payload`` to the relay: its status and JSON object."""
+    request = target.operation_request(
+        "execute", version=None, body=dict(payload), session_id=None, timeout=None
+    )
+    response = yield from send(request)
+    return response.status_code, json_object(response.content)
 
 
 @overload

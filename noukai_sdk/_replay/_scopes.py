@@ -19,51 +19,63 @@ import inspect
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, Union, cast, overload
+
+from typing_extensions import TypedDict
 
 from noukai_sdk._client import client_link
-from noukai_sdk._core.effects import Steps, run_async, run_sync
+from noukai_sdk._core.effects import AsyncIO, Steps, SyncIO, run_async, run_sync
 from noukai_sdk._core.errors import ReplayDisabledError, ReplayLeftoverError
 from noukai_sdk._core.http_types import HttpRequest, HttpResponse
 from noukai_sdk._core.link import AsyncLink, SyncLink
+from noukai_sdk._core.options import check_options
 from noukai_sdk._core.scope import Scope, ScopeMode, active_scope, enter_scope, exit_scope
 from noukai_sdk._replay._sessions import GATE_VARIABLE, replay_enabled
 
 if TYPE_CHECKING:
     from contextvars import Token
 
+    from typing_extensions import Unpack
+
     from noukai_sdk._client import AsyncNoukai, Noukai
-    from noukai_sdk._core.effects import AsyncIO, AsyncStream, SyncIO, SyncStream
+    from noukai_sdk._core.effects import AsyncStream, SyncStream
     from noukai_sdk._core.link import ClientLink
     from noukai_sdk._replay._cassettes import PathLike
     from noukai_sdk_generated.models import SessionResponse
 
 F = TypeVar("F", bound=Callable[..., Any])
 ScopeClient = Union["Noukai", "AsyncNoukai", None]
+ClientT = TypeVar("ClientT")
+IOT = TypeVar("IOT")
+
+
+class ScopeOptions(TypedDict, Generic[ClientT], total=False):
+    """The keyword arguments of ``trace_scope()``/``trace_scope_sync()``."""
+
+    client: ClientT | None
+    replay_session_id: str | None
+    capture: bool
+    cassette: PathLike | None
+    record_to: PathLike | None
+    transport: object
 
 
 class _ScopeCore:
     """Mode decision, session loading, leftover check, recording and scope log events."""
 
-    def __init__(
-        self,
-        *,
-        client: Noukai | AsyncNoukai | None,
-        replay_session_id: str | None,
-        capture: bool,
-        cassette: PathLike | None,
-        record_to: PathLike | None,
-        transport: object = None,
-    ) -> None:
+    def __init__(self, entry: str, options: ScopeOptions[Any]) -> None:
+        check_options(entry, options, ScopeOptions)
+        client, transport = options.get("client"), options.get("transport")
+        record_to = options.get("record_to")
         link = _link_from_transport(transport) if client is None and transport is not None else None
         if record_to is not None and client is None and link is None:
             raise TypeError(
                 "trace_scope(record_to=...) needs client= to fetch the session at exit."
             )
         self.link: ClientLink | None = link if client is None else client_link(client)
-        self.replay_session_id = replay_session_id
-        self.capture = capture
-        self.cassette = cassette
+        self.replay_session_id = options.get("replay_session_id")
+        self.capture = options.get("capture", True)
+        self.cassette = options.get("cassette")
         self.record_to = record_to
 
     def open(self) -> Steps[Scope]:
@@ -180,12 +192,18 @@ class _AsyncNoNetwork(_NoNetwork):
         raise TypeError(self.reason)
 
 
-class _ScopeEntries:
+class _ScopeEntries(Generic[IOT]):
     """What the sync and async scope share: the core, and the scopes entered and not yet left.
 
     One object may be entered again while already entered (nested ``with``), so each entry keeps
     its own scope and context token.
     """
+
+    _kind: ClassVar[type[SyncLink] | type[AsyncLink]]
+    """The link kind whose I/O this scope drives its protocols with."""
+    _offline: ClassVar[type[_NoNetwork]]
+    _mismatch: ClassVar[str]
+    """Why a client of the other kind cannot serve this scope."""
 
     def __init__(self, core: _ScopeCore) -> None:
         self._core = core
@@ -200,9 +218,24 @@ class _ScopeEntries:
         exit_scope(token)
         return scope
 
+    def _io(self) -> IOT:
+        """The client's I/O, or one whose every request says why there is none to use."""
+        link = self._core.link
+        if isinstance(link, self._kind):
+            return cast("IOT", link.io)
+        reason = "this scope has no client" if link is None else self._mismatch
+        return cast("IOT", self._offline(reason))
 
-class SyncScope(_ScopeEntries):
+
+class SyncScope(_ScopeEntries[SyncIO]):
     """``with trace_scope_sync(...) as scope:`` — a scope for blocking code (``Noukai``)."""
+
+    _kind = SyncLink
+    _offline = _NoNetwork
+    _mismatch = (
+        "trace_scope_sync() got an AsyncNoukai client; use `async with trace_scope(...)` "
+        "with AsyncNoukai, or pass the sync Noukai client."
+    )
 
     def __enter__(self) -> Scope:
         return self._enter(self.open())
@@ -221,20 +254,16 @@ class SyncScope(_ScopeEntries):
     def close(self, scope: Scope, *, body_failed: bool) -> None:
         run_sync(self._core.close(scope, body_failed=body_failed), self._io())
 
-    def _io(self) -> SyncIO:
-        link = self._core.link
-        if link is None:
-            return _NoNetwork("this scope has no client")
-        if isinstance(link, AsyncLink):
-            return _NoNetwork(
-                "trace_scope_sync() got an AsyncNoukai client; use `async with trace_scope(...)` "
-                "with AsyncNoukai, or pass the sync Noukai client."
-            )
-        return link.io
 
-
-class AsyncScope(_ScopeEntries):
+class AsyncScope(_ScopeEntries[AsyncIO]):
     """``async with trace_scope(...) as scope:`` — a scope for asyncio code (``AsyncNoukai``)."""
+
+    _kind = AsyncLink
+    _offline = _AsyncNoNetwork
+    _mismatch = (
+        "trace_scope() (async) got the sync Noukai client; use `with "
+        "trace_scope_sync(...)` with Noukai, or pass AsyncNoukai."
+    )
 
     async def __aenter__(self) -> Scope:
         return self._enter(await self.open())
@@ -253,27 +282,8 @@ class AsyncScope(_ScopeEntries):
     async def close(self, scope: Scope, *, body_failed: bool) -> None:
         await run_async(self._core.close(scope, body_failed=body_failed), self._io())
 
-    def _io(self) -> AsyncIO:
-        link = self._core.link
-        if link is None:
-            return _AsyncNoNetwork("this scope has no client")
-        if isinstance(link, SyncLink):
-            return _AsyncNoNetwork(
-                "trace_scope() (async) got the sync Noukai client; use `with "
-                "trace_scope_sync(...)` with Noukai, or pass AsyncNoukai."
-            )
-        return link.io
 
-
-def trace_scope(
-    *,
-    client: AsyncNoukai | None = None,
-    replay_session_id: str | None = None,
-    capture: bool = True,
-    cassette: PathLike | None = None,
-    record_to: PathLike | None = None,
-    transport: object = None,
-) -> AsyncScope:
+def trace_scope(**options: Unpack[ScopeOptions[AsyncNoukai]]) -> AsyncScope:
     """An async scope: replay ``replay_session_id`` or a ``cassette`` file, else capture.
 
     ``client`` (an ``AsyncNoukai``) fetches the session for replay, receives ``scope_open`` /
@@ -283,38 +293,12 @@ def trace_scope(
     ``transport=client._transport`` (the form the 0.2.0 and 0.5.x READMEs show) still works, with
     a ``DeprecationWarning``: it means ``client=``.
     """
-    return AsyncScope(
-        _ScopeCore(
-            client=client,
-            replay_session_id=replay_session_id,
-            capture=capture,
-            cassette=cassette,
-            record_to=record_to,
-            transport=transport,
-        )
-    )
+    return AsyncScope(_ScopeCore("trace_scope()", options))
 
 
-def trace_scope_sync(
-    *,
-    client: Noukai | None = None,
-    replay_session_id: str | None = None,
-    capture: bool = True,
-    cassette: PathLike | None = None,
-    record_to: PathLike | None = None,
-    transport: object = None,
-) -> SyncScope:
+def trace_scope_sync(**options: Unpack[ScopeOptions[Noukai]]) -> SyncScope:
     """The blocking twin of :func:`trace_scope` (``client`` is a ``Noukai``)."""
-    return SyncScope(
-        _ScopeCore(
-            client=client,
-            replay_session_id=replay_session_id,
-            capture=capture,
-            cassette=cassette,
-            record_to=record_to,
-            transport=transport,
-        )
-    )
+    return SyncScope(_ScopeCore("trace_scope_sync()", options))
 
 
 @overload
@@ -366,9 +350,7 @@ def _link_from_transport(transport: object) -> ClientLink:
 
 def _capture_core(client: ScopeClient) -> _ScopeCore:
     """The scope ``@trace`` opens; a client of the wrong kind fails at its first request."""
-    return _ScopeCore(
-        client=client, replay_session_id=None, capture=True, cassette=None, record_to=None
-    )
+    return _ScopeCore("@trace", {"client": client})
 
 
 def _wrap_function(function: Callable[..., Any], client: ScopeClient) -> Callable[..., Any]:

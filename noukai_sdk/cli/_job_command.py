@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from typing import Any
 
@@ -114,7 +113,7 @@ def run_submit(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     with build_client(args) as client:
-        status = job_handle(flow_of(client, args), args.execution_id).poll()
+        status = flow_of(client, args).job(args.execution_id).poll()
     if args.format == "json":
         print_json(wire_json(status))
     else:
@@ -124,25 +123,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_wait(args: argparse.Namespace) -> int:
     with build_client(args) as client:
-        return _wait_and_report(job_handle(flow_of(client, args), args.execution_id), args)
-
-
-def job_handle(flow: Any, execution_id: str) -> Any:
-    """A ``Job`` for a job submitted earlier (by another process), known only by its id.
-
-    The SDK has no public constructor for this yet, so the handle is rebuilt here from the flow's
-    address and a minimal submission answer (polls use only the address and the id). Its creation
-    time is set in the past: the SDK reads a 404 in the first seconds after a submission as
-    "not queued yet", which for an id typed by hand would hide a typo behind ``pending``.
-    """
-    from noukai_sdk import Job, JobAccepted
-
-    accepted = JobAccepted.model_validate(
-        {"execution_id": execution_id, "status": "submitted", "flow_id": "", "block_count": 0}
-    )
-    job = Job(flow._link, flow._address, accepted)
-    job._ref = dataclasses.replace(job._ref, created_at=float("-inf"))
-    return job
+        return _wait_and_report(flow_of(client, args).job(args.execution_id), args)
 
 
 def _wait_and_report(job: Any, args: argparse.Namespace) -> int:

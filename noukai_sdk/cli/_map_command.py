@@ -1,7 +1,7 @@
 """``noukai map SLUG --input rows.jsonl --output results.jsonl``: run a flow over many inputs.
 
-Rows run concurrently (``--concurrency``, default 8) over one asyncio client, or through the
-server's job queue with ``--jobs``. Results are written as rows finish; running again with the
+Rows run through ``flow.map()`` (``--concurrency``, default 8) over one asyncio client, or through
+the server's job queue with ``--jobs``. Results are written as rows finish; running again with the
 same ``--output`` keeps the completed rows and runs only the others (failed ones included).
 """
 
@@ -25,6 +25,7 @@ from noukai_sdk.cli._client_options import (
     parse_version,
 )
 from noukai_sdk.cli._failures import CommandError
+from noukai_sdk.cli._map_batch import MapSettings, RowOutcome, map_rows
 from noukai_sdk.cli._map_rows import (
     completed_row,
     completed_rows,
@@ -35,7 +36,6 @@ from noukai_sdk.cli._map_rows import (
     read_rows,
     write_row,
 )
-from noukai_sdk.cli._map_runner import MapSettings, RowOutcome, run_rows
 from noukai_sdk.cli._progress import BatchProgress
 from noukai_sdk.cli._terminal import is_terminal
 
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace, rows: Any, settings: MapSettings, finished: Any) -> None:
     async with build_async_client(args) as client:
-        await run_rows(async_flow_of(client, args), rows, settings, finished)
+        await map_rows(async_flow_of(client, args), rows, settings, finished)
 
 
 def _resume_state(args: argparse.Namespace) -> set[int]:

@@ -1,4 +1,5 @@
-"""User-style code type-checked by mypy --strict (see test_client_typing.py); never executed."""
+# pyright: strict
+"""User-style code type-checked by mypy --strict and pyright strict; never executed."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def sync_usage() -> None:
         job = flow.execute_async("hi", version="draft")
         assert_type(job, Job)
         assert_type(job.wait(timeout=60.0), JobStatus)
+        assert_type(flow.job(job.execution_id), Job)
         run = flow.run(job.execution_id)
         assert_type(run.trace(), Trace)
         assert_type(run.step_trace("step-1", attempt="all"), StepTrace | StepAttempts)
@@ -61,6 +63,7 @@ async def async_usage() -> None:
             await outcome.resume(handler(outcome.tool_calls))
         job = await flow.execute_async("hi")
         assert_type(job, AsyncJob)
+        assert_type(flow.job(job.execution_id), AsyncJob)
         status = await job.poll()
         print(status.status, status.result)
         async for event in flow.events("hi", run_remaining=True):

@@ -8,11 +8,17 @@ every skipped sleep in order.
 Unit tests mock HTTP (respx, mock transports), so no TLS handshake ever happens; building a fresh
 default SSL context for each of the thousand clients they create would be most of the suite's CPU
 time. One default context is built and shared instead.
+
+What ``import noukai_sdk`` loads can only be seen in a fresh interpreter; ``fresh_import`` starts
+one for the whole run and every laziness check reads its answer.
 """
 
 from __future__ import annotations
 
+import json
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -42,3 +48,34 @@ def shared_default_ssl_context() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(httpx_default_transport, "create_ssl_context", create_ssl_context)
         yield
+
+
+FRESH_IMPORT_SCRIPT = """
+import json, sys
+import noukai_sdk
+seen = {"import": sorted(sys.modules)}
+from noukai_sdk._core import output
+seen["adapters_cached_after_import"] = output._cached_adapter.cache_info().currsize
+noukai_sdk.Noukai("nk_x").flow("o/p/s")
+seen["default_client"] = sorted(sys.modules)
+noukai_sdk.RelayFlow
+seen["relay_flow"] = sorted(sys.modules)
+from noukai_sdk import ObjectStream, TextStream
+seen["stream_helper_modules"] = [TextStream.__module__, ObjectStream.__module__]
+print(json.dumps(seen))
+"""
+
+
+@pytest.fixture(scope="session")
+def fresh_import() -> dict[str, Any]:
+    """What a fresh interpreter loads at ``import noukai_sdk`` and at each first use after it.
+
+    Import laziness can only be seen in a new process; one process, started once, answers every
+    unit test that asks, instead of one interpreter start per test.
+    """
+    script = FRESH_IMPORT_SCRIPT
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    seen: dict[str, Any] = json.loads(done.stdout)
+    return seen

@@ -1,6 +1,9 @@
-"""Client construction: API key and environment resolution, dev port, timeouts and retries."""
+"""Client configuration: the API key, the environment and its base URL, the dev port, timeout and
+retries, org/project defaults, the log handler, an injected HTTP client, and closing."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 import pytest
@@ -10,6 +13,8 @@ from client_helpers import KEY, Kind, make_client, resolve
 from noukai_sdk import AsyncNoukai, AuthenticationError, Noukai
 
 CLIENTS = [Noukai, AsyncNoukai]
+PROD = "https://api.noukai.dev/api/v1"
+DEV = "http://localhost:8080/api/v1"
 
 
 @pytest.fixture(autouse=True)
@@ -18,42 +23,70 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+# The API key
+
+
 @pytest.mark.parametrize("cls", CLIENTS)
-def test_missing_key_is_an_authentication_error(cls: type[Noukai]) -> None:
+def test_a_missing_key_is_an_authentication_error(cls: type[Noukai]) -> None:
+    for arguments in [(), ("",)]:
+        with pytest.raises(AuthenticationError) as info:
+            cls(*arguments)
+        assert str(info.value) == "No API key provided. Pass api_key= or set NOUKAI_API_KEY."
+        assert info.value.status_code is None
+
+
+@pytest.mark.parametrize("bad", ["sk_live_x", "NK_123", " nk_123", "nk"])
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_key_without_the_nk_prefix_is_refused(cls: type[Noukai], bad: str) -> None:
     with pytest.raises(AuthenticationError) as info:
-        cls()
-    assert str(info.value) == "No API key provided. Pass api_key= or set NOUKAI_API_KEY."
+        cls(bad)
+    assert str(info.value) == "Invalid API key prefix. Expected 'nk_'."
     assert info.value.status_code is None
+    assert bad not in repr(info.value) or bad == "nk"  # "nk" is part of the message itself
+
+
+@pytest.mark.parametrize("bad", ["nk_secret_value\n", "nk_sécret", "nk_tab\there", "nk_nul\x00"])
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_key_that_cannot_be_a_header_is_refused_at_construction_without_echoing_it(
+    cls: type[Noukai], bad: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(AuthenticationError) as info:
+        cls(bad)
+    assert info.value.status_code is None
+    assert "secret" not in repr(info.value) and "sécret" not in repr(info.value)
+    if "\x00" not in bad:  # environment variables cannot hold NUL
+        monkeypatch.setenv("NOUKAI_API_KEY", bad)
+        with pytest.raises(AuthenticationError):
+            cls()
 
 
 @pytest.mark.parametrize("cls", CLIENTS)
-def test_key_must_start_with_nk(cls: type[Noukai]) -> None:
-    with pytest.raises(AuthenticationError, match=r"Invalid API key prefix\. Expected 'nk_'\."):
-        cls("sk_live_x")
-
-
-@pytest.mark.parametrize("cls", CLIENTS)
-def test_key_from_environment_and_empty_argument_falls_through(
+def test_the_key_comes_from_the_environment_when_the_argument_is_empty(
     cls: type[Noukai], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NOUKAI_API_KEY", "nk_from_env")
-    assert cls("").base_url == "https://api.noukai.dev/api/v1"
+    assert cls("").base_url == PROD
+
+
+# The environment and its base URL
 
 
 @pytest.mark.parametrize(
     ("env_arg", "env_var", "expected"),
     [
-        (None, None, "https://api.noukai.dev/api/v1"),
-        ("dev", None, "http://localhost:8080/api/v1"),
-        ("development", None, "http://localhost:8080/api/v1"),
-        (None, "dev", "http://localhost:8080/api/v1"),
-        ("production", "dev", "https://api.noukai.dev/api/v1"),
-        ("dev", "production", "http://localhost:8080/api/v1"),
-        ("DEV", None, "https://api.noukai.dev/api/v1"),
-        (None, "staging", "https://api.noukai.dev/api/v1"),
+        (None, None, PROD),
+        ("dev", None, DEV),
+        ("development", None, DEV),
+        (None, "dev", DEV),
+        ("production", "dev", PROD),
+        ("dev", "production", DEV),
+        ("production", None, PROD),
+        ("DEV", None, PROD),
+        ("staging", None, PROD),
+        (None, "staging", PROD),
     ],
 )
-def test_environment_selection(
+def test_the_environment_selects_the_base_url(
     env_arg: str | None, env_var: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if env_var is not None:
@@ -61,79 +94,132 @@ def test_environment_selection(
     assert Noukai(KEY, env=env_arg).base_url == expected
 
 
-def test_base_url_environment_variable_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NOUKAI_BASE_URL", "https://evil.example")
-    assert Noukai(KEY).base_url == "https://api.noukai.dev/api/v1"
+def test_the_base_url_environment_variable_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOUKAI_BASE_URL", "https://evil.example/api")
+    assert Noukai(KEY).base_url == PROD
 
 
-def test_dev_port_keyword_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+# The dev port
+
+
+def test_the_dev_port_comes_from_the_argument_or_else_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert Noukai(KEY, env="dev", dev_port=9123).base_url == "http://localhost:9123/api/v1"
     monkeypatch.setenv("NOUKAI_DEV_PORT", "9555")
     assert Noukai(KEY, env="dev").base_url == "http://localhost:9555/api/v1"
     assert Noukai(KEY, env="dev", dev_port=9000).base_url == "http://localhost:9000/api/v1"
 
 
-def test_dev_port_is_ignored_or_rejected_outside_dev(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dev_port_never_redirects_production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NOUKAI_DEV_PORT", "9555")
-    assert Noukai(KEY).base_url == "https://api.noukai.dev/api/v1"
+    assert Noukai(KEY).base_url == PROD  # a stray port variable is ignored
     with pytest.raises(ValueError, match="dev_port"):
-        Noukai(KEY, dev_port=9000)
+        Noukai(KEY, dev_port=9000)  # a port argument with production is a mistake
 
 
 @pytest.mark.parametrize("port", [0, 70000, True])
-def test_invalid_dev_port(port: int) -> None:
+def test_an_invalid_dev_port_is_refused(port: int) -> None:
     with pytest.raises(ValueError, match="port"):
         Noukai(KEY, env="dev", dev_port=port)
 
 
-def test_invalid_dev_port_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NOUKAI_DEV_PORT", "http://other-host:80")
+@pytest.mark.parametrize("value", ["eighty", "http://other-host:80"])
+def test_an_invalid_dev_port_variable_is_refused(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOUKAI_DEV_PORT", value)
     with pytest.raises(ValueError, match="NOUKAI_DEV_PORT"):
         Noukai(KEY, env="dev")
 
 
-def test_timeout_and_retries_defaults_and_validation() -> None:
-    client = Noukai(KEY)
-    assert client.timeout == 300.0
-    assert client.max_retries == 1
-    assert Noukai(KEY, max_retries=0).max_retries == 0
-    assert Noukai(KEY, timeout=2.5).timeout == 2.5
-    timeout = httpx.Timeout(3.0, connect=1.0)
-    assert Noukai(KEY, timeout=timeout).timeout is timeout
-    for bad in (0, -1.0):
-        with pytest.raises(ValueError, match="timeout must be > 0"):
-            Noukai(KEY, timeout=bad)
+# Timeout and retries
+
+CUSTOM_TIMEOUT = httpx.Timeout(5.0, connect=1.0)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [({}, 300.0), ({"timeout": 2}, 2.0), ({"timeout": 2.5}, 2.5)],
+)
+def test_the_timeout_defaults_to_300_seconds_and_is_a_float(
+    given: dict[str, Any], expected: float
+) -> None:
+    timeout = Noukai(KEY, **given).timeout
+    assert timeout == expected and type(timeout) is float
+
+
+def test_an_httpx_timeout_is_kept_as_given() -> None:
+    assert Noukai(KEY, timeout=CUSTOM_TIMEOUT).timeout is CUSTOM_TIMEOUT
+
+
+@pytest.mark.parametrize("bad", [0, -1, 0.0, -0.5])
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_the_timeout_must_be_positive(cls: type[Noukai], bad: float) -> None:
+    with pytest.raises(ValueError, match="timeout must be > 0"):
+        cls(KEY, timeout=bad)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [({}, 1), ({"max_retries": 0}, 0), ({"max_retries": 3}, 3)]
+)
+def test_max_retries_defaults_to_one_and_zero_disables_retries(
+    given: dict[str, Any], expected: int
+) -> None:
+    assert Noukai(KEY, **given).max_retries == expected
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.5])
+def test_max_retries_must_be_a_non_negative_integer(bad: Any) -> None:
     with pytest.raises(ValueError, match="max_retries"):
-        Noukai(KEY, max_retries=-1)
+        Noukai(KEY, max_retries=bad)
+
+
+# Other constructor arguments
 
 
 @pytest.mark.parametrize("cls", CLIENTS)
 def test_org_and_project_must_come_together(cls: type[Noukai]) -> None:
-    with pytest.raises(
-        ValueError, match="`org` and `project` must be provided together, or both omitted"
-    ):
-        cls(KEY, org="acme")
+    for half in [{"org": "acme"}, {"project": "spelling"}]:
+        with pytest.raises(
+            ValueError, match="`org` and `project` must be provided together, or both omitted"
+        ):
+            cls(KEY, **half)
     client = cls(KEY, org="acme", project="spelling")
     assert (client.default_org, client.default_project) == ("acme", "spelling")
-    assert cls(KEY).default_org is None
+    empty = cls(KEY, org="", project="")
+    assert (empty.default_org, empty.default_project) == ("", "")
+    plain = cls(KEY)
+    assert (plain.default_org, plain.default_project) == (None, None)
 
 
-def test_constructor_is_keyword_only_after_api_key() -> None:
+def test_the_constructor_is_keyword_only_after_the_api_key() -> None:
     with pytest.raises(TypeError):
         Noukai(KEY, "dev")  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
-def test_repr_never_shows_the_key(kind: Kind) -> None:
-    client = make_client(kind)
-    assert KEY not in repr(client)
-    assert KEY not in repr(client._config)
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_log_handler_that_is_not_callable_is_refused_at_construction(
+    cls: type[Noukai],
+) -> None:
+    with pytest.raises(TypeError, match="log_handler"):
+        cls(KEY, log_handler="print")  # type: ignore[arg-type]
 
 
-def test_injected_http_client_keeps_talking_to_the_noukai_base_url() -> None:
+def test_construction_performs_no_network_io() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        Noukai(KEY).flow("o/p/s")
+        AsyncNoukai(KEY).flow("o/p/s")
+        assert not mock.calls
+
+
+# An injected HTTP client
+
+
+def test_an_injected_http_client_keeps_talking_to_the_noukai_base_url() -> None:
     injected = httpx.Client(base_url="https://proxy.example/other", headers={"X-Extra": "1"})
     with respx.mock(assert_all_called=True) as mock:
-        route = mock.post("https://api.noukai.dev/api/v1/seq/o/p/s/execute").respond(
+        route = mock.post(f"{PROD}/seq/o/p/s/execute").respond(
             200, json={"status": "completed", "flowId": "f", "blockCount": 1}
         )
         with Noukai(KEY, http_client=injected) as client:
@@ -143,15 +229,18 @@ def test_injected_http_client_keeps_talking_to_the_noukai_base_url() -> None:
     injected.close()
 
 
-def test_http_client_of_the_wrong_kind_is_rejected() -> None:
+def test_an_http_client_of_the_wrong_kind_is_refused() -> None:
     with pytest.raises(TypeError, match=r"httpx\.Client"):
         Noukai(KEY, http_client=httpx.AsyncClient())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"httpx\.AsyncClient"):
         AsyncNoukai(KEY, http_client=httpx.Client())  # type: ignore[arg-type]
 
 
+# Closing
+
+
 @pytest.mark.parametrize("kind", ["sync", "async"])
-def test_close_is_idempotent_and_closed_clients_refuse_requests(kind: Kind) -> None:
+def test_close_is_idempotent_and_a_closed_client_refuses_requests(kind: Kind) -> None:
     client = make_client(kind)
     if isinstance(client, Noukai):
         client.close()
@@ -163,7 +252,7 @@ def test_close_is_idempotent_and_closed_clients_refuse_requests(kind: Kind) -> N
         resolve(client.flow("o/p/s").execute("hi"))
 
 
-def test_context_managers() -> None:
+def test_both_clients_are_context_managers() -> None:
     with Noukai(KEY) as client:
         assert isinstance(client, Noukai)
 

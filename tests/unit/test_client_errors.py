@@ -10,6 +10,7 @@ import respx
 from client_helpers import BASE, KEY, Kind, make_client, resolve
 from wire_double import KINDS, Wire
 
+import noukai_sdk
 from noukai_sdk import (
     APIConnectionError,
     APITimeoutError,
@@ -254,3 +255,66 @@ def test_an_echoed_key_is_masked_in_errors_and_logs(kind: str, template: str) ->
         repr(events),
     ):
         assert KEY not in text
+
+
+@pytest.mark.parametrize(
+    ("error_class", "parent"),
+    [
+        *[
+            (name, "NoukaiError")
+            for name in (
+                "APIConnectionError",
+                "APIResponseValidationError",
+                "AuthenticationError",
+                "PermissionDeniedError",
+                "FlowNotFoundError",
+                "InsufficientCreditsError",
+                "RateLimitError",
+                "FlowExecutionError",
+                "ToolCallLimitError",
+                "ReplayError",
+            )
+        ],
+        ("APITimeoutError", "APIConnectionError"),
+        ("StreamInterruptedError", "APIConnectionError"),
+        *[
+            (f"Replay{name}Error", "ReplayError")
+            for name in (
+                "Disabled",
+                "Forbidden",
+                "InvalidSession",
+                "Leftover",
+                "Miss",
+                "NoSnapshots",
+                "SessionExpired",
+                "SessionNotFound",
+            )
+        ],
+    ],
+)
+def test_every_error_is_a_noukai_error_in_the_documented_hierarchy(
+    error_class: str, parent: str
+) -> None:
+    assert issubclass(getattr(noukai_sdk, error_class), getattr(noukai_sdk, parent))
+    assert issubclass(getattr(noukai_sdk, error_class), NoukaiError)
+
+
+def test_an_error_built_by_hand_has_empty_attributes_and_its_message_as_text() -> None:
+    error = NoukaiError("boom")
+    assert (error.message, error.status_code, error.code, error.execution_id) == (
+        "boom",
+        None,
+        None,
+        None,
+    )
+    assert (error.request_id, error.response_body) == (None, None)
+    assert str(error) == "boom"
+    assert AuthenticationError("x").www_authenticate is None
+    assert RateLimitError("x").retry_after is None
+
+
+def test_a_stream_interruption_keeps_where_the_run_stopped() -> None:
+    error = noukai_sdk.StreamInterruptedError(
+        "cut", execution_id="e", step_index=2, accumulated_outputs={"a": 1}
+    )
+    assert (error.execution_id, error.step_index, error.accumulated_outputs) == ("e", 2, {"a": 1})

@@ -288,3 +288,37 @@ def test_job_wait_arguments_are_checked_before_polling(
     with pytest.raises(ValueError):
         resolve(job.wait(timeout=timeout, poll_interval=poll_interval))
     assert len(wire.requests) == 1
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_job_known_only_by_its_id_polls_and_waits(kind: Kind, clock: FakeClock) -> None:
+    job = make_client(kind).flow("o/p/s").job("j1")
+    assert isinstance(job, Job if kind == "sync" else AsyncJob)
+    assert (job.execution_id, job.status, job.flow_id) == ("j1", "unknown", "")
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.get(POLL).mock(
+            side_effect=[
+                httpx.Response(200, json={"executionId": "j1", "status": "running"}),
+                httpx.Response(200, json={"executionId": "j1", "status": "completed", "result": 3}),
+            ]
+        )
+        status = resolve(job.wait(timeout=10.0, poll_interval=1.0))
+    assert (status.status, status.result) == ("completed", 3)
+    assert route.call_count == 2 and clock.sleeps == [1.0]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_an_unknown_job_id_is_not_found_at_once(kind: Kind, clock: FakeClock) -> None:
+    # No grace window: unlike a job just submitted, an id given by hand may simply be wrong.
+    with respx.mock(base_url=BASE) as mock:
+        mock.get("/seq/o/p/s/jobs/nope").respond(
+            404, json={"detail": {"code": "JOB_NOT_FOUND", "message": "no such job"}}
+        )
+        with pytest.raises(FlowNotFoundError, match="no such job"):
+            resolve(make_client(kind).flow("o/p/s").job("nope").poll())
+
+
+@pytest.mark.parametrize("execution_id", ["", "a/b", 7])
+def test_a_job_id_that_cannot_be_a_path_segment_is_refused(execution_id: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match="execution_id"):
+        make_client("sync").flow("o/p/s").job(execution_id)

@@ -27,6 +27,8 @@ def test_slug_forms(client: Noukai) -> None:
     assert (flow.org, flow.project, flow.slug) == ("other", "proj", "grade-4")
     flow = client.flow("s", org="o", project="p")
     assert (flow.org, flow.project, flow.slug) == ("o", "p", "s")
+    flow = Noukai(KEY).flow(slug="s", org="o", project="p")
+    assert (flow.org, flow.project, flow.slug) == ("o", "p", "s")
 
 
 @pytest.mark.parametrize(
@@ -47,6 +49,7 @@ def test_slug_forms(client: Noukai) -> None:
         (("/b/c",), {}, "Slug string must be either a single slug name"),
         (("a/b/c/d",), {}, "Slug string must be either a single slug name"),
         (("s",), {"org": "o"}, "Kwargs form requires all of org=, project=, slug=."),
+        ((None,), {"org": "o"}, "Kwargs form requires all of org=, project=, slug=."),
         ((), {"org": "o", "project": "p"}, "Kwargs form requires all of org=, project=, slug=."),
         ((), {}, "Must provide either a slug string or org/project/slug kwargs."),
     ],
@@ -59,11 +62,12 @@ def test_slug_errors(
     assert message in str(info.value)
 
 
-def test_short_slug_needs_client_defaults() -> None:
+@pytest.mark.parametrize("defaults", [{}, {"org": "", "project": ""}])
+def test_short_slug_needs_client_defaults(defaults: dict[str, str]) -> None:
     with pytest.raises(
         ValueError, match="requires the client to be constructed with org and project defaults"
     ) as info:
-        Noukai(KEY).flow("grade-3")
+        Noukai(KEY, **defaults).flow("grade-3")
     assert "'org/project/grade-3'" in str(info.value)
 
 

@@ -1,16 +1,18 @@
-"""The API key never shows, even when a server echoes it JSON-escaped: not in error messages, not in
-``response_body``, not in the raw body of ``APIResponseValidationError``, not in log events."""
+"""The API key never shows: not in a client's or flow's repr, results, error messages,
+``response_body``, the raw body of ``APIResponseValidationError``, log events or URLs, even when a
+server echoes it JSON-escaped."""
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from client_helpers import BASE, KEY, Kind, make_client, resolve
+from client_helpers import BASE, KEY, Kind, completed, make_client, paused, resolve
 
 from noukai_sdk import APIResponseValidationError, AuthenticationError, NoukaiError
 
@@ -77,3 +79,56 @@ def test_a_success_body_that_does_not_validate_is_masked_in_the_raw_body(
     assert isinstance(error, APIResponseValidationError)
     assert error.raw_body and b"nk_***" in error.raw_body
     assert not leaked(shown(error, events))
+
+
+OUTCOMES: list[tuple[str, str, httpx.Response | Exception]] = [
+    ("completed", "post", httpx.Response(200, json=completed())),
+    ("paused", "post", httpx.Response(200, json=paused())),
+    (
+        "401 echoing the key",
+        "post",
+        httpx.Response(
+            401, json={"detail": f"bad key {KEY}"}, headers={"WWW-Authenticate": "Bearer"}
+        ),
+    ),
+    ("429", "post", httpx.Response(429, json={"detail": "slow"}, headers={"Retry-After": "3"})),
+    ("500 echoing the key", "post", httpx.Response(500, content=f"oops {KEY}".encode())),
+    ("non-JSON 200", "post", httpx.Response(200, content=f"not json {KEY}".encode())),
+    ("refused", "post", httpx.ConnectError(f"refused for Bearer {KEY}")),
+    ("retried 503", "get", httpx.Response(503)),
+    ("read timeout", "get", httpx.ReadTimeout("slow")),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "outcome"),
+    [(method, outcome) for _, method, outcome in OUTCOMES],
+    ids=[name for name, _, _ in OUTCOMES],
+)
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_the_key_never_shows_in_reprs_results_errors_log_events_or_urls(
+    kind: Kind, method: str, outcome: httpx.Response | Exception
+) -> None:
+    seen: list[str] = []
+
+    def record(value: Any) -> None:
+        seen.extend([str(value), repr(value)])
+
+    client = make_client(kind, log_handler=record, log_payloads=True, session_id="s")
+    flow = client.flow("o/p/s")
+    for value in (client, client._config, flow):
+        record(value)
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post(EXECUTE) if method == "post" else mock.get("/seq/o/p/s/runs/e1/trace")
+        route.mock(side_effect=[outcome, outcome])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                record(resolve(flow.execute("hi") if method == "post" else flow.run("e1").trace()))
+        except NoukaiError as error:
+            record(error)
+            record(error.args)
+        for sent in route.calls:
+            record(sent.request.url)
+    assert route.called
+    assert [text for text in seen if KEY in text] == []

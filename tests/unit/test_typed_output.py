@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -152,14 +150,9 @@ def test_one_adapter_per_type_built_on_first_use() -> None:
     assert output_adapter(list[Invoice]) is output_adapter(list[Invoice])
 
 
-def test_import_builds_no_adapter() -> None:
-    script = (
-        "import sys, noukai_sdk\n"
-        "assert 'noukai_sdk._core.output' not in sys.modules\n"
-        "from noukai_sdk._core import output\n"
-        "assert output._cached_adapter.cache_info().currsize == 0\n"
-    )
-    subprocess.run([sys.executable, "-c", script], check=True)
+def test_import_builds_no_adapter(fresh_import: dict[str, Any]) -> None:
+    assert "noukai_sdk._core.output" not in fresh_import["import"]
+    assert fresh_import["adapters_cached_after_import"] == 0
 
 
 # --- execute() ----------------------------------------------------------------------------------
