@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import http.client
 import os
 import resource
 import statistics
@@ -62,6 +63,17 @@ class LoopbackServer:
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline().split()[1])
         self.base = f"http://localhost:{self.port}/api/v1/seq/{FLOW}"
+        self.queries = 0
+
+    def connections(self) -> int:
+        """TCP connections the server has accepted so far, these queries' own left out."""
+        self.queries += 1
+        query = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            query.request("GET", "/_connections")
+            return int(query.getresponse().read()) - self.queries
+        finally:
+            query.close()
 
     def stop(self) -> None:
         assert self.process.stdin is not None
@@ -179,25 +191,42 @@ def sequential_async(lib: ModuleType, server: LoopbackServer, rounds: int, calls
     return async_side_by_side(our_calls, floor_calls, rounds, [raw, client])
 
 
+NOTES: list[str] = []
+"""Lines printed under the table (connections opened by the concurrency row)."""
+
+
 def concurrent_async(lib: ModuleType, server: LoopbackServer, rounds: int, calls: int) -> float:
     url = server.base.replace("/hello", "/slow") + "/execute"
     raw = lib.AsyncClient(headers={"Authorization": f"Bearer {KEY}"})  # default limits
     client = _sdk_client(lib, server.port, "async")
     flow = client.flow(FLOW.replace("/hello", "/slow"))
     waves = max(1, calls // CONCURRENCY)
+    opened = {"floor": 0, "ours": 0}
 
     async def floor_calls() -> None:
         async def one() -> None:
             (await raw.post(url, json=BODY)).json()
 
+        before = server.connections()
         for _ in range(waves):
             await asyncio.gather(*(one() for _ in range(CONCURRENCY)))
+        opened["floor"] += server.connections() - before
 
     async def our_calls() -> None:
+        before = server.connections()
         for _ in range(waves):
             await asyncio.gather(*(flow.execute("hi") for _ in range(CONCURRENCY)))
+        opened["ours"] += server.connections() - before
 
-    return async_side_by_side(our_calls, floor_calls, rounds, [raw, client])
+    ratio = async_side_by_side(our_calls, floor_calls, rounds, [raw, client])
+    per_1000 = {
+        side: count * 1000 // ((rounds + 1) * waves * CONCURRENCY) for side, count in opened.items()
+    }
+    NOTES.append(
+        f"concurrency {CONCURRENCY} on {lib.__name__}: new connections per 1,000 requests: "
+        f"raw {per_1000['floor']}, SDK {per_1000['ours']}"
+    )
+    return ratio
 
 
 def events_sync(lib: ModuleType, server: LoopbackServer, rounds: int) -> float:
@@ -330,6 +359,8 @@ def main() -> None:
     ratio = imports(args.rounds)
     cells = f"{ratio:>8.2f}x" + "".join(f"{'-':>9}" for _ in libraries[1:])
     print(f"{'import noukai_sdk vs import httpx, pydantic':44}{cells}   budget <= 1.00x")
+    for note in NOTES:
+        print(note)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ small and identical for every contender:
   hold that many connections at once;
 - a path ending in ``/step``: a ``text/event-stream`` run of ``--events`` events, one HTTP chunk
   per event as an ASGI server writes them (``Transfer-Encoding: chunked``);
+- ``/_connections``: the number of TCP connections accepted so far, as plain text (the benchmark
+  reports how many connections each contender opened);
 - anything else: ``404``.
 
 Connections are kept alive, so a pooled client reuses them as it would against the real API.
@@ -83,11 +85,17 @@ class Answers:
         body = _chunked(step_events(events))
         self.step_body = [body[i : i + 65536] for i in range(0, len(body), 65536)]
         self.not_found = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"
+        self.connections = 0
+
+    def connection_count(self) -> bytes:
+        count = b"%d" % self.connections
+        return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(count), count)
 
 
 async def _serve_connection(
     answers: Answers, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
+    answers.connections += 1
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -109,6 +117,8 @@ async def _serve_connection(
                 for piece in answers.step_body:
                     writer.write(piece)
                     await writer.drain()
+            elif path == "/_connections":
+                writer.write(answers.connection_count())
             else:
                 writer.write(answers.not_found)
             await writer.drain()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import platform
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from functools import cache
 from types import ModuleType
@@ -147,15 +148,164 @@ def default_client(
     limits = library.Limits(
         max_connections=max_concurrency, max_keepalive_connections=max_concurrency
     )
+    verify = shared_ssl_context(library, verified=not plain_loopback)
     client_class = library.Client if kind == "sync" else library.AsyncClient
-    return cast(
-        "httpx.Client | httpx.AsyncClient",
-        client_class(
-            limits=limits,
-            verify=shared_ssl_context(library, verified=not plain_loopback),
-            trust_env=not loopback,
-        ),
-    )
+    client = client_class(limits=limits, verify=verify, trust_env=not loopback)
+    _use_linear_pool(client._transport, limits, verify)
+    return cast("httpx.Client | httpx.AsyncClient", client)
+
+
+def _use_linear_pool(transport: object, limits: httpx.Limits, verify: Any) -> None:
+    """Put ``transport`` (the client's own, built by httpx or httpx2) over a pool that assigns
+    connections in linear time and probes idle sockets sparingly (see :func:`_assign_linear`).
+
+    Neither library takes a pool from outside, and handing it a whole transport would switch
+    off its proxy settings from the environment, so the pool of the transport it built is
+    replaced. Only the plain pool of httpcore or httpcore2 (told by its class name, without
+    importing either) with the state the replacement works on is; a proxy pool, or a core
+    version with other internals, stays as it is.
+    """
+    pool: object = getattr(transport, "_pool", None)
+    stock: type[Any] = type(pool)
+    if f"{stock.__module__.partition('.')[0]}.{stock.__name__}" in _STOCK_POOLS and all(
+        hasattr(pool, name) for name in _POOL_STATE
+    ):
+        cast(Any, transport)._pool = _linear_pool_class(stock)(
+            ssl_context=verify,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+        )
+
+
+_STOCK_POOLS = frozenset(
+    f"{core}.{name}"
+    for core in ("httpcore", "httpcore2")
+    for name in ("ConnectionPool", "AsyncConnectionPool")
+)
+"""The pools :func:`_use_linear_pool` replaces: a core library's own, not its proxy subclasses."""
+
+_POOL_STATE = ("_requests", "_connections", "_max_connections", "_max_keepalive_connections")
+"""The state of httpcore's pool that :func:`_assign_linear` works on (httpcore 1.0.x)."""
+
+_EXPIRY_SWEEP_SECONDS = 1.0
+"""How often, at most, every idle connection's socket is checked for a server-side close or an
+expired keep-alive; the connection a request is about to reuse is checked every time."""
+
+
+def _linear_pool_class(stock: type[Any]) -> type[Any]:
+    """``stock`` (a sync or async pool of httpcore or httpcore2) with its assignment replaced
+    by :func:`_assign_linear`; defined on first use, from the class the library built (httpx
+    imports its core only then, and the SDK never imports it by name)."""
+    known = _LINEAR_POOLS.get(stock)
+    if known is not None:
+        return known
+
+    class LinearPool(stock):  # type: ignore[misc]
+        _next_sweep = 0.0
+
+        def _assign_requests_to_connections(self) -> list[Any]:
+            return _assign_linear(self)
+
+    LinearPool.__name__ = LinearPool.__qualname__ = f"Linear{stock.__name__}"
+    _LINEAR_POOLS[stock] = LinearPool
+    return LinearPool
+
+
+_LINEAR_POOLS: dict[type[Any], type[Any]] = {}
+
+
+def _assign_linear(pool: Any) -> list[Any]:
+    """httpcore 1.x's pool bookkeeping in linear time, never offering one idle connection to two
+    requests; returns the connections to close.
+
+    httpcore 1.x runs its assignment on every request start and every response close, and each
+    run (1) counts the pool once per idle connection (quadratic in the pool size), (2) polls the
+    socket of every idle connection (a system call each), and (3) offers an idle connection that
+    was just assigned to a request, but not yet sent on, to the next queued request too: the
+    loser gets ``ConnectionNotAvailable`` and goes round again. At concurrency 50 over a pool of
+    50 kept-alive connections that is several rounds and thousands of calls per request, so a
+    large keep-alive pool cost more CPU than reconnecting. httpcore2 fixed (1) and (3) but
+    still probes every idle socket on every pass. The rules stay the libraries': closed
+    connections leave, expired ones are closed, idle ones beyond ``max_keepalive_connections``
+    are closed, a queued request takes the first available connection of its origin, else a
+    new one while under ``max_connections``, else one that replaces an idle connection; with
+    httpcore2, a connection whose request was cancelled before it connected is dropped. The
+    SDK's pools speak HTTP/1.1 only, where an idle connection takes one request at a time.
+    """
+    now = time.monotonic()
+    sweep = now >= pool._next_sweep
+    if sweep:
+        pool._next_sweep = now + _EXPIRY_SWEEP_SECONDS
+    reserved = {id(r.connection) for r in pool._requests if r.connection is not None}
+    closing: list[Any] = []
+    kept: list[Any] = []
+    idle = 0
+    for connection in pool._connections:
+        if connection.is_closed():
+            continue
+        if id(connection) not in reserved and not _connected(connection):
+            continue
+        if id(connection) not in reserved and connection.is_idle():
+            if (sweep and connection.has_expired()) or idle >= pool._max_keepalive_connections:
+                closing.append(connection)
+                continue
+            idle += 1
+        kept.append(connection)
+    pool._connections = kept
+    for pool_request in pool._requests:
+        if not pool_request.is_queued():
+            continue
+        origin = pool_request.request.url.origin
+        connection = _available(kept, origin, reserved, closing)
+        if connection is None:
+            if len(kept) >= pool._max_connections:
+                connection = _unreserved_idle(kept, reserved)
+                if connection is None:
+                    continue  # waits until a request finishes
+                kept.remove(connection)
+                closing.append(connection)
+            connection = pool.create_connection(origin)
+            kept.append(connection)
+        reserved.add(id(connection))
+        pool_request.assign_to_connection(connection)
+    return closing
+
+
+def _connected(connection: Any) -> bool:
+    """httpcore2 tells a connection that never connected (its request was cancelled first);
+    httpcore 1.x keeps such connections, as it always has."""
+    is_connected = getattr(connection, "is_connected", None)
+    return True if is_connected is None else bool(is_connected())
+
+
+def _available(connections: list[Any], origin: Any, reserved: set[int], closing: list[Any]) -> Any:
+    """The first connection that can take a request to ``origin`` now; an idle one is checked
+    for expiry first (and moved from ``connections`` to ``closing`` if it has expired)."""
+    expired: list[Any] = []
+    found = None
+    for connection in connections:
+        if not connection.is_available() or not connection.can_handle_request(origin):
+            continue
+        if connection.is_idle():
+            if id(connection) in reserved:
+                continue  # assigned to a request that has not sent on it yet
+            if connection.has_expired():
+                expired.append(connection)
+                continue
+        found = connection
+        break
+    for connection in expired:
+        connections.remove(connection)
+    closing.extend(expired)
+    return found
+
+
+def _unreserved_idle(connections: list[Any], reserved: set[int]) -> Any:
+    for connection in connections:
+        if connection.is_idle() and id(connection) not in reserved:
+            return connection
+    return None
 
 
 # --- the transports ------------------------------------------------------------------------------

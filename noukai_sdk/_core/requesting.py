@@ -81,7 +81,13 @@ def send_with_retries(
                 content=response.content,
             )
         if 200 <= response.status_code < 300:
-            return replace(response, secrets=ctx.secrets) if ctx.secrets else response
+            if not ctx.secrets:
+                return response
+            # The constructor, not dataclasses.replace: this runs once per request, and
+            # replace() looks every field up by name, then calls the constructor anyway.
+            return HttpResponse(
+                response.status_code, response.headers, response.content, secrets=ctx.secrets
+            )
         attempt = yield from _retry_after_status(
             request,
             ctx,
