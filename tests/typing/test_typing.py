@@ -1,8 +1,9 @@
 """The package, and user code of its public API, type-check under mypy --strict and pyright strict.
 
 The package check runs both checkers with the project's configuration (the package, the generated
-code and the examples). The usage files (never executed) hold ``assert_type`` checks for both clients: the client surface,
-``output_type=`` and the streaming helpers. Each checker runs once over all of them, and once over
+code and the examples). The usage files (never executed) hold ``assert_type`` checks for
+both clients (the client surface, ``output_type=``, the streaming helpers) and user code of the
+generated models. Each checker runs once over all of them, and once over
 a set of misuses, each of which must be reported: that guards the first check against passing
 vacuously (a broken import or an ``Any`` that swallows every type would let it pass).
 """
@@ -17,10 +18,23 @@ import pytest
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
-USAGE_FILES = ["client_usage.py", "typed_output_usage.py", "streaming_usage.py"]
+USAGE_FILES = [
+    "client_usage.py",
+    "typed_output_usage.py",
+    "streaming_usage.py",
+    "generated_usage.py",
+]
 
 # Each misuse, and a word its error message must contain.
 MISUSES = {
+    "bad_generated_field_type.py": (
+        """\
+from noukai_sdk_generated.models import StepCompleted
+
+duration: int = StepCompleted(step_id="s").cost_usd
+""",
+        "int",
+    ),
     "bad_version.py": (
         """\
 from noukai_sdk import Noukai
