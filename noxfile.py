@@ -21,7 +21,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 # What runs on every interpreter. The static typing tests (they run mypy and pyright on user code,
 # which does not depend on the interpreter running the tests) belong to `typecheck`, and the
 # published 0.2.0 client's check to `compat`: once each instead of four times.
-PER_INTERPRETER_SUITES = ["tests/unit", "tests/contract", "tests/integration"]
+PER_INTERPRETER_SUITES = ["tests/unit", "tests/contract"]
 # Tests run in one worker process per core (pytest-xdist): integration tests mostly wait on the
 # dev-server process, and every worker starts its own server on a free port.
 PARALLEL = ["-n", "auto", "--dist", "loadscope"]
@@ -48,6 +48,18 @@ def _expose_pyenv_interpreters() -> None:
 
 _expose_pyenv_interpreters()
 
+
+def _edge_interpreters() -> set[str]:
+    """The oldest and the newest of PYTHONS on this machine."""
+    found = [version for version in PYTHONS if shutil.which(f"python{version}")]
+    return {found[0], found[-1]} if found else set()
+
+
+# The integration suite (two thirds of a session's time: it starts dev-server, CLI and example
+# processes) runs on the oldest and the newest interpreter found, where version differences show;
+# the unit suite, which drives every protocol on both client kinds, runs on all of them.
+INTEGRATION_PYTHONS = _edge_interpreters()
+
 # The suite starts many Python processes (dev servers, the CLI, examples). Without bytecode files
 # each of them compiles the SDK and its dependencies again: uv compiles what it installs, and a
 # PYTHONDONTWRITEBYTECODE inherited from the environment is dropped for the sessions.
@@ -57,9 +69,13 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Unit, contract and integration tests (a real dev server over TCP) on this interpreter."""
+    """Unit and contract tests, and on the oldest and newest interpreter the integration tests
+    (a real dev server over TCP); ``-- PATHS`` runs those paths instead."""
     session.install("-e", ".[all,test]")
-    session.run("python", "-m", "pytest", *PARALLEL, *(session.posargs or PER_INTERPRETER_SUITES))
+    suites = list(PER_INTERPRETER_SUITES)
+    if session.python in INTEGRATION_PYTHONS:
+        suites.append("tests/integration")
+    session.run("python", "-m", "pytest", *PARALLEL, *(session.posargs or suites))
 
 
 @nox.session(python="3.11")
