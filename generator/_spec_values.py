@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 _SCHEMA_REF = "#/components/schemas/"
 _ENVIRONMENT_KEY = "x-noukai-environment"
 _KEY_PREFIX_KEY = "x-noukai-key-prefix"
+_INVALID_STEP_INDEX_KEY = "x-noukai-invalid-step-index-code"
 
 
 class SpecError(ValueError):
@@ -84,6 +85,7 @@ def spec_constants(spec: dict[str, Any]) -> dict[str, Any]:
         "REQUEST_ID_HEADER": _response_header_named(components, "#/components/headers/RequestId"),
         "RETRY_AFTER_HEADER": _response_header_named(components, "#/components/headers/RetryAfter"),
         "API_KEY_PREFIX": components["securitySchemes"]["bearerAuth"][_KEY_PREFIX_KEY],
+        "INVALID_STEP_INDEX_CODE": components["responses"]["BadRequest"][_INVALID_STEP_INDEX_KEY],
     }
 
 

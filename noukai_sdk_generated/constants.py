@@ -41,3 +41,6 @@ RETRY_AFTER_HEADER: Final = "Retry-After"
 
 API_KEY_PREFIX: Final = "nk_"
 """Every API key starts with this (``x-noukai-key-prefix`` of the bearer scheme)."""
+
+INVALID_STEP_INDEX_CODE: Final = "INVALID_STEP_INDEX"
+"""The error code of a ``/step`` call whose step index is not where the run is."""

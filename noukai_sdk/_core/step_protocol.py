@@ -63,6 +63,7 @@ from noukai_sdk._core.tool_calls import (
     resolve_max_tool_rounds,
     warn_if_history_too_long,
 )
+from noukai_sdk_generated.constants import INVALID_STEP_INDEX_CODE
 from noukai_sdk_generated.models import ErrorDetail, StepRequest
 
 if TYPE_CHECKING:
@@ -305,7 +306,7 @@ def step_protocol(call: StepCall, ctx: RequestContext) -> Steps[None]:
 def _server_is_ahead(error: NoukaiError, cursor: StepCursor) -> bool:
     """Whether a resumed ``/step`` was refused because the run moved past the cursor: the cut
     came after the server had finished a step but before its ``step_completed`` arrived."""
-    return error.code == "INVALID_STEP_INDEX" and cursor.execution_id is not None
+    return error.code == INVALID_STEP_INDEX_CODE and cursor.execution_id is not None
 
 
 def _check_auto_resume(auto_resume: object) -> int:
